@@ -1,0 +1,254 @@
+//! The one error type of ecs-migrate.
+//!
+//! A migration that *ran* and failed is not an error: it is a [`crate::Report`] with a status.
+//! An `Error` means ecs-migrate could not do its job: the input was wrong (exit 2) or AWS refused or
+//! failed a call (exit 3). Every variant carries the values the user gave, and its message says what
+//! to do next.
+
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use std::fmt::Write as _;
+
+/// Exit status for bad input.
+pub const EXIT_INVALID_INPUT: i32 = 2;
+/// Exit status for an AWS error (not found, access denied, throttled for too long...).
+pub const EXIT_AWS_ERROR: i32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- input that can be judged without AWS ----
+    #[error("invalid task definition `{value}`: {reason}; give a family (`app`), `family:revision` (`app:42`) or a full ARN (`arn:aws:ecs:REGION:ACCOUNT:task-definition/app:42`)")]
+    InvalidTaskDefinition { value: String, reason: String },
+
+    #[error("`--revision {revision}` conflicts with `{task_definition}`, which already names revision {existing}; drop one of them")]
+    RevisionConflict {
+        task_definition: String,
+        revision: u32,
+        existing: u32,
+    },
+
+    #[error("`--revision {revision}` needs a task definition family or a revision-less ARN: pass `--task-definition`")]
+    RevisionWithoutTaskDefinition { revision: u32 },
+
+    #[error("no task definition to run: pass `--task-definition FAMILY[:REVISION]|ARN`, or `--from-service NAME` to use the one a service runs")]
+    MissingTaskDefinition,
+
+    #[error("invalid {flag} `{value}`: {reason}")]
+    InvalidValue {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("`--launch-type {launch_type}` and `--capacity-provider` are mutually exclusive in ECS: pass one of them")]
+    LaunchTypeAndCapacityProviders { launch_type: String },
+
+    #[error("no AWS region: pass `--region`, or set AWS_REGION or a region in your AWS profile")]
+    NoRegion,
+
+    // ---- input judged against what AWS holds (read-only calls) ----
+    #[error("cluster `{cluster}` not found{status}: check the name and the region/account (`aws ecs list-clusters`)", status = status.as_deref().map(|s| format!(" (status {s})")).unwrap_or_default())]
+    ClusterNotFound {
+        cluster: String,
+        status: Option<String>,
+    },
+
+    #[error("service `{service}` not found in cluster `{cluster}`{status}: check the name (`aws ecs list-services --cluster {cluster}`)", status = status.as_deref().map(|s| format!(" (status {s})")).unwrap_or_default())]
+    ServiceNotFound {
+        cluster: String,
+        service: String,
+        status: Option<String>,
+    },
+
+    #[error("service `{service}` in cluster `{cluster}` names no task definition (is it deployed with CodeDeploy task sets?): pass `--task-definition`")]
+    ServiceWithoutTaskDefinition { cluster: String, service: String },
+
+    #[error("task definition `{task_definition}` not found: check the family and revision (`aws ecs list-task-definitions --family-prefix FAMILY`) and the region")]
+    TaskDefinitionNotFound { task_definition: String },
+
+    #[error("task definition `{task_definition}` uses network mode awsvpc, which needs subnets: pass `--subnets subnet-a,subnet-b` (and `--security-groups`), or `--from-service NAME` to use a service's")]
+    NoSubnets { task_definition: String },
+
+    #[error("task definition `{task_definition}` has several essential containers ({}): pass `--container NAME` to say which one runs the migration", containers.join(", "))]
+    SeveralEssentialContainers {
+        task_definition: String,
+        containers: Vec<String>,
+    },
+
+    #[error("task definition `{task_definition}` has no essential container: pass `--container NAME` (one of: {})", containers.join(", "))]
+    NoEssentialContainer {
+        task_definition: String,
+        containers: Vec<String>,
+    },
+
+    #[error("task definition `{task_definition}` has no container `{container}`: pass `--container` with one of: {}", containers.join(", "))]
+    UnknownContainer {
+        task_definition: String,
+        container: String,
+        containers: Vec<String>,
+    },
+
+    // ---- AWS failures ----
+    #[error("AWS {operation} failed{context}: {message}", context = context_suffix(cluster, task_arn))]
+    Aws {
+        operation: &'static str,
+        cluster: Option<String>,
+        task_arn: Option<String>,
+        code: Option<String>,
+        message: String,
+    },
+
+    #[error("task `{task_arn}` in cluster `{cluster}` is still reported MISSING {seconds}s after RunTask returned it; check it with `aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}`")]
+    TaskMissing {
+        cluster: String,
+        task_arn: String,
+        seconds: u64,
+    },
+
+    #[error("lost track of task `{task_arn}` in cluster `{cluster}`: {message}. It may still be running: stop it with `aws ecs stop-task --cluster {cluster} --task {task_arn}`")]
+    LostTask {
+        cluster: String,
+        task_arn: String,
+        message: String,
+    },
+}
+
+fn context_suffix(cluster: &Option<String>, task_arn: &Option<String>) -> String {
+    let mut out = String::new();
+    if let Some(cluster) = cluster {
+        let _ = write!(out, " for cluster `{cluster}`");
+    }
+    if let Some(task) = task_arn {
+        let _ = write!(out, " (task `{task}`)");
+    }
+    out
+}
+
+impl Error {
+    /// The process exit status this error maps to.
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::InvalidTaskDefinition { .. }
+            | Error::RevisionConflict { .. }
+            | Error::RevisionWithoutTaskDefinition { .. }
+            | Error::MissingTaskDefinition
+            | Error::InvalidValue { .. }
+            | Error::LaunchTypeAndCapacityProviders { .. }
+            | Error::NoRegion
+            | Error::NoSubnets { .. }
+            | Error::SeveralEssentialContainers { .. }
+            | Error::NoEssentialContainer { .. }
+            | Error::UnknownContainer { .. }
+            | Error::ServiceWithoutTaskDefinition { .. } => EXIT_INVALID_INPUT,
+            Error::ClusterNotFound { .. }
+            | Error::ServiceNotFound { .. }
+            | Error::TaskDefinitionNotFound { .. }
+            | Error::Aws { .. }
+            | Error::TaskMissing { .. }
+            | Error::LostTask { .. } => EXIT_AWS_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the kind of error (JSON output, Lambda `errorType`).
+    pub fn kind(&self) -> &'static str {
+        if self.code() == EXIT_INVALID_INPUT {
+            "invalid_input"
+        } else {
+            "aws_error"
+        }
+    }
+
+    /// Wrap an SDK error from `operation`, keeping its error code and full message chain.
+    pub(crate) fn aws<E, R>(
+        operation: &'static str,
+        cluster: Option<&str>,
+        task_arn: Option<&str>,
+        err: aws_sdk_ecs::error::SdkError<E, R>,
+    ) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        Error::Aws {
+            operation,
+            cluster: cluster.map(str::to_owned),
+            task_arn: task_arn.map(str::to_owned),
+            code: err.code().map(str::to_owned),
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// How the wait loop should treat a failed AWS call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Throttling, a 5xx or a network fault: back off and keep waiting.
+    Transient,
+    /// Anything else (access denied, validation): waiting will not help.
+    Permanent,
+}
+
+pub(crate) fn classify<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> Retry
+where
+    E: ProvideErrorMetadata,
+{
+    use aws_sdk_ecs::error::SdkError;
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Retry::Transient
+        }
+        SdkError::ServiceError(_) => match err.code() {
+            Some(code)
+                if code.contains("Throttl")
+                    || code == "RequestLimitExceeded"
+                    || code == "TooManyRequestsException"
+                    || code == "ServerException"
+                    || code == "ServiceUnavailable"
+                    || code == "InternalFailure" =>
+            {
+                Retry::Transient
+            }
+            _ => Retry::Permanent,
+        },
+        _ => Retry::Permanent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_exit_2_and_aws_errors_exit_3() {
+        assert_eq!(Error::MissingTaskDefinition.code(), 2);
+        assert_eq!(
+            Error::ClusterNotFound {
+                cluster: "prod".into(),
+                status: None
+            }
+            .code(),
+            3
+        );
+    }
+
+    #[test]
+    fn messages_name_the_value_and_the_fix() {
+        let err = Error::SeveralEssentialContainers {
+            task_definition: "arn:aws:ecs:eu-west-1:1:task-definition/app:3".into(),
+            containers: vec!["app".into(), "worker".into()],
+        };
+        let text = err.to_string();
+        assert!(text.contains("app, worker"), "{text}");
+        assert!(text.contains("--container"), "{text}");
+
+        let err = Error::ServiceNotFound {
+            cluster: "prod".into(),
+            service: "web".into(),
+            status: Some("INACTIVE".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "service `web` not found in cluster `prod` (status INACTIVE): check the name (`aws ecs list-services --cluster prod`)"
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! [`Plan`]: a validated, resolved migration: every name turned into an ARN, the deciding container
+//! chosen, and the exact RunTask request built. `--dry-run` prints it; [`crate::migration::run`]
+//! executes it. It serialises in the shape of the ECS API, with environment values redacted.
+
+use crate::{CapacityProvider, EnvVar, LaunchType, Tag, Timeout};
+use serde::Serialize;
+
+/// The `startedBy` of every task ecs-migrate starts (ECS allows 36 characters).
+pub const STARTED_BY: &str = "ecs-migrate";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Cluster ARN.
+    pub cluster: String,
+    /// Full task definition ARN, with revision.
+    pub task_definition: String,
+    /// The container whose exit code decides the verdict.
+    pub container: String,
+    /// The service the task definition and network were taken from, if any.
+    pub from_service: Option<String>,
+    #[serde(serialize_with = "serialize_timeout")]
+    pub timeout: Timeout,
+    pub run_task: RunTaskSpec,
+}
+
+fn serialize_timeout<S: serde::Serializer>(timeout: &Timeout, s: S) -> Result<S::Ok, S::Error> {
+    match timeout.duration() {
+        Some(d) => s.serialize_u64(d.as_secs()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The RunTask request, field for field as ECS names them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTaskSpec {
+    pub cluster: String,
+    pub task_definition: String,
+    pub count: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProvider>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    pub overrides: Overrides,
+    pub started_by: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkConfiguration {
+    pub awsvpc_configuration: AwsVpcConfiguration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<crate::AssignPublicIp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overrides {
+    pub container_overrides: Vec<ContainerOverride>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerOverride {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environment: Vec<EnvVar>,
+}
+
+impl RunTaskSpec {
+    /// Fills an SDK RunTask call with this request. The only place secrets leave the process.
+    pub(crate) fn apply(
+        &self,
+        call: aws_sdk_ecs::operation::run_task::builders::RunTaskFluentBuilder,
+    ) -> aws_sdk_ecs::operation::run_task::builders::RunTaskFluentBuilder {
+        use aws_sdk_ecs::types as ecs;
+        let mut call = call
+            .cluster(&self.cluster)
+            .task_definition(&self.task_definition)
+            .count(self.count)
+            .started_by(&self.started_by)
+            .set_platform_version(self.platform_version.clone());
+        if let Some(launch_type) = self.launch_type {
+            call = call.launch_type(ecs::LaunchType::from(launch_type.as_str()));
+        }
+        for item in &self.capacity_provider_strategy {
+            call = call.capacity_provider_strategy(
+                ecs::CapacityProviderStrategyItem::builder()
+                    .capacity_provider(&item.capacity_provider)
+                    .set_weight(item.weight)
+                    .set_base(item.base)
+                    .build()
+                    .expect("capacity provider is set"),
+            );
+        }
+        if let Some(network) = &self.network_configuration {
+            let vpc = &network.awsvpc_configuration;
+            call = call.network_configuration(
+                ecs::NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        ecs::AwsVpcConfiguration::builder()
+                            .set_subnets(Some(vpc.subnets.clone()))
+                            .set_security_groups(
+                                (!vpc.security_groups.is_empty())
+                                    .then(|| vpc.security_groups.clone()),
+                            )
+                            .set_assign_public_ip(
+                                vpc.assign_public_ip
+                                    .map(|ip| ecs::AssignPublicIp::from(ip.as_str())),
+                            )
+                            .build()
+                            .expect("subnets are set"),
+                    )
+                    .build(),
+            );
+        }
+        let mut overrides = ecs::TaskOverride::builder();
+        for container in &self.overrides.container_overrides {
+            let mut o = ecs::ContainerOverride::builder()
+                .name(&container.name)
+                .set_command(container.command.clone());
+            for var in &container.environment {
+                o = o.environment(
+                    ecs::KeyValuePair::builder()
+                        .name(&var.name)
+                        .value(var.value.expose())
+                        .build(),
+                );
+            }
+            overrides = overrides.container_overrides(o.build());
+        }
+        call = call.overrides(overrides.build());
+        for tag in &self.tags {
+            call = call.tags(ecs::Tag::builder().key(&tag.key).value(&tag.value).build());
+        }
+        call
+    }
+}

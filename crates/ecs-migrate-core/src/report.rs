@@ -1,0 +1,68 @@
+//! [`Report`]: the outcome of a run, as the CLI prints it in JSON and the Lambda returns it.
+
+use serde::Serialize;
+
+/// Exit statuses of a run that produced a verdict (errors have their own, see [`crate::Error::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Succeeded => 0,
+            Status::Failed => 1,
+            Status::TimedOut => 4,
+            Status::Interrupted => 130,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::TimedOut => "timed_out",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One entry of RunTask's `failures[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunTaskFailure {
+    pub arn: Option<String>,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub status: Status,
+    /// One sentence a person can act on: why it failed, or what succeeded.
+    pub reason: String,
+    /// Cluster ARN.
+    pub cluster: String,
+    /// Full task definition ARN.
+    pub task_definition: String,
+    pub task_arn: Option<String>,
+    /// The deciding container.
+    pub container: String,
+    /// The deciding container's exit code; `null` when it has none (never started, killed early).
+    pub exit_code: Option<i32>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    /// The deciding container's `reason` (e.g. `CannotPullContainerError: ...`).
+    pub container_reason: Option<String>,
+    /// RunTask `failures[]`, when ECS refused to place the task.
+    pub failures: Vec<RunTaskFailure>,
+    /// RFC 3339, as ECS reports them.
+    pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
+    /// From `startedAt` (or `createdAt` when it never started) to `stoppedAt`.
+    pub duration_seconds: Option<f64>,
+}

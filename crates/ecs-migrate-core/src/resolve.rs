@@ -1,0 +1,418 @@
+//! Resolution: turn a [`Request`] into a [`Plan`] with read-only AWS calls (DescribeClusters,
+//! DescribeServices, DescribeTaskDefinition). Everything that can be refused is refused here, before
+//! anything in AWS changes: a bad value never starts a task.
+
+use crate::plan::{
+    AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
+    STARTED_BY,
+};
+use crate::{CapacityProvider, Error, LaunchType, Plan, Request, TaskDefinitionRef};
+use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, Service, TaskDefinition};
+use aws_sdk_ecs::Client;
+
+pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
+    // What needs no AWS call is checked first, so a typo costs no round trip.
+    check_locally(request)?;
+
+    let cluster = describe_cluster(ecs, &request.cluster).await?;
+    let service = match &request.from_service {
+        Some(name) => Some(describe_service(ecs, &cluster, &request.cluster, name).await?),
+        None => None,
+    };
+    let reference = task_definition_ref(request, service.as_ref())?;
+    let task_definition = describe_task_definition(ecs, &reference).await?;
+    let task_definition_arn = task_definition
+        .task_definition_arn()
+        .unwrap_or_default()
+        .to_owned();
+    let container = choose_container(
+        &task_definition_arn,
+        task_definition.container_definitions(),
+        request.container.as_deref(),
+    )?;
+    let network_configuration = network(request, service.as_ref(), &task_definition)?;
+    let (launch_type, capacity_provider_strategy) = launch(request, service.as_ref());
+    let platform_version = request
+        .platform_version
+        .clone()
+        .or_else(|| service.as_ref()?.platform_version().map(str::to_owned));
+
+    let overrides = Overrides {
+        container_overrides: vec![ContainerOverride {
+            name: container.clone(),
+            command: request.command.clone(),
+            environment: request.environment.clone(),
+        }],
+    };
+    Ok(Plan {
+        run_task: RunTaskSpec {
+            cluster: cluster.clone(),
+            task_definition: task_definition_arn.clone(),
+            count: 1,
+            launch_type,
+            capacity_provider_strategy,
+            platform_version,
+            network_configuration,
+            overrides,
+            started_by: STARTED_BY.to_owned(),
+            tags: request.tags.clone(),
+        },
+        cluster,
+        task_definition: task_definition_arn,
+        container,
+        from_service: request.from_service.clone(),
+        timeout: request.timeout,
+    })
+}
+
+fn check_locally(request: &Request) -> Result<(), Error> {
+    if request.cluster.trim().is_empty() {
+        return Err(Error::InvalidValue {
+            flag: "--cluster",
+            value: request.cluster.clone(),
+            reason: "the cluster is empty; pass a cluster name or ARN".into(),
+        });
+    }
+    if let (Some(launch_type), false) = (request.launch_type, request.capacity_providers.is_empty())
+    {
+        return Err(Error::LaunchTypeAndCapacityProviders {
+            launch_type: launch_type.to_string(),
+        });
+    }
+    if request.task_definition.is_none() && request.from_service.is_none() {
+        return Err(match request.revision {
+            Some(revision) => Error::RevisionWithoutTaskDefinition { revision },
+            None => Error::MissingTaskDefinition,
+        });
+    }
+    if let (Some(td), Some(revision)) = (&request.task_definition, request.revision) {
+        td.clone().with_revision(revision)?;
+    }
+    if let Some(command) = &request.command {
+        if command.is_empty() || command.iter().all(|part| part.trim().is_empty()) {
+            return Err(Error::InvalidValue {
+                flag: "command",
+                value: String::new(),
+                reason: "the command override is empty; put the command after `--`, or leave it out to run the task definition's command".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Returns the cluster ARN of an ACTIVE cluster.
+async fn describe_cluster(ecs: &Client, cluster: &str) -> Result<String, Error> {
+    let out = ecs
+        .describe_clusters()
+        .clusters(cluster)
+        .send()
+        .await
+        .map_err(|err| Error::aws("DescribeClusters", Some(cluster), None, err))?;
+    match out.clusters().first() {
+        Some(found) if found.status() == Some("ACTIVE") => {
+            Ok(found.cluster_arn().unwrap_or(cluster).to_owned())
+        }
+        found => Err(Error::ClusterNotFound {
+            cluster: cluster.to_owned(),
+            status: found.and_then(|c| c.status()).map(str::to_owned),
+        }),
+    }
+}
+
+async fn describe_service(
+    ecs: &Client,
+    cluster_arn: &str,
+    cluster: &str,
+    service: &str,
+) -> Result<Service, Error> {
+    let out = ecs
+        .describe_services()
+        .cluster(cluster_arn)
+        .services(service)
+        .send()
+        .await
+        .map_err(|err| Error::aws("DescribeServices", Some(cluster), None, err))?;
+    match out.services().first() {
+        Some(found) if found.status() == Some("ACTIVE") || found.status() == Some("DRAINING") => {
+            Ok(found.clone())
+        }
+        found => Err(Error::ServiceNotFound {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+            status: found.and_then(|s| s.status()).map(str::to_owned),
+        }),
+    }
+}
+
+/// The task definition to describe: the one given (completed by `--revision`), else the service's.
+fn task_definition_ref(
+    request: &Request,
+    service: Option<&Service>,
+) -> Result<TaskDefinitionRef, Error> {
+    let reference = match (&request.task_definition, service) {
+        (Some(td), _) => td.clone(),
+        (None, Some(service)) => {
+            let arn =
+                service
+                    .task_definition()
+                    .ok_or_else(|| Error::ServiceWithoutTaskDefinition {
+                        cluster: request.cluster.clone(),
+                        service: service.service_name().unwrap_or_default().to_owned(),
+                    })?;
+            let td: TaskDefinitionRef = arn.parse()?;
+            match request.revision {
+                // `--from-service app --revision 43`: the family the app runs, at revision 43.
+                Some(_) => td.without_revision(),
+                None => td,
+            }
+        }
+        (None, None) => return Err(Error::MissingTaskDefinition),
+    };
+    match request.revision {
+        Some(revision) => reference.with_revision(revision),
+        None => Ok(reference),
+    }
+}
+
+async fn describe_task_definition(
+    ecs: &Client,
+    reference: &TaskDefinitionRef,
+) -> Result<TaskDefinition, Error> {
+    let text = reference.to_string();
+    let out = ecs
+        .describe_task_definition()
+        .task_definition(&text)
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.task_definition.ok_or(Error::TaskDefinitionNotFound {
+            task_definition: text,
+        }),
+        // ECS answers an unknown task definition with a ClientException.
+        Err(err)
+            if aws_sdk_ecs::error::ProvideErrorMetadata::code(&err) == Some("ClientException") =>
+        {
+            Err(Error::TaskDefinitionNotFound {
+                task_definition: text,
+            })
+        }
+        Err(err) => Err(Error::aws("DescribeTaskDefinition", None, None, err)),
+    }
+}
+
+/// The deciding container: the named one, or the only essential one (`essential` defaults to true).
+pub(crate) fn choose_container(
+    task_definition: &str,
+    containers: &[ContainerDefinition],
+    wanted: Option<&str>,
+) -> Result<String, Error> {
+    let names = || -> Vec<String> {
+        containers
+            .iter()
+            .filter_map(|c| c.name().map(str::to_owned))
+            .collect()
+    };
+    if let Some(wanted) = wanted {
+        return match containers.iter().find(|c| c.name() == Some(wanted)) {
+            Some(_) => Ok(wanted.to_owned()),
+            None => Err(Error::UnknownContainer {
+                task_definition: task_definition.to_owned(),
+                container: wanted.to_owned(),
+                containers: names(),
+            }),
+        };
+    }
+    let essential: Vec<String> = containers
+        .iter()
+        .filter(|c| c.essential().unwrap_or(true))
+        .filter_map(|c| c.name().map(str::to_owned))
+        .collect();
+    match essential.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(Error::NoEssentialContainer {
+            task_definition: task_definition.to_owned(),
+            containers: names(),
+        }),
+        _ => Err(Error::SeveralEssentialContainers {
+            task_definition: task_definition.to_owned(),
+            containers: essential,
+        }),
+    }
+}
+
+/// The awsvpc configuration: each field as given, else the service's.
+fn network(
+    request: &Request,
+    service: Option<&Service>,
+    task_definition: &TaskDefinition,
+) -> Result<Option<NetworkConfiguration>, Error> {
+    let task_definition_arn = task_definition.task_definition_arn().unwrap_or_default();
+    let awsvpc = task_definition.network_mode() == Some(&NetworkMode::Awsvpc);
+    if !awsvpc {
+        if !request.subnets.is_empty() || !request.security_groups.is_empty() {
+            let mode = task_definition
+                .network_mode()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_else(|| "bridge".into());
+            return Err(Error::InvalidValue {
+                flag: "--subnets/--security-groups",
+                value: request
+                    .subnets
+                    .iter()
+                    .chain(&request.security_groups)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(","),
+                reason: format!(
+                    "task definition `{task_definition_arn}` uses network mode {mode}, which takes no network configuration; drop these flags"
+                ),
+            });
+        }
+        return Ok(None);
+    }
+    let from_service = service
+        .and_then(|s| s.network_configuration())
+        .and_then(|n| n.awsvpc_configuration());
+    let subnets = if request.subnets.is_empty() {
+        from_service
+            .map(|v| v.subnets().to_vec())
+            .unwrap_or_default()
+    } else {
+        request.subnets.clone()
+    };
+    if subnets.is_empty() {
+        return Err(Error::NoSubnets {
+            task_definition: task_definition_arn.to_owned(),
+        });
+    }
+    let security_groups = if request.security_groups.is_empty() {
+        from_service
+            .map(|v| v.security_groups().to_vec())
+            .unwrap_or_default()
+    } else {
+        request.security_groups.clone()
+    };
+    let assign_public_ip = request.assign_public_ip.or_else(|| {
+        from_service
+            .and_then(|v| v.assign_public_ip())
+            .and_then(|ip| ip.as_str().parse().ok())
+    });
+    Ok(Some(NetworkConfiguration {
+        awsvpc_configuration: AwsVpcConfiguration {
+            subnets,
+            security_groups,
+            assign_public_ip,
+        },
+    }))
+}
+
+/// Launch type or capacity provider strategy: as given, else the service's, else Fargate.
+fn launch(
+    request: &Request,
+    service: Option<&Service>,
+) -> (Option<LaunchType>, Vec<CapacityProvider>) {
+    if !request.capacity_providers.is_empty() {
+        return (None, request.capacity_providers.clone());
+    }
+    if let Some(launch_type) = request.launch_type {
+        return (Some(launch_type), Vec::new());
+    }
+    if let Some(service) = service {
+        let strategy: Vec<CapacityProvider> = service
+            .capacity_provider_strategy()
+            .iter()
+            .map(|item| CapacityProvider {
+                capacity_provider: item.capacity_provider().to_owned(),
+                weight: Some(item.weight()),
+                base: Some(item.base()),
+            })
+            .collect();
+        if !strategy.is_empty() {
+            return (None, strategy);
+        }
+        if let Some(launch_type) = service.launch_type().and_then(|l| l.as_str().parse().ok()) {
+            return (Some(launch_type), Vec::new());
+        }
+    }
+    (Some(LaunchType::Fargate), Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(name: &str, essential: Option<bool>) -> ContainerDefinition {
+        ContainerDefinition::builder()
+            .name(name)
+            .set_essential(essential)
+            .build()
+    }
+
+    #[test]
+    fn the_only_essential_container_decides_and_essential_defaults_to_true() {
+        let containers = [container("migrate", None), container("envoy", Some(false))];
+        assert_eq!(
+            choose_container("td", &containers, None).unwrap(),
+            "migrate"
+        );
+    }
+
+    #[test]
+    fn several_essential_containers_are_refused_with_their_names() {
+        let containers = [container("app", Some(true)), container("worker", None)];
+        let err = choose_container("td", &containers, None).unwrap_err();
+        assert!(
+            matches!(&err, Error::SeveralEssentialContainers { containers, .. } if containers == &["app", "worker"]),
+            "{err}"
+        );
+        assert_eq!(
+            choose_container("td", &containers, Some("worker")).unwrap(),
+            "worker"
+        );
+    }
+
+    #[test]
+    fn an_unknown_container_name_lists_the_real_ones() {
+        let containers = [container("app", None)];
+        let err = choose_container("td", &containers, Some("ap"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`ap`") && err.contains("one of: app"), "{err}");
+    }
+
+    #[test]
+    fn launch_defaults_to_fargate_and_capacity_providers_drop_the_launch_type() {
+        let request = Request::default();
+        assert_eq!(launch(&request, None), (Some(LaunchType::Fargate), vec![]));
+        let request = Request {
+            capacity_providers: vec!["FARGATE_SPOT:1".parse().unwrap()],
+            ..Request::default()
+        };
+        let (launch_type, strategy) = launch(&request, None);
+        assert_eq!(launch_type, None);
+        assert_eq!(strategy[0].capacity_provider, "FARGATE_SPOT");
+    }
+
+    #[test]
+    fn nothing_to_run_is_refused_before_any_call() {
+        let request = Request {
+            cluster: "prod".into(),
+            ..Request::default()
+        };
+        assert!(matches!(
+            check_locally(&request),
+            Err(Error::MissingTaskDefinition)
+        ));
+        let request = Request {
+            cluster: "prod".into(),
+            task_definition: Some("app".parse().unwrap()),
+            launch_type: Some(LaunchType::Ec2),
+            capacity_providers: vec!["FARGATE".parse().unwrap()],
+            ..Request::default()
+        };
+        assert!(matches!(
+            check_locally(&request),
+            Err(Error::LaunchTypeAndCapacityProviders { .. })
+        ));
+    }
+}

@@ -1,0 +1,46 @@
+//! Builders shared by the unit tests.
+
+use crate::plan::{Overrides, RunTaskSpec, STARTED_BY};
+use crate::{Plan, Timeout};
+use aws_sdk_ecs::types::{Container, Task, TaskStopCode};
+use aws_smithy_types::DateTime;
+
+pub(crate) const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+pub(crate) const TASK_DEFINITION: &str =
+    "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:42";
+pub(crate) const TASK: &str = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef";
+
+pub(crate) fn plan() -> Plan {
+    Plan {
+        cluster: CLUSTER.into(),
+        task_definition: TASK_DEFINITION.into(),
+        container: "migrate".into(),
+        from_service: None,
+        timeout: Timeout::default(),
+        run_task: RunTaskSpec {
+            cluster: CLUSTER.into(),
+            task_definition: TASK_DEFINITION.into(),
+            count: 1,
+            launch_type: Some(crate::LaunchType::Fargate),
+            capacity_provider_strategy: vec![],
+            platform_version: None,
+            network_configuration: None,
+            overrides: Overrides {
+                container_overrides: vec![],
+            },
+            started_by: STARTED_BY.into(),
+            tags: vec![],
+        },
+    }
+}
+
+pub(crate) fn stopped_task(code: TaskStopCode, containers: Vec<Container>) -> Task {
+    Task::builder()
+        .task_arn(TASK)
+        .last_status("STOPPED")
+        .stop_code(code)
+        .started_at(DateTime::from_secs(1_700_000_000))
+        .stopped_at(DateTime::from_secs(1_700_000_060))
+        .set_containers(Some(containers))
+        .build()
+}

@@ -1,0 +1,280 @@
+//! The verdict: turn what ECS says about a task into a [`Report`].
+//!
+//! The rules every glue script gets wrong live here and only here:
+//! - only the deciding container's exit code decides; sidecars killed with 137/143 do not;
+//! - `TaskFailedToStart` (image pull, ENI, secrets) is a failure, whatever else the task says;
+//! - a missing exit code is never success.
+
+use crate::report::{Report, RunTaskFailure, Status};
+use crate::Plan;
+use aws_sdk_ecs::types::{Task, TaskStopCode};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use std::time::Duration;
+
+/// How the wait for the task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// ECS stopped the task on its own (the container exited, or the task failed to start).
+    Stopped,
+    /// The run's timeout passed and ecs-migrate stopped the task.
+    TimedOut(Duration),
+    /// The caller's shutdown fired and ecs-migrate stopped the task.
+    Interrupted,
+}
+
+fn timestamp(t: Option<&DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(Format::DateTime).ok())
+}
+
+fn base(plan: &Plan, status: Status, reason: String) -> Report {
+    Report {
+        status,
+        reason,
+        cluster: plan.cluster.clone(),
+        task_definition: plan.task_definition.clone(),
+        task_arn: None,
+        container: plan.container.clone(),
+        exit_code: None,
+        stop_code: None,
+        stopped_reason: None,
+        container_reason: None,
+        failures: Vec::new(),
+        started_at: None,
+        stopped_at: None,
+        duration_seconds: None,
+    }
+}
+
+/// RunTask placed no task: its `failures[]` say why.
+pub(crate) fn refused(plan: &Plan, failures: Vec<RunTaskFailure>) -> Report {
+    let reason = if failures.is_empty() {
+        "RunTask returned no task and no failure; nothing was started".to_owned()
+    } else {
+        let each: Vec<String> = failures
+            .iter()
+            .map(|f| {
+                let mut text = f.reason.clone().unwrap_or_else(|| "unknown reason".into());
+                if let Some(detail) = &f.detail {
+                    text.push_str(&format!(" ({detail})"));
+                }
+                if let Some(arn) = &f.arn {
+                    text.push_str(&format!(" on {arn}"));
+                }
+                text
+            })
+            .collect();
+        format!("ECS could not start the task: {}", each.join("; "))
+    };
+    Report {
+        failures,
+        ..base(plan, Status::Failed, reason)
+    }
+}
+
+/// The shutdown fired before RunTask: nothing was started.
+pub(crate) fn interrupted_before_start(plan: &Plan) -> Report {
+    base(
+        plan,
+        Status::Interrupted,
+        "interrupted before the task was started; nothing changed".to_owned(),
+    )
+}
+
+pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
+    let container = task
+        .containers()
+        .iter()
+        .find(|c| c.name() == Some(plan.container.as_str()));
+    let exit_code = container.and_then(|c| c.exit_code());
+    let container_reason = container.and_then(|c| c.reason()).map(str::to_owned);
+    let stop_code = task.stop_code();
+    let stopped_reason = task.stopped_reason().map(str::to_owned);
+    let still_stopping = task.last_status() != Some("STOPPED");
+    let name = &plan.container;
+
+    let exit_text = match exit_code {
+        Some(code) => format!("container `{name}` exited with code {code}"),
+        None => format!("container `{name}` has no exit code"),
+    };
+    let (status, reason) = match ending {
+        Ending::TimedOut(after) => (
+            Status::TimedOut,
+            format!(
+                "timed out after {}; ecs-migrate stopped the task ({})",
+                humantime::format_duration(after),
+                if still_stopping {
+                    "it is still stopping".to_owned()
+                } else {
+                    exit_text
+                },
+            ),
+        ),
+        Ending::Interrupted => (
+            Status::Interrupted,
+            format!(
+                "interrupted; ecs-migrate stopped the task ({})",
+                if still_stopping {
+                    "it is still stopping".to_owned()
+                } else {
+                    exit_text
+                },
+            ),
+        ),
+        Ending::Stopped if stop_code == Some(&TaskStopCode::TaskFailedToStart) => {
+            let why = stopped_reason
+                .clone()
+                .or_else(|| container_reason.clone())
+                .unwrap_or_else(|| "no reason given".into());
+            let mut reason = format!("the task failed to start: {why}");
+            if let Some(cr) = &container_reason {
+                if Some(cr) != stopped_reason.as_ref() {
+                    reason.push_str(&format!("; container `{name}`: {cr}"));
+                }
+            }
+            (Status::Failed, reason)
+        }
+        Ending::Stopped => match (container, exit_code) {
+            (None, _) => (
+                Status::Failed,
+                format!(
+                    "the stopped task has no container `{name}`: {}",
+                    stopped_reason.as_deref().unwrap_or("no reason given")
+                ),
+            ),
+            (Some(_), Some(0)) => (Status::Succeeded, exit_text),
+            (Some(_), Some(_)) => {
+                let mut reason = exit_text;
+                if let Some(cr) = &container_reason {
+                    reason.push_str(&format!(" ({cr})"));
+                }
+                if stop_code != Some(&TaskStopCode::EssentialContainerExited) {
+                    if let Some(sr) = &stopped_reason {
+                        reason.push_str(&format!("; task stopped: {sr}"));
+                    }
+                }
+                (Status::Failed, reason)
+            }
+            (Some(_), None) => (
+                Status::Failed,
+                format!(
+                    "{exit_text} ({}); a missing exit code is never success",
+                    container_reason
+                        .clone()
+                        .or_else(|| stopped_reason.clone())
+                        .unwrap_or_else(|| "no reason given".into())
+                ),
+            ),
+        },
+    };
+
+    let begin = task.started_at().or(task.created_at());
+    let duration_seconds = match (begin, task.stopped_at()) {
+        (Some(begin), Some(end)) => {
+            Some(((end.as_secs_f64() - begin.as_secs_f64()) * 1000.0).round() / 1000.0)
+                .filter(|d| *d >= 0.0)
+        }
+        _ => None,
+    };
+    Report {
+        task_arn: task.task_arn().map(str::to_owned),
+        exit_code,
+        stop_code: stop_code.map(|c| c.as_str().to_owned()),
+        stopped_reason,
+        container_reason,
+        started_at: timestamp(task.started_at()),
+        stopped_at: timestamp(task.stopped_at()),
+        duration_seconds,
+        ..base(plan, status, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{plan, stopped_task};
+    use aws_sdk_ecs::types::Container;
+
+    #[test]
+    fn exit_code_zero_of_the_deciding_container_succeeds_even_if_a_sidecar_was_killed() {
+        let task = stopped_task(
+            TaskStopCode::EssentialContainerExited,
+            vec![
+                Container::builder().name("migrate").exit_code(0).build(),
+                Container::builder().name("envoy").exit_code(137).build(),
+            ],
+        );
+        let report = judge(&plan(), &task, Ending::Stopped);
+        assert_eq!(report.status, Status::Succeeded);
+        assert_eq!(report.exit_code, Some(0));
+        assert_eq!(report.duration_seconds, Some(60.0));
+    }
+
+    #[test]
+    fn a_nonzero_exit_code_fails_and_is_carried() {
+        let task = stopped_task(
+            TaskStopCode::EssentialContainerExited,
+            vec![Container::builder().name("migrate").exit_code(3).build()],
+        );
+        let report = judge(&plan(), &task, Ending::Stopped);
+        assert_eq!((report.status, report.exit_code), (Status::Failed, Some(3)));
+        assert!(
+            report.reason.contains("exited with code 3"),
+            "{}",
+            report.reason
+        );
+    }
+
+    #[test]
+    fn a_missing_exit_code_is_never_success() {
+        let task = stopped_task(
+            TaskStopCode::EssentialContainerExited,
+            vec![Container::builder().name("migrate").build()],
+        );
+        let report = judge(&plan(), &task, Ending::Stopped);
+        assert_eq!((report.status, report.exit_code), (Status::Failed, None));
+        assert!(report.reason.contains("never success"), "{}", report.reason);
+    }
+
+    #[test]
+    fn failed_to_start_is_a_failure_with_the_reasons() {
+        let task = stopped_task(
+            TaskStopCode::TaskFailedToStart,
+            vec![Container::builder()
+                .name("migrate")
+                .reason("CannotPullContainerError: not found")
+                .build()],
+        );
+        let mut task = task;
+        task.stopped_reason = Some("ResourceInitializationError: unable to pull secrets".into());
+        let report = judge(&plan(), &task, Ending::Stopped);
+        assert_eq!(report.status, Status::Failed);
+        assert_eq!(report.stop_code.as_deref(), Some("TaskFailedToStart"));
+        assert!(report
+            .reason
+            .contains("failed to start: ResourceInitializationError"));
+        assert!(
+            report.reason.contains("CannotPullContainerError"),
+            "{}",
+            report.reason
+        );
+    }
+
+    #[test]
+    fn run_task_failures_are_listed() {
+        let report = refused(
+            &plan(),
+            vec![RunTaskFailure {
+                arn: Some("arn:aws:ecs:eu-west-1:123456789012:cluster/prod".into()),
+                reason: Some("RESOURCE:MEMORY".into()),
+                detail: None,
+            }],
+        );
+        assert_eq!(report.status, Status::Failed);
+        assert!(
+            report.reason.contains("RESOURCE:MEMORY on arn:aws:ecs"),
+            "{}",
+            report.reason
+        );
+    }
+}

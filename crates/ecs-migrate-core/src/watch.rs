@@ -1,0 +1,283 @@
+//! Watch: wait for the task to stop, cheaply and promptly, and stop it on timeout or shutdown.
+//!
+//! Cadence (the numbers a benchmark holds us to):
+//! - one DescribeTasks every [`POLL`] (1 s): the verdict comes at most ~1 s after ECS marks the
+//!   task STOPPED, at about one call per second of migration;
+//! - throttling, 5xx and network faults are waited out, never fatal: the delay doubles from 2 s up
+//!   to [`MAX_BACKOFF`] (30 s) and goes back to 1 s after the next good answer (the SDK has
+//!   already retried each call with its own jittered backoff before we see the error);
+//! - ECS may answer MISSING for a task it just returned from RunTask (eventual consistency): that is
+//!   retried for [`MISSING_GRACE`] (60 s) before it is an error;
+//! - after StopTask, we wait up to [`STOP_WAIT`] (3 min: ECS's longest `stopTimeout` is 120 s) for
+//!   STOPPED, so the report carries the final exit codes.
+
+use crate::error::{classify, Retry};
+use crate::progress::{Event, Progress};
+use crate::verdict::Ending;
+use crate::{Error, Shutdown};
+use aws_sdk_ecs::types::Task;
+use aws_sdk_ecs::Client;
+use std::time::Duration;
+use tokio::time::{sleep, sleep_until, Instant};
+
+pub(crate) const POLL: Duration = Duration::from_secs(1);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const MISSING_GRACE: Duration = Duration::from_secs(60);
+pub(crate) const STOP_WAIT: Duration = Duration::from_secs(180);
+
+/// One task being watched.
+pub(crate) struct Watch<'a> {
+    pub ecs: &'a Client,
+    pub cluster: &'a str,
+    pub task_arn: &'a str,
+    pub progress: &'a dyn Progress,
+    /// When the run started (for elapsed times and the timeout message).
+    pub started: Instant,
+    last_status: Option<String>,
+    launched: Instant,
+}
+
+enum Seen {
+    Task(Box<Task>),
+    /// DescribeTasks answered with a `MISSING` failure (or no task) for our ARN.
+    Missing,
+}
+
+enum Failed {
+    /// Throttling, a 5xx or a network fault: wait it out.
+    Transient(String),
+    /// Access denied, validation: waiting will not help.
+    Permanent(String),
+}
+
+impl<'a> Watch<'a> {
+    pub(crate) fn new(
+        ecs: &'a Client,
+        cluster: &'a str,
+        task_arn: &'a str,
+        progress: &'a dyn Progress,
+        started: Instant,
+    ) -> Watch<'a> {
+        Watch {
+            ecs,
+            cluster,
+            task_arn,
+            progress,
+            started,
+            last_status: None,
+            launched: Instant::now(),
+        }
+    }
+
+    /// Waits until the task is STOPPED, the deadline passes, or shutdown fires. In the last two
+    /// cases the task is stopped (and waited for) before returning.
+    pub(crate) async fn until_stopped(
+        &mut self,
+        deadline: Option<Instant>,
+        shutdown: &mut Shutdown,
+    ) -> Result<(Task, Ending), Error> {
+        let mut delay = POLL;
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.recv() => {
+                    return self.stop("ecs-migrate: interrupted by the operator", Ending::Interrupted).await;
+                }
+                _ = sleep_until_or_never(deadline) => {
+                    let after = deadline.map(|d| d - self.started).unwrap_or_default();
+                    let reason = format!(
+                        "ecs-migrate: timed out after {}",
+                        humantime::format_duration(after)
+                    );
+                    return self.stop(&reason, Ending::TimedOut(after)).await;
+                }
+                _ = sleep(delay) => {}
+            }
+            match self.describe().await {
+                Ok(Seen::Task(task)) => {
+                    delay = POLL;
+                    if is_stopped(&task) {
+                        return Ok((*task, Ending::Stopped));
+                    }
+                }
+                Ok(Seen::Missing) => {
+                    delay = POLL;
+                    self.check_missing_grace()?;
+                }
+                Err(Failed::Transient(message)) => {
+                    delay = next_backoff(delay);
+                    self.progress.event(Event::Retrying {
+                        operation: "DescribeTasks",
+                        message,
+                        retry_in: delay,
+                    });
+                }
+                Err(Failed::Permanent(message)) => {
+                    return Err(Error::LostTask {
+                        cluster: self.cluster.to_owned(),
+                        task_arn: self.task_arn.to_owned(),
+                        message: format!("DescribeTasks failed: {message}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Stops the task (unless ECS already has) and waits for STOPPED, up to [`STOP_WAIT`].
+    /// Returns `why` when ecs-migrate stopped it, `Ending::Stopped` when it had stopped on its
+    /// own just before (then its own verdict stands).
+    async fn stop(&mut self, reason: &str, why: Ending) -> Result<(Task, Ending), Error> {
+        // The task may have finished just as the timeout or the signal came: then its own
+        // verdict stands.
+        if let Ok(Seen::Task(task)) = self.describe().await {
+            if is_stopped(&task) {
+                return Ok((*task, Ending::Stopped));
+            }
+        }
+        self.progress.event(Event::Stopping {
+            task_arn: self.task_arn,
+            reason,
+        });
+        let stop_deadline = Instant::now() + STOP_WAIT;
+        let mut stop_sent = false;
+        let mut delay = Duration::ZERO;
+        let mut last_seen: Option<Task> = None;
+        loop {
+            if !stop_sent {
+                match self
+                    .ecs
+                    .stop_task()
+                    .cluster(self.cluster)
+                    .task(self.task_arn)
+                    .reason(reason)
+                    .send()
+                    .await
+                {
+                    Ok(_) => stop_sent = true,
+                    Err(err) if classify(&err) == Retry::Transient => {
+                        self.progress.event(Event::Retrying {
+                            operation: "StopTask",
+                            message: aws_smithy_types::error::display::DisplayErrorContext(&err)
+                                .to_string(),
+                            retry_in: POLL,
+                        });
+                    }
+                    Err(err) => {
+                        return Err(Error::LostTask {
+                            cluster: self.cluster.to_owned(),
+                            task_arn: self.task_arn.to_owned(),
+                            message: format!(
+                                "StopTask failed: {}",
+                                aws_smithy_types::error::display::DisplayErrorContext(&err)
+                            ),
+                        })
+                    }
+                }
+            }
+            if Instant::now() + delay > stop_deadline {
+                break;
+            }
+            sleep(delay).await;
+            delay = POLL;
+            match self.describe().await {
+                Ok(Seen::Task(task)) if is_stopped(&task) => {
+                    return Ok((*task, why));
+                }
+                Ok(Seen::Task(task)) => last_seen = Some(*task),
+                Ok(Seen::Missing) | Err(_) => {}
+            }
+        }
+        self.progress.event(Event::Warning(format!(
+            "task {} was not STOPPED {}s after StopTask; it is still stopping",
+            self.task_arn,
+            STOP_WAIT.as_secs()
+        )));
+        let task = last_seen.unwrap_or_else(|| Task::builder().task_arn(self.task_arn).build());
+        Ok((task, why))
+    }
+
+    /// One DescribeTasks, reporting status transitions as they are seen.
+    async fn describe(&mut self) -> Result<Seen, Failed> {
+        let out = self
+            .ecs
+            .describe_tasks()
+            .cluster(self.cluster)
+            .tasks(self.task_arn)
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(err) => {
+                let message =
+                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+                return Err(match classify(&err) {
+                    Retry::Transient => Failed::Transient(message),
+                    Retry::Permanent => Failed::Permanent(message),
+                });
+            }
+        };
+        match out
+            .tasks()
+            .iter()
+            .find(|t| t.task_arn() == Some(self.task_arn))
+        {
+            Some(task) => {
+                let status = task.last_status().unwrap_or("UNKNOWN");
+                if self.last_status.as_deref() != Some(status) {
+                    self.last_status = Some(status.to_owned());
+                    self.progress.event(Event::TaskStatus {
+                        task_arn: self.task_arn,
+                        status,
+                        elapsed: self.started.elapsed(),
+                    });
+                }
+                Ok(Seen::Task(Box::new(task.clone())))
+            }
+            None => Ok(Seen::Missing),
+        }
+    }
+
+    fn check_missing_grace(&self) -> Result<(), Error> {
+        let missing_for = self.launched.elapsed();
+        if missing_for > MISSING_GRACE {
+            return Err(Error::TaskMissing {
+                cluster: self.cluster.to_owned(),
+                task_arn: self.task_arn.to_owned(),
+                seconds: missing_for.as_secs(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn is_stopped(task: &Task) -> bool {
+    task.last_status() == Some("STOPPED")
+}
+
+fn next_backoff(delay: Duration) -> Duration {
+    (delay * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF)
+}
+
+async fn sleep_until_or_never(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_two_seconds_and_caps_at_thirty() {
+        let mut delay = POLL;
+        let mut seen = vec![];
+        for _ in 0..6 {
+            delay = next_backoff(delay);
+            seen.push(delay.as_secs());
+        }
+        assert_eq!(seen, [2, 4, 8, 16, 30, 30]);
+    }
+}
