@@ -1,0 +1,466 @@
+//! Orchestration tests: the real core against SDK-level fakes (aws-smithy-mocks) with paused tokio
+//! time, for what the emulator cannot make happen on demand: MISSING after RunTask, throttling,
+//! permission errors mid-run, and the polling cadence.
+
+use aws_sdk_ecs::error::ErrorMetadata;
+use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
+use aws_sdk_ecs::operation::describe_tasks::{DescribeTasksError, DescribeTasksOutput};
+use aws_sdk_ecs::operation::run_task::RunTaskOutput;
+use aws_sdk_ecs::operation::stop_task::StopTaskOutput;
+use aws_sdk_ecs::types::{
+    Cluster, Container, ContainerDefinition, Failure, NetworkMode, Task, TaskDefinition,
+    TaskStopCode,
+};
+use aws_sdk_ecs::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use ecs_migrate_core::{migration, Error, Plan, Request, Shutdown, Status, Timeout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+// With the SDK's standard retries on (as in production), a throttled call is retried by the SDK
+// first; `throttling_survives_the_sdk_retries` covers that combination.
+
+const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+const TASK_DEFINITION: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:42";
+const TASK: &str = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef";
+
+fn describe_cluster() -> Rule {
+    mock!(Client::describe_clusters).then_output(|| {
+        DescribeClustersOutput::builder()
+            .clusters(
+                Cluster::builder()
+                    .cluster_arn(CLUSTER)
+                    .status("ACTIVE")
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn describe_task_definition(containers: Vec<ContainerDefinition>) -> Rule {
+    mock!(Client::describe_task_definition).then_output(move || {
+        DescribeTaskDefinitionOutput::builder()
+            .task_definition(
+                TaskDefinition::builder()
+                    .task_definition_arn(TASK_DEFINITION)
+                    .network_mode(NetworkMode::Awsvpc)
+                    .set_container_definitions(Some(containers.clone()))
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn run_task_ok() -> Rule {
+    mock!(Client::run_task).then_output(|| {
+        RunTaskOutput::builder()
+            .tasks(
+                Task::builder()
+                    .task_arn(TASK)
+                    .last_status("PROVISIONING")
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn task(status: &str) -> Task {
+    Task::builder().task_arn(TASK).last_status(status).build()
+}
+
+fn stopped(code: TaskStopCode, exit_code: i32) -> Task {
+    Task::builder()
+        .task_arn(TASK)
+        .last_status("STOPPED")
+        .stop_code(code)
+        .containers(
+            Container::builder()
+                .name("migrate")
+                .exit_code(exit_code)
+                .build(),
+        )
+        .build()
+}
+
+fn tasks(task: Task) -> DescribeTasksOutput {
+    DescribeTasksOutput::builder().tasks(task).build()
+}
+
+fn missing() -> DescribeTasksOutput {
+    DescribeTasksOutput::builder()
+        .failures(Failure::builder().arn(TASK).reason("MISSING").build())
+        .build()
+}
+
+fn error(code: &str) -> DescribeTasksError {
+    DescribeTasksError::generic(
+        ErrorMetadata::builder()
+            .code(code)
+            .message("from the fake")
+            .build(),
+    )
+}
+
+async fn plan(ecs: &Client, timeout: Timeout) -> Plan {
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        command: Some(vec!["bin/rails".into(), "db:migrate".into()]),
+        timeout,
+        ..Request::default()
+    };
+    ecs_migrate_core::resolve(ecs, &request).await.unwrap()
+}
+
+fn one_container() -> Vec<ContainerDefinition> {
+    vec![ContainerDefinition::builder().name("migrate").build()]
+}
+
+/// A fake ECS whose task runs until `stops_at` (or until StopTask), then reports STOPPED.
+struct Clock {
+    start: Instant,
+    stops_at: Option<Duration>,
+    stop_requested: Arc<AtomicBool>,
+    stop_reason: Arc<Mutex<Option<String>>>,
+}
+
+impl Clock {
+    fn rules(&self) -> Vec<Rule> {
+        let (start, stops_at) = (self.start, self.stops_at);
+        let stop_requested = self.stop_requested.clone();
+        let describe = mock!(Client::describe_tasks).then_compute_output(move |_| {
+            if stop_requested.load(Ordering::SeqCst) {
+                return tasks(stopped(TaskStopCode::UserInitiated, 143));
+            }
+            match stops_at {
+                Some(at) if start.elapsed() >= at => {
+                    tasks(stopped(TaskStopCode::EssentialContainerExited, 0))
+                }
+                _ => tasks(task("RUNNING")),
+            }
+        });
+        let stop_requested = self.stop_requested.clone();
+        let reason = self.stop_reason.clone();
+        let stop = mock!(Client::stop_task).then_compute_output(move |input| {
+            *reason.lock().unwrap() = input.reason().map(str::to_owned);
+            stop_requested.store(true, Ordering::SeqCst);
+            StopTaskOutput::builder().task(task("RUNNING")).build()
+        });
+        vec![
+            describe_cluster(),
+            describe_task_definition(one_container()),
+            run_task_ok(),
+            describe,
+            stop,
+        ]
+    }
+}
+
+fn clock(stops_at: Option<Duration>) -> Clock {
+    Clock {
+        start: Instant::now(),
+        stops_at,
+        stop_requested: Arc::default(),
+        stop_reason: Arc::default(),
+    }
+}
+
+/// The verdict comes within 1.5 s of ECS marking the task STOPPED, at no more than one
+/// DescribeTasks per second of migration.
+#[tokio::test(start_paused = true)]
+async fn polling_is_prompt_and_cheap() {
+    let fake = clock(Some(Duration::from_secs(600)));
+    let rules = fake.rules();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    let latency = fake.start.elapsed() - Duration::from_secs(600);
+    assert!(
+        latency <= Duration::from_millis(1500),
+        "verdict {latency:?} after STOPPED"
+    );
+    let describes = rules[3].num_calls();
+    assert!(
+        describes <= 601,
+        "{describes} DescribeTasks calls in a 600 s migration"
+    );
+    assert!(
+        describes >= 590,
+        "{describes} calls: polling must not slow down while healthy"
+    );
+}
+
+/// Right after RunTask, ECS may answer MISSING for the new task: that is waited out.
+#[tokio::test(start_paused = true)]
+async fn missing_right_after_run_task_is_retried_not_failed() {
+    let describe = mock!(Client::describe_tasks)
+        .sequence()
+        .output(missing)
+        .times(3)
+        .output(|| tasks(task("RUNNING")))
+        .output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)))
+        .build();
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(rules[3].num_calls(), 5);
+}
+
+/// A task that stays MISSING for over a minute is an AWS error naming the task, not a verdict.
+#[tokio::test(start_paused = true)]
+async fn a_task_missing_for_over_a_minute_is_an_error() {
+    let describe = mock!(Client::describe_tasks)
+        .sequence()
+        .output(missing)
+        .repeatedly()
+        .build();
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let err = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::TaskMissing { task_arn, .. } if task_arn == TASK),
+        "{err}"
+    );
+    assert_eq!(err.code(), 3);
+}
+
+/// Throttled DescribeTasks backs off (2, 4, 8, 16, 30 s) and keeps waiting instead of failing.
+/// The SDK's own retries are switched off here so that our loop's schedule is what is measured
+/// (with them on, each of our calls is already up to three jittered attempts).
+#[tokio::test(start_paused = true)]
+async fn throttling_backs_off_and_keeps_waiting() {
+    let describe = mock!(Client::describe_tasks)
+        .sequence()
+        .error(|| error("ThrottlingException"))
+        .times(5)
+        .output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)))
+        .build();
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules, |config| config
+        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled()));
+    let plan = plan(&ecs, Timeout::default()).await;
+    let start = Instant::now();
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(rules[3].num_calls(), 6);
+    // 1 s first poll, then 2 + 4 + 8 + 16 + 30 s of backoff.
+    assert_eq!(start.elapsed().as_secs(), 1 + 2 + 4 + 8 + 16 + 30);
+}
+
+/// Access denied while waiting cannot be waited out: the error names the task left running.
+#[tokio::test(start_paused = true)]
+async fn a_permission_error_while_waiting_names_the_task_left_running() {
+    let describe = mock!(Client::describe_tasks).then_error(|| error("AccessDeniedException"));
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let err = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(TASK) && text.contains("aws ecs stop-task"),
+        "{text}"
+    );
+    assert_eq!(err.code(), 3);
+}
+
+/// On timeout the task is stopped with a reason naming ecs-migrate, waited for, and reported.
+#[tokio::test(start_paused = true)]
+async fn timeout_stops_the_task_and_reports_timed_out() {
+    let fake = clock(None);
+    let rules = fake.rules();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::after(Duration::from_secs(90))).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::TimedOut);
+    assert_eq!(report.status.exit_code(), 4);
+    assert_eq!(report.exit_code, Some(143));
+    let reason = fake.stop_reason.lock().unwrap().clone().unwrap();
+    assert_eq!(reason, "ecs-migrate: timed out after 1m 30s");
+    assert!(fake.start.elapsed() < Duration::from_secs(93));
+}
+
+/// The caller's shutdown future stops the task, and the run reports `interrupted`.
+#[tokio::test(start_paused = true)]
+async fn shutdown_stops_the_task_and_reports_interrupted() {
+    let fake = clock(None);
+    let rules = fake.rules();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+    let mut shutdown = Shutdown::new(tokio::time::sleep(Duration::from_secs(30)));
+
+    let report = migration::run(&ecs, &plan, &(), &mut shutdown)
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Interrupted);
+    assert_eq!(report.status.exit_code(), 130);
+    assert!(fake
+        .stop_reason
+        .lock()
+        .unwrap()
+        .as_deref()
+        .unwrap()
+        .contains("ecs-migrate"));
+}
+
+/// A task that finished just as the timeout came keeps its own verdict and is not stopped.
+#[tokio::test(start_paused = true)]
+async fn a_task_that_stopped_at_the_deadline_keeps_its_verdict() {
+    let fake = clock(Some(Duration::from_millis(59_500)));
+    let rules = fake.rules();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::after(Duration::from_secs(60))).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(rules[4].num_calls(), 0, "StopTask must not be called");
+}
+
+/// RunTask `failures[]` is a failed verdict carrying each failure; nothing is polled.
+#[tokio::test(start_paused = true)]
+async fn run_task_failures_are_a_failed_verdict() {
+    let run = mock!(Client::run_task).then_output(|| {
+        RunTaskOutput::builder()
+            .failures(
+                Failure::builder()
+                    .arn(CLUSTER)
+                    .reason("RESOURCE:MEMORY")
+                    .build(),
+            )
+            .build()
+    });
+    let describe = mock!(Client::describe_tasks).then_output(|| tasks(task("RUNNING")));
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run,
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Failed);
+    assert_eq!(
+        report.failures[0].reason.as_deref(),
+        Some("RESOURCE:MEMORY")
+    );
+    assert_eq!(report.task_arn, None);
+    assert_eq!(rules[3].num_calls(), 0);
+}
+
+/// Several essential containers are refused during resolution: RunTask is never called.
+#[tokio::test]
+async fn several_essential_containers_are_refused_before_run_task() {
+    let containers = vec![
+        ContainerDefinition::builder().name("app").build(),
+        ContainerDefinition::builder()
+            .name("worker")
+            .essential(true)
+            .build(),
+        ContainerDefinition::builder()
+            .name("envoy")
+            .essential(false)
+            .build(),
+    ];
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(containers),
+        run_task_ok(),
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        ..Request::default()
+    };
+
+    let err = ecs_migrate_core::resolve(&ecs, &request).await.unwrap_err();
+
+    assert!(err.to_string().contains("(app, worker)"), "{err}");
+    assert_eq!(err.code(), 2);
+    assert_eq!(rules[2].num_calls(), 0);
+}
+
+/// With the SDK's standard retries on, a long throttling episode (more errors than the SDK
+/// retries) is still waited out rather than failing the run.
+#[tokio::test(start_paused = true)]
+async fn throttling_survives_the_sdk_retries() {
+    let describe = mock!(Client::describe_tasks)
+        .sequence()
+        .error(|| error("ThrottlingException"))
+        .times(12)
+        .output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)))
+        .build();
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(rules[3].num_calls(), 13);
+}

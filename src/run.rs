@@ -1,0 +1,128 @@
+//! The CLI edge: parse, build a request, call the core, print, map to an exit status.
+//! Nothing here decides anything about migrations.
+
+use crate::args::{Cli, Command, Output, RunArgs};
+use crate::render;
+use crate::signals::{Running, Signals};
+use clap::Parser;
+use ecs_migrate_core::aws::AwsOptions;
+use ecs_migrate_core::{migration, EnvVar, Error, Event, Progress, Request, Shutdown};
+use std::process::ExitCode;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ECS_MIGRATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+        }
+    });
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+async fn run(args: RunArgs) -> i32 {
+    let json = args.output == Output::Json;
+    let running = Running::default();
+    let signals = match Signals::install(running.clone()) {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("ecs-migrate: error: cannot install signal handlers: {err}");
+            return 1;
+        }
+    };
+    match execute(args, &signals, running).await {
+        Ok(code) => code,
+        Err(err) => {
+            render::error(&err, json);
+            err.code()
+        }
+    }
+}
+
+async fn execute(args: RunArgs, signals: &Signals, running: Running) -> Result<i32, Error> {
+    let json = args.output == Output::Json;
+    let dry_run = args.dry_run;
+    let aws = AwsOptions {
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+    };
+    let request = request(args)?;
+    let config = ecs_migrate_core::aws::load(&aws).await?;
+    let ecs = ecs_migrate_core::ecs::Client::new(&config);
+
+    let plan = tokio::select! {
+        plan = ecs_migrate_core::resolve(&ecs, &request) => plan?,
+        _ = signals.shutdown() => {
+            eprintln!("ecs-migrate: interrupted before anything was started");
+            return Ok(ecs_migrate_core::Status::Interrupted.exit_code());
+        }
+    };
+    if dry_run {
+        render::dry_run(&plan, json);
+        return Ok(0);
+    }
+    let progress = render::Tracking {
+        inner: render::Lines,
+        running,
+        cluster: plan.cluster.clone(),
+    };
+    progress.event(Event::Planned(&plan));
+    let mut shutdown = Shutdown::new(signals.shutdown());
+    let report = migration::run(&ecs, &plan, &progress, &mut shutdown).await?;
+    render::report(&report, json);
+    Ok(report.status.exit_code())
+}
+
+/// Flags → the core's request. The only checks here are those clap cannot express.
+fn request(args: RunArgs) -> Result<Request, Error> {
+    let environment = args
+        .environment
+        .iter()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.parse::<EnvVar>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let command = if !args.command.is_empty() {
+        Some(args.command)
+    } else {
+        match std::env::var("ECS_MIGRATE_COMMAND") {
+            Ok(text) if !text.trim().is_empty() => Some(
+                serde_json::from_str::<Vec<String>>(&text).map_err(|err| Error::InvalidValue {
+                    flag: "ECS_MIGRATE_COMMAND",
+                    value: text.clone(),
+                    reason: format!(
+                        "{err}; it must be a JSON array of strings, e.g. [\"bin/rails\",\"db:migrate\"]"
+                    ),
+                })?,
+            ),
+            _ => None,
+        }
+    };
+    Ok(Request {
+        cluster: args.cluster,
+        task_definition: args.task_definition,
+        revision: args.revision,
+        from_service: args.from_service,
+        subnets: args.subnets,
+        security_groups: args.security_groups,
+        assign_public_ip: args.assign_public_ip,
+        launch_type: args.launch_type,
+        capacity_providers: args.capacity_providers,
+        platform_version: args.platform_version,
+        container: args.container,
+        command,
+        environment,
+        tags: args.tags,
+        timeout: args.timeout,
+    })
+}
