@@ -1,1 +1,16 @@
+//! Integration tests: the real `ecs-migrate` binary against the local emulated ECS (moto plus the
+//! launcher in `emulator/`), one fresh emulator per test so no state is shared.
+//!
+//! `emulator.rs` starts and stops the emulator, `fixtures.rs` creates clusters, task definitions
+//! and services in it, `test.rs` is the builder that runs the binary. The other modules are the
+//! behaviours, one file each.
 
+mod emulator;
+mod fixtures;
+mod test;
+
+mod output;
+mod refusals;
+mod resolution;
+mod stopping;
+mod verdict;

@@ -1,0 +1,204 @@
+//! What the tests set up in the emulator: a cluster, default-VPC subnets, task definitions with
+//! real commands (they run as local processes), services.
+
+use crate::emulator::Emulator;
+use ecs_migrate_core::ecs::config::{BehaviorVersion, Credentials, Region};
+use ecs_migrate_core::ecs::types::{
+    AwsVpcConfiguration, Compatibility, ContainerDefinition, DesiredStatus, LaunchType,
+    LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode,
+};
+use ecs_migrate_core::ecs::Client;
+
+pub const REGION: &str = "us-east-1";
+
+impl Emulator {
+    pub fn ecs(&self) -> Client {
+        let config = ecs_migrate_core::ecs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// The default VPC's subnets (moto creates them; its default VPC has DNS hostnames on).
+    pub fn default_subnets(&self) -> Vec<String> {
+        let body = ureq::post(&self.url)
+            .set(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .send_form(&[
+                ("Action", "DescribeSubnets"),
+                ("Version", "2016-11-15"),
+                ("Filter.1.Name", "default-for-az"),
+                ("Filter.1.Value.1", "true"),
+            ])
+            .expect("DescribeSubnets")
+            .into_string()
+            .unwrap();
+        let subnets: Vec<String> = body
+            .split("<subnetId>")
+            .skip(1)
+            .filter_map(|rest| rest.split("</subnetId>").next())
+            .map(str::to_owned)
+            .collect();
+        assert!(!subnets.is_empty(), "no default subnets in:\n{body}");
+        subnets
+    }
+
+    /// Every task ARN in the cluster, running or stopped.
+    pub async fn all_tasks(&self, cluster: &str) -> Vec<String> {
+        let ecs = self.ecs();
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let out = ecs
+                .list_tasks()
+                .cluster(cluster)
+                .desired_status(status)
+                .send()
+                .await
+                .expect("ListTasks");
+            arns.extend(out.task_arns().iter().cloned());
+        }
+        arns.sort();
+        arns.dedup();
+        arns
+    }
+}
+
+/// A container for a test task definition.
+pub struct Container {
+    def: ecs_migrate_core::ecs::types::builders::ContainerDefinitionBuilder,
+}
+
+impl Container {
+    /// A container running `sh -c script`.
+    pub fn sh(name: &str, script: &str) -> Container {
+        Container::new(name).command(["sh", "-c", script])
+    }
+
+    pub fn new(name: &str) -> Container {
+        Container {
+            def: ContainerDefinition::builder()
+                .name(name)
+                .image("public.ecr.aws/docker/library/alpine:3")
+                .memory(128),
+        }
+    }
+
+    pub fn command<const N: usize>(mut self, command: [&str; N]) -> Container {
+        self.def = self.def.set_command(Some(command.iter().map(|s| s.to_string()).collect()));
+        self
+    }
+
+    pub fn image(mut self, image: &str) -> Container {
+        self.def = self.def.image(image);
+        self
+    }
+
+    pub fn essential(mut self, essential: bool) -> Container {
+        self.def = self.def.essential(essential);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Container {
+        self.def = self.def.environment(
+            ecs_migrate_core::ecs::types::KeyValuePair::builder()
+                .name(name)
+                .value(value)
+                .build(),
+        );
+        self
+    }
+
+    pub fn awslogs(mut self, group: &str, prefix: &str) -> Container {
+        self.def = self.def.log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", group)
+                .options("awslogs-region", REGION)
+                .options("awslogs-stream-prefix", prefix)
+                .build()
+                .unwrap(),
+        );
+        self
+    }
+}
+
+/// An app in the emulator: a cluster and the default VPC's subnets.
+pub struct App {
+    pub ecs: Client,
+    pub cluster: String,
+    pub subnets: Vec<String>,
+}
+
+impl App {
+    pub async fn new(emulator: &Emulator) -> App {
+        let ecs = emulator.ecs();
+        ecs.create_cluster()
+            .cluster_name("app")
+            .send()
+            .await
+            .expect("CreateCluster");
+        App {
+            ecs,
+            cluster: "app".into(),
+            subnets: emulator.default_subnets(),
+        }
+    }
+
+    /// Registers a Fargate (awsvpc) task definition; returns its full ARN.
+    pub async fn task_definition(&self, family: &str, containers: Vec<Container>) -> String {
+        let out = self
+            .ecs
+            .register_task_definition()
+            .family(family)
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
+            .set_container_definitions(Some(containers.into_iter().map(|c| c.def.build()).collect()))
+            .send()
+            .await
+            .expect("RegisterTaskDefinition");
+        out.task_definition().unwrap().task_definition_arn().unwrap().to_owned()
+    }
+
+    /// Creates a Fargate service running `task_definition` in the default subnets.
+    pub async fn service(&self, name: &str, task_definition: &str, desired_count: i32) {
+        self.ecs
+            .create_service()
+            .cluster(&self.cluster)
+            .service_name(name)
+            .task_definition(task_definition)
+            .desired_count(desired_count)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder()
+                            .set_subnets(Some(vec![self.subnets[0].clone()]))
+                            .security_groups("sg-0123456789abcdef0")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateService");
+    }
+
+    /// `--cluster app --subnets <default subnet>`: the arguments every run needs.
+    pub fn base_args(&self) -> Vec<String> {
+        vec![
+            "run".into(),
+            "--cluster".into(),
+            self.cluster.clone(),
+            "--subnets".into(),
+            self.subnets[0].clone(),
+        ]
+    }
+}
