@@ -145,6 +145,19 @@ pub struct RunArgs {
     #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
     pub output: Output,
 
+    /// Do not stream the migration's CloudWatch logs
+    #[arg(long, env = "ECS_MIGRATE_NO_LOGS")]
+    pub no_logs: bool,
+
+    /// How many of the last log lines the result keeps (JSON `log_tail`; repeated under a failure)
+    #[arg(long, env = "ECS_MIGRATE_LOG_TAIL", default_value_t = ecs_migrate_core::DEFAULT_LOG_TAIL,
+          value_name = "N")]
+    pub log_tail: usize,
+
+    /// Prefix each log line with its CloudWatch timestamp
+    #[arg(long, env = "ECS_MIGRATE_LOG_TIMESTAMPS")]
+    pub log_timestamps: bool,
+
     /// Resolve and validate everything, print the plan and the exact RunTask request, change nothing
     #[arg(long, env = "ECS_MIGRATE_DRY_RUN")]
     pub dry_run: bool,

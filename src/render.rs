@@ -1,74 +1,157 @@
-//! How the CLI shows progress and results to people (stderr) and programs (stdout in JSON mode).
+//! How the CLI shows a run to people and programs.
+//!
+//! - stderr: the tool's own progress. A spinner with the phase and elapsed time when stderr is a
+//!   terminal; plain lines otherwise (CI logs), via indicatif either way.
+//! - stdout: the migration's log lines in text mode; exactly one JSON document in JSON mode (the
+//!   log lines then go to stderr).
 
 use crate::signals::Running;
 use ecs_migrate_core::{Error, Event, Plan, Progress, Report, Status};
-use std::io::Write;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-/// Renders core events as plain lines on stderr.
-pub struct Lines;
+pub struct Renderer {
+    /// Present when stderr is a terminal.
+    bar: Option<ProgressBar>,
+    json: bool,
+    timestamps: bool,
+    running: Running,
+}
 
-impl Progress for Lines {
+impl Renderer {
+    pub fn new(json: bool, timestamps: bool, running: Running) -> Renderer {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message("resolving");
+            bar
+        });
+        Renderer {
+            bar,
+            json,
+            timestamps,
+            running,
+        }
+    }
+
+    /// A line of the tool's own, on stderr (above the spinner when there is one).
+    pub fn say(&self, line: &str) {
+        let line = format!("ecs-migrate: {line}");
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn status(&self, text: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+
+    fn log_line(&self, timestamp_ms: Option<i64>, message: &str) {
+        let line = match (self.timestamps, timestamp_ms) {
+            (true, Some(ms)) => {
+                let at = aws_smithy_types_fmt(ms);
+                format!("{at} {message}")
+            }
+            _ => message.to_owned(),
+        };
+        let write = || {
+            if self.json {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            } else {
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    pub fn plan(&self, plan: &Plan) {
+        self.say(&format!("cluster {}", plan.cluster));
+        self.say(&format!("task definition {}", plan.task_definition));
+        let command = plan
+            .run_task
+            .overrides
+            .container_overrides
+            .first()
+            .and_then(|o| o.command.as_ref())
+            .map(|c| c.join(" "))
+            .unwrap_or_else(|| "the task definition's".into());
+        self.say(&format!(
+            "container {} (command: {command})",
+            plan.container
+        ));
+        if let Some(service) = &plan.from_service {
+            self.say(&format!("settings from service {service}"));
+        }
+        self.say(&format!("timeout {}", plan.timeout));
+    }
+}
+
+/// RFC 3339 with milliseconds, for `--log-timestamps`.
+fn aws_smithy_types_fmt(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000) as u32;
+    ecs_migrate_core::ecs::primitives::DateTime::from_secs_and_nanos(secs, millis * 1_000_000)
+        .fmt(ecs_migrate_core::ecs::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+impl Progress for Renderer {
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Planned(plan) => describe_plan(plan),
+            Event::Planned(plan) => {
+                self.running.set_cluster(&plan.cluster);
+                self.plan(plan);
+                self.status("starting the migration task".into());
+            }
             Event::TaskStarted { task_arn } => {
-                eprintln!("ecs-migrate: started task {task_arn}");
+                self.running.set_task(task_arn);
+                self.say(&format!("started task {task_arn}"));
             }
             Event::TaskStatus {
                 status, elapsed, ..
-            } => eprintln!("ecs-migrate: task {status} ({})", elapsed_text(elapsed)),
+            } => {
+                self.say(&format!("task {status} ({})", elapsed_text(elapsed)));
+                self.status(format!("task {status}"));
+            }
+            Event::LogLine {
+                timestamp_ms,
+                message,
+            } => self.log_line(timestamp_ms, message),
+            Event::LogsUnavailable { reason } => {
+                self.say(&format!("logs are not available: {reason}"))
+            }
             Event::Retrying {
                 operation,
                 message,
                 retry_in,
-            } => eprintln!(
-                "ecs-migrate: {operation} failed, retrying in {}s: {message}",
+            } => self.say(&format!(
+                "{operation} failed, retrying in {}s: {message}",
                 retry_in.as_secs()
-            ),
+            )),
             Event::Stopping { task_arn, reason } => {
-                eprintln!("ecs-migrate: stopping task {task_arn}: {reason}")
+                self.say(&format!("stopping task {task_arn}: {reason}"));
+                self.status("stopping the task".into());
             }
-            Event::Warning(text) => eprintln!("ecs-migrate: warning: {text}"),
+            Event::Warning(text) => self.say(&format!("warning: {text}")),
         }
     }
-}
-
-/// Remembers the running task for the second-signal message, then renders.
-pub struct Tracking<P> {
-    pub inner: P,
-    pub running: Running,
-    pub cluster: String,
-}
-
-impl<P: Progress> Progress for Tracking<P> {
-    fn event(&self, event: Event<'_>) {
-        if let Event::TaskStarted { task_arn } = &event {
-            self.running.set(&self.cluster, task_arn);
-        }
-        self.inner.event(event);
-    }
-}
-
-fn describe_plan(plan: &Plan) {
-    eprintln!("ecs-migrate: cluster        {}", plan.cluster);
-    eprintln!("ecs-migrate: task definition {}", plan.task_definition);
-    let command = plan
-        .run_task
-        .overrides
-        .container_overrides
-        .first()
-        .and_then(|o| o.command.as_ref())
-        .map(|c| c.join(" "))
-        .unwrap_or_else(|| "(the task definition's)".into());
-    eprintln!(
-        "ecs-migrate: container      {} — command: {command}",
-        plan.container
-    );
-    if let Some(service) = &plan.from_service {
-        eprintln!("ecs-migrate: settings from service {service}");
-    }
-    eprintln!("ecs-migrate: timeout        {}", plan.timeout);
 }
 
 pub fn elapsed_text(elapsed: Duration) -> String {
@@ -81,26 +164,28 @@ pub fn elapsed_text(elapsed: Duration) -> String {
     }
 }
 
-pub fn dry_run(plan: &Plan, json: bool) {
+pub fn dry_run(renderer: &Renderer, plan: &Plan, json: bool) {
+    renderer.finish();
     let mut stdout = std::io::stdout().lock();
     if json {
         let doc = serde_json::json!({ "status": "dry_run", "plan": plan });
         let _ = writeln!(stdout, "{doc}");
     } else {
-        describe_plan(plan);
+        renderer.plan(plan);
         let _ = writeln!(
             stdout,
-            "Dry run: nothing was started. RunTask request:\n{}",
+            "Dry run: nothing was started. Logs: {}\nRunTask request:\n{}",
+            serde_json::to_string(&plan.logs).expect("plan serialises"),
             serde_json::to_string_pretty(&plan.run_task).expect("plan serialises")
         );
     }
 }
 
-pub fn report(report: &Report, json: bool) {
+pub fn report(renderer: &Renderer, report: &Report, json: bool) {
+    renderer.finish();
     if json {
-        let mut stdout = std::io::stdout().lock();
         let _ = writeln!(
-            stdout,
+            std::io::stdout().lock(),
             "{}",
             serde_json::to_string(report).expect("report serialises")
         );
@@ -115,15 +200,33 @@ pub fn report(report: &Report, json: bool) {
         .duration_seconds
         .map(|d| format!(" after {}", elapsed_text(Duration::from_secs_f64(d))))
         .unwrap_or_default();
-    eprintln!("ecs-migrate: migration {word}{duration}: {}", report.reason);
-    if let Some(task) = &report.task_arn {
-        if report.status != Status::Succeeded {
-            eprintln!("ecs-migrate: task {task}");
+    let mut out = std::io::stderr().lock();
+    let _ = writeln!(
+        out,
+        "ecs-migrate: migration {word}{duration}: {}",
+        report.reason
+    );
+    if report.status != Status::Succeeded {
+        if let Some(task) = &report.task_arn {
+            let _ = writeln!(out, "ecs-migrate: task {task}");
+        }
+        if !json && !report.log_tail.is_empty() {
+            let _ = writeln!(
+                out,
+                "ecs-migrate: its last {} log lines:",
+                report.log_tail.len()
+            );
+            for line in &report.log_tail {
+                let _ = writeln!(out, "    {line}");
+            }
         }
     }
 }
 
-pub fn error(err: &Error, json: bool) {
+pub fn error(renderer: Option<&Renderer>, err: &Error, json: bool) {
+    if let Some(renderer) = renderer {
+        renderer.finish();
+    }
     if json {
         let doc = serde_json::json!({
             "status": "error",

@@ -2,11 +2,11 @@
 //! Nothing here decides anything about migrations.
 
 use crate::args::{Cli, Command, Output, RunArgs};
-use crate::render;
+use crate::render::{self, Renderer};
 use crate::signals::{Running, Signals};
 use clap::Parser;
 use ecs_migrate_core::aws::AwsOptions;
-use ecs_migrate_core::{migration, EnvVar, Error, Event, Progress, Request, Shutdown};
+use ecs_migrate_core::{migration, Clients, EnvVar, Error, Event, Progress, Request, Shutdown};
 use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
@@ -40,16 +40,17 @@ async fn run(args: RunArgs) -> i32 {
             return 1;
         }
     };
-    match execute(args, &signals, running).await {
+    let renderer = Renderer::new(json, args.log_timestamps, running);
+    match execute(args, &signals, &renderer).await {
         Ok(code) => code,
         Err(err) => {
-            render::error(&err, json);
+            render::error(Some(&renderer), &err, json);
             err.code()
         }
     }
 }
 
-async fn execute(args: RunArgs, signals: &Signals, running: Running) -> Result<i32, Error> {
+async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Result<i32, Error> {
     let json = args.output == Output::Json;
     let dry_run = args.dry_run;
     let aws = AwsOptions {
@@ -59,28 +60,24 @@ async fn execute(args: RunArgs, signals: &Signals, running: Running) -> Result<i
     };
     let request = request(args)?;
     let config = ecs_migrate_core::aws::load(&aws).await?;
-    let ecs = ecs_migrate_core::ecs::Client::new(&config);
+    let clients = Clients::new(&config);
 
     let plan = tokio::select! {
-        plan = ecs_migrate_core::resolve(&ecs, &request) => plan?,
+        plan = ecs_migrate_core::resolve(&clients.ecs, &request) => plan?,
         _ = signals.shutdown() => {
+            renderer.finish();
             eprintln!("ecs-migrate: interrupted before anything was started");
             return Ok(ecs_migrate_core::Status::Interrupted.exit_code());
         }
     };
     if dry_run {
-        render::dry_run(&plan, json);
+        render::dry_run(renderer, &plan, json);
         return Ok(0);
     }
-    let progress = render::Tracking {
-        inner: render::Lines,
-        running,
-        cluster: plan.cluster.clone(),
-    };
-    progress.event(Event::Planned(&plan));
+    renderer.event(Event::Planned(&plan));
     let mut shutdown = Shutdown::new(signals.shutdown());
-    let report = migration::run(&ecs, &plan, &progress, &mut shutdown).await?;
-    render::report(&report, json);
+    let report = migration::run(&clients, &plan, renderer, &mut shutdown).await?;
+    render::report(renderer, &report, json);
     Ok(report.status.exit_code())
 }
 
@@ -124,5 +121,7 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         environment,
         tags: args.tags,
         timeout: args.timeout,
+        follow_logs: !args.no_logs,
+        log_tail: args.log_tail,
     })
 }

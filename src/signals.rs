@@ -9,15 +9,20 @@ use tokio::sync::watch;
 
 /// What a second signal must tell the operator: the task it leaves running.
 #[derive(Debug, Default, Clone)]
-pub struct Running(Arc<Mutex<Option<(String, String)>>>);
+pub struct Running(Arc<Mutex<(String, Option<String>)>>);
 
 impl Running {
-    pub fn set(&self, cluster: &str, task_arn: &str) {
-        *self.0.lock().unwrap() = Some((cluster.to_owned(), task_arn.to_owned()));
+    pub fn set_cluster(&self, cluster: &str) {
+        self.0.lock().unwrap().0 = cluster.to_owned();
+    }
+
+    pub fn set_task(&self, task_arn: &str) {
+        self.0.lock().unwrap().1 = Some(task_arn.to_owned());
     }
 
     fn get(&self) -> Option<(String, String)> {
-        self.0.lock().unwrap().clone()
+        let guard = self.0.lock().unwrap();
+        guard.1.clone().map(|task| (guard.0.clone(), task))
     }
 }
 

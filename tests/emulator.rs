@@ -66,7 +66,8 @@ impl Emulator {
             Ok(Some(url)) => url,
             _ => {
                 let _ = child.kill();
-                let log = std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
                 panic!("the emulator did not become ready; its log:\n{log}");
             }
         };

@@ -89,7 +89,9 @@ impl Container {
     }
 
     pub fn command<const N: usize>(mut self, command: [&str; N]) -> Container {
-        self.def = self.def.set_command(Some(command.iter().map(|s| s.to_string()).collect()));
+        self.def = self
+            .def
+            .set_command(Some(command.iter().map(|s| s.to_string()).collect()));
         self
     }
 
@@ -159,11 +161,17 @@ impl App {
             .requires_compatibilities(Compatibility::Fargate)
             .cpu("256")
             .memory("512")
-            .set_container_definitions(Some(containers.into_iter().map(|c| c.def.build()).collect()))
+            .set_container_definitions(Some(
+                containers.into_iter().map(|c| c.def.build()).collect(),
+            ))
             .send()
             .await
             .expect("RegisterTaskDefinition");
-        out.task_definition().unwrap().task_definition_arn().unwrap().to_owned()
+        out.task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a Fargate service running `task_definition` in the default subnets.

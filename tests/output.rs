@@ -9,7 +9,8 @@ use crate::test::Test;
 async fn json_output_has_the_documented_shape() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("one", vec![Container::sh("migrate", "echo hello; exit 0")]).await;
+    app.task_definition("one", vec![Container::sh("migrate", "echo hello; exit 0")])
+        .await;
 
     let out = Test::new(&emulator)
         .args(app.base_args())
@@ -24,12 +25,28 @@ async fn json_output_has_the_documented_shape() {
     assert_eq!(
         keys,
         [
-            "cluster", "container", "container_reason", "duration_seconds", "exit_code",
-            "failures", "reason", "started_at", "status", "stop_code", "stopped_at",
-            "stopped_reason", "task_arn", "task_definition",
+            "cluster",
+            "container",
+            "container_reason",
+            "duration_seconds",
+            "exit_code",
+            "failures",
+            "log_lines",
+            "log_tail",
+            "reason",
+            "started_at",
+            "status",
+            "stop_code",
+            "stopped_at",
+            "stopped_reason",
+            "task_arn",
+            "task_definition",
         ]
     );
-    assert!(doc["cluster"].as_str().unwrap().starts_with("arn:aws:ecs:us-east-1:"));
+    assert!(doc["cluster"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:ecs:us-east-1:"));
     assert!(doc["task_arn"].as_str().unwrap().contains(":task/"));
     assert_eq!(doc["stop_code"], "EssentialContainerExited");
     assert!(doc["failures"].as_array().unwrap().is_empty());
@@ -45,7 +62,15 @@ async fn json_errors_are_a_document_too() {
     App::new(&emulator).await;
 
     let out = Test::new(&emulator)
-        .args(["run", "--cluster", "nope", "--task-definition", "x", "--output", "json"])
+        .args([
+            "run",
+            "--cluster",
+            "nope",
+            "--task-definition",
+            "x",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
 

@@ -28,39 +28,202 @@ async fn bad_input_is_refused_and_starts_nothing() {
         .await;
     app.task_definition(
         "two",
-        vec![Container::sh("app", "exit 0"), Container::sh("worker", "exit 0")],
+        vec![
+            Container::sh("app", "exit 0"),
+            Container::sh("worker", "exit 0"),
+        ],
     )
     .await;
     let s = subnet.as_str();
 
-    refused(&emulator, &["run", "--cluster", "nope", "--subnets", s, "--task-definition", "one"], 3,
-        &["cluster `nope` not found"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "ghost"], 3,
-        &["task definition `ghost` not found"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one:9"], 3,
-        &["task definition `one:9` not found"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--from-service", "ghost"], 3,
-        &["service `ghost` not found in cluster `app`"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition",
-        "arn:aws:ecs:us-east-1:12345:task-definition/one:1"], 2,
-        &["`arn:aws:ecs:us-east-1:12345:task-definition/one:1`", "12-digit"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--task-definition", "one"], 2,
-        &["network mode awsvpc", "--subnets"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "two"], 2,
-        &["several essential containers (app, worker)", "--container"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one",
-        "--container", "migrat"], 2, &["no container `migrat`", "one of: migrate"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one",
-        "--revision", "2", "--task-definition", "one:1"], 2, &["--task-definition"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one:1",
-        "--revision", "2"], 2, &["conflicts with `one:1`"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one",
-        "--timeout", "10"], 2, &["'10'", "`15m`"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s], 2,
-        &["--task-definition", "--from-service"]).await;
-    refused(&emulator, &["run", "--cluster", "app", "--subnets", s, "--task-definition", "one",
-        "--launch-type", "EC2", "--capacity-provider", "FARGATE_SPOT"], 2,
-        &["mutually exclusive"]).await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "nope",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one",
+        ],
+        3,
+        &["cluster `nope` not found"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "ghost",
+        ],
+        3,
+        &["task definition `ghost` not found"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one:9",
+        ],
+        3,
+        &["task definition `one:9` not found"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &["run", "--cluster", "app", "--from-service", "ghost"],
+        3,
+        &["service `ghost` not found in cluster `app`"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "arn:aws:ecs:us-east-1:12345:task-definition/one:1",
+        ],
+        2,
+        &[
+            "`arn:aws:ecs:us-east-1:12345:task-definition/one:1`",
+            "12-digit",
+        ],
+    )
+    .await;
+    refused(
+        &emulator,
+        &["run", "--cluster", "app", "--task-definition", "one"],
+        2,
+        &["network mode awsvpc", "--subnets"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "two",
+        ],
+        2,
+        &["several essential containers (app, worker)", "--container"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one",
+            "--container",
+            "migrat",
+        ],
+        2,
+        &["no container `migrat`", "one of: migrate"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one",
+            "--revision",
+            "2",
+            "--task-definition",
+            "one:1",
+        ],
+        2,
+        &["--task-definition"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one:1",
+            "--revision",
+            "2",
+        ],
+        2,
+        &["conflicts with `one:1`"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one",
+            "--timeout",
+            "10",
+        ],
+        2,
+        &["'10'", "`15m`"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &["run", "--cluster", "app", "--subnets", s],
+        2,
+        &["--task-definition", "--from-service"],
+    )
+    .await;
+    refused(
+        &emulator,
+        &[
+            "run",
+            "--cluster",
+            "app",
+            "--subnets",
+            s,
+            "--task-definition",
+            "one",
+            "--launch-type",
+            "EC2",
+            "--capacity-provider",
+            "FARGATE_SPOT",
+        ],
+        2,
+        &["mutually exclusive"],
+    )
+    .await;
 }
 
 /// A malformed ECS_MIGRATE_COMMAND is refused with the expected shape.
@@ -68,7 +231,8 @@ async fn bad_input_is_refused_and_starts_nothing() {
 async fn a_malformed_command_variable_is_refused() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("one", vec![Container::sh("migrate", "exit 0")]).await;
+    app.task_definition("one", vec![Container::sh("migrate", "exit 0")])
+        .await;
 
     let out = Test::new(&emulator)
         .args(app.base_args())
@@ -86,12 +250,22 @@ async fn a_malformed_command_variable_is_refused() {
 async fn env_values_are_never_printed() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("one", vec![Container::sh("migrate", "exit 0")]).await;
+    app.task_definition("one", vec![Container::sh("migrate", "exit 0")])
+        .await;
 
-    for extra in [&["--dry-run"][..], &["--output", "json"][..], &["--env", "hunter2"][..]] {
+    for extra in [
+        &["--dry-run"][..],
+        &["--output", "json"][..],
+        &["--env", "hunter2"][..],
+    ] {
         let out = Test::new(&emulator)
             .args(app.base_args())
-            .args(["--task-definition", "one", "--env", "DATABASE_URL=postgres://u:hunter2@db"])
+            .args([
+                "--task-definition",
+                "one",
+                "--env",
+                "DATABASE_URL=postgres://u:hunter2@db",
+            ])
             .args(extra)
             .run()
             .await;

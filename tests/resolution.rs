@@ -17,7 +17,16 @@ async fn from_service_supplies_what_was_not_given() {
     app.service("web", &td, 0).await;
 
     let out = Test::new(&emulator)
-        .args(["run", "--cluster", "app", "--from-service", "web", "--dry-run", "--output", "json"])
+        .args([
+            "run",
+            "--cluster",
+            "app",
+            "--from-service",
+            "web",
+            "--dry-run",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
 
@@ -30,17 +39,35 @@ async fn from_service_supplies_what_was_not_given() {
     assert_eq!(run_task["launchType"], "FARGATE");
 
     let out = Test::new(&emulator)
-        .args(["run", "--cluster", "app", "--from-service", "web", "--dry-run", "--output", "json"])
+        .args([
+            "run",
+            "--cluster",
+            "app",
+            "--from-service",
+            "web",
+            "--dry-run",
+            "--output",
+            "json",
+        ])
         .args(["--security-groups", "sg-override"])
         .run()
         .await;
-    let vpc = &out.status(0).json()["plan"]["run_task"]["networkConfiguration"]["awsvpcConfiguration"];
+    let vpc =
+        &out.status(0).json()["plan"]["run_task"]["networkConfiguration"]["awsvpcConfiguration"];
     assert_eq!(vpc["securityGroups"][0], "sg-override");
     assert_eq!(vpc["subnets"][0], app.subnets[0]);
 
     // And it really runs with what the service runs.
     let out = Test::new(&emulator)
-        .args(["run", "--cluster", "app", "--from-service", "web", "--output", "json"])
+        .args([
+            "run",
+            "--cluster",
+            "app",
+            "--from-service",
+            "web",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
     assert_eq!(out.status(0).json()["task_definition"], td);
@@ -51,13 +78,24 @@ async fn from_service_supplies_what_was_not_given() {
 async fn revision_completes_a_revisionless_arn() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    let first = app.task_definition("fleet", vec![Container::sh("fleet", "exit 1")]).await;
-    let second = app.task_definition("fleet", vec![Container::sh("fleet", "exit 0")]).await;
+    let first = app
+        .task_definition("fleet", vec![Container::sh("fleet", "exit 1")])
+        .await;
+    let second = app
+        .task_definition("fleet", vec![Container::sh("fleet", "exit 0")])
+        .await;
     let base = first.rsplit_once(':').unwrap().0;
 
     let out = Test::new(&emulator)
         .args(app.base_args())
-        .args(["--task-definition", base, "--revision", "2", "--output", "json"])
+        .args([
+            "--task-definition",
+            base,
+            "--revision",
+            "2",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
 
@@ -70,12 +108,21 @@ async fn revision_completes_a_revisionless_arn() {
 async fn dry_run_prints_the_request_and_changes_nothing() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    let td = app.task_definition("one", vec![Container::sh("migrate", "exit 0")]).await;
+    let td = app
+        .task_definition("one", vec![Container::sh("migrate", "exit 0")])
+        .await;
 
     let out = Test::new(&emulator)
         .args(app.base_args())
         .args(["--task-definition", "one", "--dry-run", "--output", "json"])
-        .args(["--tag", "team=db", "--env", "RAILS_ENV=production", "--timeout", "15m"])
+        .args([
+            "--tag",
+            "team=db",
+            "--env",
+            "RAILS_ENV=production",
+            "--timeout",
+            "15m",
+        ])
         .args(["--", "bin/rails", "db:migrate"])
         .run()
         .await;
@@ -87,15 +134,24 @@ async fn dry_run_prints_the_request_and_changes_nothing() {
     let run_task = &plan["run_task"];
     assert_eq!(run_task["taskDefinition"], td);
     assert_eq!(run_task["startedBy"], "ecs-migrate");
-    assert_eq!(run_task["tags"][0], serde_json::json!({"key": "team", "value": "db"}));
+    assert_eq!(
+        run_task["tags"][0],
+        serde_json::json!({"key": "team", "value": "db"})
+    );
     let container = &run_task["overrides"]["containerOverrides"][0];
     assert_eq!(container["name"], "migrate");
-    assert_eq!(container["command"], serde_json::json!(["bin/rails", "db:migrate"]));
+    assert_eq!(
+        container["command"],
+        serde_json::json!(["bin/rails", "db:migrate"])
+    );
     assert_eq!(
         container["environment"][0],
         serde_json::json!({"name": "RAILS_ENV", "value": "<redacted>"})
     );
-    assert!(emulator.all_tasks("app").await.is_empty(), "dry run started a task");
+    assert!(
+        emulator.all_tasks("app").await.is_empty(),
+        "dry run started a task"
+    );
 
     // Text mode prints the request for a person, still starting nothing.
     let out = Test::new(&emulator)
@@ -103,7 +159,11 @@ async fn dry_run_prints_the_request_and_changes_nothing() {
         .args(["--task-definition", "one", "--dry-run"])
         .run()
         .await;
-    assert!(out.status(0).stdout.contains("\"taskDefinition\""), "{}", out.stdout);
+    assert!(
+        out.status(0).stdout.contains("\"taskDefinition\""),
+        "{}",
+        out.stdout
+    );
     assert!(emulator.all_tasks("app").await.is_empty());
 }
 
@@ -112,7 +172,8 @@ async fn dry_run_prints_the_request_and_changes_nothing() {
 async fn flags_can_come_from_the_environment() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("one", vec![Container::sh("migrate", "exit 4")]).await;
+    app.task_definition("one", vec![Container::sh("migrate", "exit 4")])
+        .await;
 
     let out = Test::new(&emulator)
         .args(["run"])

@@ -25,11 +25,19 @@ async fn task_state(app: &App, task_arn: &str) -> (String, Option<String>) {
 async fn timeout_stops_the_task() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("slow", vec![Container::sh("migrate", "sleep 300")]).await;
+    app.task_definition("slow", vec![Container::sh("migrate", "sleep 300")])
+        .await;
 
     let out = Test::new(&emulator)
         .args(app.base_args())
-        .args(["--task-definition", "slow", "--timeout", "2s", "--output", "json"])
+        .args([
+            "--task-definition",
+            "slow",
+            "--timeout",
+            "2s",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
 
@@ -43,7 +51,8 @@ async fn timeout_stops_the_task() {
 async fn a_signal_stops_the_task(signal: i32) {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
-    app.task_definition("slow", vec![Container::sh("migrate", "sleep 300")]).await;
+    app.task_definition("slow", vec![Container::sh("migrate", "sleep 300")])
+        .await;
 
     let mut run = Test::new(&emulator)
         .args(app.base_args())

@@ -80,11 +80,23 @@ impl Running {
         let mut reader = BufReader::new(stderr);
         loop {
             let mut line = String::new();
-            let n = tokio::time::timeout(std::time::Duration::from_secs(60), reader.read_line(&mut line))
-                .await
-                .unwrap_or_else(|_| panic!("no `{needle}` on stderr in 60 s; so far:\n{}", self.stderr_seen))
-                .expect("read stderr");
-            assert!(n > 0, "stderr closed before `{needle}`; it said:\n{}", self.stderr_seen);
+            let n = tokio::time::timeout(
+                std::time::Duration::from_secs(60),
+                reader.read_line(&mut line),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no `{needle}` on stderr in 60 s; so far:\n{}",
+                    self.stderr_seen
+                )
+            })
+            .expect("read stderr");
+            assert!(
+                n > 0,
+                "stderr closed before `{needle}`; it said:\n{}",
+                self.stderr_seen
+            );
             self.stderr_seen.push_str(&line);
             if line.contains(needle) {
                 return line;
@@ -94,7 +106,11 @@ impl Running {
 
     pub fn signal(&self, signal: i32) {
         let pid = self.child.id().expect("still running") as i32;
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill({pid}, {signal})");
+        assert_eq!(
+            unsafe { libc::kill(pid, signal) },
+            0,
+            "kill({pid}, {signal})"
+        );
     }
 
     pub async fn finish(mut self) -> Output {
@@ -144,12 +160,19 @@ impl Output {
     /// stdout parsed as the one JSON document it must be.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
-            panic!("stdout is not one JSON document ({err}):\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not one JSON document ({err}):\n{}\n--- stderr ---\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
     pub fn stderr_has(&self, needle: &str) -> &Output {
-        assert!(self.stderr.contains(needle), "stderr lacks `{needle}`:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks `{needle}`:\n{}",
+            self.stderr
+        );
         self
     }
 }

@@ -10,7 +10,10 @@ async fn a_migration_that_exits_zero_succeeds() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
     let td = app
-        .task_definition("migrate", vec![Container::sh("migrate", "echo migrating; exit 0")])
+        .task_definition(
+            "migrate",
+            vec![Container::sh("migrate", "echo migrating; exit 0")],
+        )
         .await;
 
     let out = Test::new(&emulator)
@@ -23,7 +26,11 @@ async fn a_migration_that_exits_zero_succeeds() {
     assert_eq!(doc["status"], "succeeded");
     assert_eq!(doc["exit_code"], 0);
     assert_eq!(doc["task_definition"], td);
-    assert_eq!(emulator.all_tasks("app").await.len(), 1, "exactly one task started");
+    assert_eq!(
+        emulator.all_tasks("app").await.len(),
+        1,
+        "exactly one task started"
+    );
 }
 
 /// A non-zero exit code fails the run (status 1) and is carried in the verdict.
@@ -32,7 +39,10 @@ async fn a_nonzero_exit_code_fails_and_is_reported() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
     let td = app
-        .task_definition("migrate", vec![Container::sh("migrate", "echo boom >&2; exit 3")])
+        .task_definition(
+            "migrate",
+            vec![Container::sh("migrate", "echo boom >&2; exit 3")],
+        )
         .await;
 
     let out = Test::new(&emulator)
@@ -58,7 +68,16 @@ async fn the_command_override_runs_instead_of_the_task_definitions() {
 
     let out = Test::new(&emulator)
         .args(app.base_args())
-        .args(["--task-definition", &td, "--output", "json", "--", "sh", "-c", "exit 0"])
+        .args([
+            "--task-definition",
+            &td,
+            "--output",
+            "json",
+            "--",
+            "sh",
+            "-c",
+            "exit 0",
+        ])
         .run()
         .await;
     assert_eq!(out.status(0).json()["exit_code"], 0);
@@ -161,7 +180,10 @@ async fn a_killed_sidecar_does_not_decide() {
         .find(|c| c.name() == Some("envoy"))
         .unwrap()
         .exit_code();
-    assert!(matches!(envoy, Some(137) | Some(143)), "sidecar exit code {envoy:?}");
+    assert!(
+        matches!(envoy, Some(137) | Some(143)),
+        "sidecar exit code {envoy:?}"
+    );
 }
 
 /// With several essential containers, `--container` picks the one that decides.
@@ -181,10 +203,20 @@ async fn container_flag_picks_the_deciding_container() {
 
     let out = Test::new(&emulator)
         .args(app.base_args())
-        .args(["--task-definition", &td, "--container", "migrate", "--output", "json"])
+        .args([
+            "--task-definition",
+            &td,
+            "--container",
+            "migrate",
+            "--output",
+            "json",
+        ])
         .run()
         .await;
 
     let doc = out.status(1).json();
-    assert_eq!((doc["container"].as_str(), doc["exit_code"].as_i64()), (Some("migrate"), Some(5)));
+    assert_eq!(
+        (doc["container"].as_str(), doc["exit_code"].as_i64()),
+        (Some("migrate"), Some(5))
+    );
 }

@@ -8,7 +8,9 @@
 //! - [`resolve()`] (`resolve.rs`): read-only AWS calls turn a request into a [`Plan`] (`plan.rs`),
 //!   refusing bad input before anything changes.
 //! - [`migration::run`] (`migration.rs`): the orchestration, phase by phase: `launch.rs` (RunTask),
-//!   `watch.rs` (polling, timeout, stop on shutdown), `verdict.rs` (what the stopped task means).
+//!   `watch.rs` (polling, timeout, stop on shutdown) alongside `log_follower.rs` (the container's
+//!   CloudWatch stream, found by `log_source.rs`), then `verdict.rs` (what the stopped task means).
+//! - [`Clients`] (`clients.rs`): the SDK clients the core uses.
 //! - [`Report`] (`report.rs`): the outcome the edges print or return.
 //! - [`Error`] (`error.rs`): the one error type, with the exit status for each variant.
 //! - [`Progress`] (`progress.rs`): events the edges render; [`Shutdown`] (`shutdown.rs`): the
@@ -19,10 +21,13 @@
 
 pub mod aws;
 mod capacity_provider;
+mod clients;
 mod error;
 mod key_value;
 mod launch;
 mod launch_type;
+mod log_follower;
+mod log_source;
 pub mod migration;
 mod plan;
 pub mod progress;
@@ -41,13 +46,15 @@ mod test_support;
 
 pub use aws_sdk_ecs as ecs;
 pub use capacity_provider::CapacityProvider;
+pub use clients::Clients;
 pub use error::{Error, EXIT_AWS_ERROR, EXIT_INVALID_INPUT};
 pub use key_value::{EnvVar, Tag};
 pub use launch_type::{AssignPublicIp, LaunchType};
+pub use log_source::{LogSource, Logs};
 pub use plan::{Plan, RunTaskSpec, STARTED_BY};
 pub use progress::{Event, Progress};
 pub use report::{Report, RunTaskFailure, Status};
-pub use request::Request;
+pub use request::{Request, DEFAULT_LOG_TAIL};
 pub use resolve::resolve;
 pub use secret::Secret;
 pub use shutdown::Shutdown;

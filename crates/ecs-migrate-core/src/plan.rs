@@ -2,7 +2,7 @@
 //! chosen, and the exact RunTask request built. `--dry-run` prints it; [`crate::migration::run`]
 //! executes it. It serialises in the shape of the ECS API, with environment values redacted.
 
-use crate::{CapacityProvider, EnvVar, LaunchType, Tag, Timeout};
+use crate::{CapacityProvider, EnvVar, LaunchType, Logs, Tag, Timeout};
 use serde::Serialize;
 
 /// The `startedBy` of every task ecs-migrate starts (ECS allows 36 characters).
@@ -20,6 +20,10 @@ pub struct Plan {
     pub from_service: Option<String>,
     #[serde(serialize_with = "serialize_timeout")]
     pub timeout: Timeout,
+    /// Where the deciding container's output is read from.
+    pub logs: Logs,
+    /// How many of the last log lines the report keeps.
+    pub log_tail: usize,
     pub run_task: RunTaskSpec,
 }
 

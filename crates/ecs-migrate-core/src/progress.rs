@@ -24,6 +24,13 @@ pub enum Event<'a> {
     },
     /// ecs-migrate is stopping the task (timeout or interrupt).
     Stopping { task_arn: &'a str, reason: &'a str },
+    /// A line the migration wrote (CloudWatch Logs), in order, each exactly once.
+    LogLine {
+        timestamp_ms: Option<i64>,
+        message: &'a str,
+    },
+    /// The migration's output cannot be shown; the reason says why.
+    LogsUnavailable { reason: &'a str },
     /// Something a person should know that does not change the outcome.
     Warning(String),
 }

@@ -65,4 +65,8 @@ pub struct Report {
     pub stopped_at: Option<String>,
     /// From `startedAt` (or `createdAt` when it never started) to `stoppedAt`.
     pub duration_seconds: Option<f64>,
+    /// How many log lines were read from the container's stream (0 when logs are off).
+    pub log_lines: u64,
+    /// The last lines the migration wrote (`--log-tail`, default 20), oldest first.
+    pub log_tail: Vec<String>,
 }

@@ -6,7 +6,7 @@ use crate::{
     AssignPublicIp, CapacityProvider, EnvVar, LaunchType, Tag, TaskDefinitionRef, Timeout,
 };
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Request {
     /// Cluster name or ARN.
     pub cluster: String,
@@ -28,4 +28,35 @@ pub struct Request {
     pub environment: Vec<EnvVar>,
     pub tags: Vec<Tag>,
     pub timeout: Timeout,
+    /// Stream the deciding container's CloudWatch logs (`--no-logs` turns it off).
+    pub follow_logs: bool,
+    /// How many of the last log lines the report keeps (`--log-tail`).
+    pub log_tail: usize,
+}
+
+/// The number of log lines a report keeps by default.
+pub const DEFAULT_LOG_TAIL: usize = 20;
+
+impl Default for Request {
+    fn default() -> Request {
+        Request {
+            cluster: String::new(),
+            task_definition: None,
+            revision: None,
+            from_service: None,
+            subnets: Vec::new(),
+            security_groups: Vec::new(),
+            assign_public_ip: None,
+            launch_type: None,
+            capacity_providers: Vec::new(),
+            platform_version: None,
+            container: None,
+            command: None,
+            environment: Vec::new(),
+            tags: Vec::new(),
+            timeout: Timeout::default(),
+            follow_logs: true,
+            log_tail: DEFAULT_LOG_TAIL,
+        }
+    }
 }

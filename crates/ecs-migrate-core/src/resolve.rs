@@ -6,7 +6,9 @@ use crate::plan::{
     AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
     STARTED_BY,
 };
-use crate::{CapacityProvider, Error, LaunchType, Plan, Request, TaskDefinitionRef};
+use crate::{
+    CapacityProvider, Error, LaunchType, LogSource, Logs, Plan, Request, TaskDefinitionRef,
+};
 use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, Service, TaskDefinition};
 use aws_sdk_ecs::Client;
 
@@ -30,6 +32,16 @@ pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
         task_definition.container_definitions(),
         request.container.as_deref(),
     )?;
+    let logs = if request.follow_logs {
+        let definition = task_definition
+            .container_definitions()
+            .iter()
+            .find(|c| c.name() == Some(container.as_str()))
+            .expect("the chosen container is in the task definition");
+        LogSource::of(definition)
+    } else {
+        Logs::Off
+    };
     let network_configuration = network(request, service.as_ref(), &task_definition)?;
     let (launch_type, capacity_provider_strategy) = launch(request, service.as_ref());
     let platform_version = request
@@ -62,6 +74,8 @@ pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
         container,
         from_service: request.from_service.clone(),
         timeout: request.timeout,
+        logs,
+        log_tail: request.log_tail,
     })
 }
 

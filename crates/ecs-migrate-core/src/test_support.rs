@@ -17,6 +17,8 @@ pub(crate) fn plan() -> Plan {
         container: "migrate".into(),
         from_service: None,
         timeout: Timeout::default(),
+        logs: crate::Logs::Off,
+        log_tail: 20,
         run_task: RunTaskSpec {
             cluster: CLUSTER.into(),
             task_definition: TASK_DEFINITION.into(),

@@ -43,6 +43,8 @@ fn base(plan: &Plan, status: Status, reason: String) -> Report {
         started_at: None,
         stopped_at: None,
         duration_seconds: None,
+        log_lines: 0,
+        log_tail: Vec::new(),
     }
 }
 

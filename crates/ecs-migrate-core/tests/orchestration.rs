@@ -14,7 +14,7 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use ecs_migrate_core::{migration, Error, Plan, Request, Shutdown, Status, Timeout};
+use ecs_migrate_core::{migration, Clients, Error, Plan, Request, Shutdown, Status, Timeout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -111,9 +111,19 @@ async fn plan(ecs: &Client, timeout: Timeout) -> Plan {
         subnets: vec!["subnet-a".into()],
         command: Some(vec!["bin/rails".into(), "db:migrate".into()]),
         timeout,
+        follow_logs: false,
         ..Request::default()
     };
     ecs_migrate_core::resolve(ecs, &request).await.unwrap()
+}
+
+/// Clients whose CloudWatch Logs side must not be called (these plans have logs off).
+fn ecs_only(ecs: &Client) -> Clients {
+    let logs: [&Rule; 0] = [];
+    Clients {
+        ecs: ecs.clone(),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, logs),
+    }
 }
 
 fn one_container() -> Vec<ContainerDefinition> {
@@ -178,7 +188,7 @@ async fn polling_is_prompt_and_cheap() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
@@ -218,7 +228,7 @@ async fn missing_right_after_run_task_is_retried_not_failed() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
     assert_eq!(report.status, Status::Succeeded);
@@ -242,7 +252,7 @@ async fn a_task_missing_for_over_a_minute_is_an_error() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let err = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap_err();
     assert!(
@@ -274,7 +284,7 @@ async fn throttling_backs_off_and_keeps_waiting() {
     let plan = plan(&ecs, Timeout::default()).await;
     let start = Instant::now();
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
@@ -297,7 +307,7 @@ async fn a_permission_error_while_waiting_names_the_task_left_running() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let err = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -316,7 +326,7 @@ async fn timeout_stops_the_task_and_reports_timed_out() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::after(Duration::from_secs(90))).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
@@ -337,7 +347,7 @@ async fn shutdown_stops_the_task_and_reports_interrupted() {
     let plan = plan(&ecs, Timeout::default()).await;
     let mut shutdown = Shutdown::new(tokio::time::sleep(Duration::from_secs(30)));
 
-    let report = migration::run(&ecs, &plan, &(), &mut shutdown)
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut shutdown)
         .await
         .unwrap();
 
@@ -360,7 +370,7 @@ async fn a_task_that_stopped_at_the_deadline_keeps_its_verdict() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::after(Duration::from_secs(60))).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
@@ -391,7 +401,7 @@ async fn run_task_failures_are_a_failed_verdict() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
@@ -457,10 +467,208 @@ async fn throttling_survives_the_sdk_retries() {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
     let plan = plan(&ecs, Timeout::default()).await;
 
-    let report = migration::run(&ecs, &plan, &(), &mut Shutdown::never())
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
         .await
         .unwrap();
 
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(rules[3].num_calls(), 13);
+}
+
+// ---- logs ----
+
+use aws_sdk_cloudwatchlogs::operation::get_log_events::{GetLogEventsError, GetLogEventsOutput};
+use aws_sdk_cloudwatchlogs::types::OutputLogEvent;
+use aws_smithy_mocks::MockResponse;
+use ecs_migrate_core::{Event, Progress};
+use std::sync::atomic::AtomicUsize;
+
+/// Collects the log lines the core emits.
+#[derive(Default)]
+struct Lines(Mutex<Vec<String>>);
+
+impl Progress for Lines {
+    fn event(&self, event: Event<'_>) {
+        if let Event::LogLine { message, .. } = event {
+            self.0.lock().unwrap().push(message.to_owned());
+        }
+    }
+}
+
+/// A fake CloudWatch stream: line `i` becomes visible at `written_at(i)`; the stream exists from
+/// `exists_from`; calls whose number is in `throttled` fail with ThrottlingException.
+struct Stream {
+    start: Instant,
+    lines: Vec<(Duration, String)>,
+    exists_from: Duration,
+    throttled: Vec<usize>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Stream {
+    fn rule(self) -> Rule {
+        let calls = self.calls.clone();
+        mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_compute_response(move |input| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            assert_eq!(
+                input.start_from_head(),
+                Some(true),
+                "pages must start from the head"
+            );
+            assert_eq!(
+                input.log_stream_name(),
+                Some("app/migrate/0123456789abcdef")
+            );
+            if self.throttled.contains(&n) {
+                return MockResponse::Error(GetLogEventsError::generic(
+                    ErrorMetadata::builder().code("ThrottlingException").build(),
+                ));
+            }
+            let now = self.start.elapsed();
+            if now < self.exists_from {
+                return MockResponse::Error(GetLogEventsError::ResourceNotFoundException(
+                    aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException::builder()
+                        .message("The specified log stream does not exist.")
+                        .build(),
+                ));
+            }
+            let from: usize = input
+                .next_token()
+                .map(|t| t.trim_start_matches("f/").parse().unwrap())
+                .unwrap_or(0);
+            let visible = self.lines.iter().take_while(|(at, _)| *at <= now).count();
+            let to = visible.min(from + 10_000);
+            let events = self.lines[from..to]
+                .iter()
+                .enumerate()
+                .map(|(i, (_, line))| {
+                    OutputLogEvent::builder()
+                        .timestamp((from + i) as i64)
+                        .message(line)
+                        .build()
+                });
+            MockResponse::Output(
+                GetLogEventsOutput::builder()
+                    .set_events(Some(events.collect()))
+                    .next_forward_token(format!("f/{to}"))
+                    .build(),
+            )
+        })
+    }
+}
+
+fn logged_container() -> Vec<ContainerDefinition> {
+    use aws_sdk_ecs::types::{LogConfiguration, LogDriver};
+    vec![ContainerDefinition::builder()
+        .name("migrate")
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", "/ecs/app")
+                .options("awslogs-region", "us-east-1")
+                .options("awslogs-stream-prefix", "app")
+                .build()
+                .unwrap(),
+        )
+        .build()]
+}
+
+/// Runs a 30 s migration whose task stops at 30 s, against `stream`; returns the report, the
+/// lines shown, and the number of GetLogEvents calls.
+async fn run_with_stream(
+    lines: Vec<(Duration, String)>,
+    exists_from: Duration,
+    throttled: Vec<usize>,
+) -> (ecs_migrate_core::Report, Vec<String>, usize) {
+    let fake = clock(Some(Duration::from_secs(30)));
+    let mut rules = fake.rules();
+    rules[1] = describe_task_definition(logged_container());
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let stream = Stream {
+        start: fake.start,
+        lines,
+        exists_from,
+        throttled,
+        calls: calls.clone(),
+    };
+    // The SDK's own retries are off: the fake computes answers from the request, which the mock
+    // layer does not pass on retries. Our follower's backoff is what is under test.
+    let logs = mock_client!(
+        aws_sdk_cloudwatchlogs,
+        RuleMode::MatchAny,
+        &[stream.rule()],
+        |c| c.retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+    );
+    let clients = Clients { ecs, logs };
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        log_tail: 3,
+        ..Request::default()
+    };
+    let plan = ecs_migrate_core::resolve(&clients.ecs, &request)
+        .await
+        .unwrap();
+    let shown = Lines::default();
+    let report = migration::run(&clients, &plan, &shown, &mut Shutdown::never())
+        .await
+        .unwrap();
+    let shown = shown.0.into_inner().unwrap();
+    (report, shown, calls.load(Ordering::SeqCst))
+}
+
+/// 25,000 lines written over 30 s, the last ones in the final 100 ms before the task stops:
+/// every line is shown once, in order, and the report's tail ends with the last one.
+#[tokio::test(start_paused = true)]
+async fn every_log_line_arrives_once_in_order_including_the_last() {
+    let lines: Vec<(Duration, String)> = (0..25_000u64)
+        .map(|i| (Duration::from_micros(1_200 * i), format!("line {i}")))
+        .chain([(
+            Duration::from_millis(29_950),
+            "ERROR: the last words".to_owned(),
+        )])
+        .collect();
+    let expected: Vec<String> = lines.iter().map(|(_, l)| l.clone()).collect();
+
+    let (report, shown, calls) = run_with_stream(lines, Duration::ZERO, vec![]).await;
+
+    assert_eq!(shown.len(), expected.len());
+    assert!(shown == expected, "lines lost, repeated or out of order");
+    assert_eq!(report.log_lines, expected.len() as u64);
+    assert_eq!(
+        report.log_tail,
+        ["line 24998", "line 24999", "ERROR: the last words"]
+    );
+    assert!(calls <= 40, "{calls} GetLogEvents calls for a 30 s run");
+}
+
+/// A stream that does not exist yet (the container is still starting) is normal: polling goes on
+/// and the lines written later are shown.
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_does_not_exist_yet_is_waited_for() {
+    let lines = vec![(Duration::from_secs(12), "migrating".to_owned())];
+
+    let (report, shown, _) = run_with_stream(lines, Duration::from_secs(10), vec![]).await;
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(shown, ["migrating"]);
+}
+
+/// Throttled GetLogEvents (here, 6 of the first 15 calls, two of them in a row) backs off and
+/// loses nothing.
+#[tokio::test(start_paused = true)]
+async fn throttled_log_reads_back_off_and_lose_nothing() {
+    let lines: Vec<(Duration, String)> = (0..300u64)
+        .map(|i| (Duration::from_millis(100 * i), format!("line {i}")))
+        .collect();
+    let expected: Vec<String> = lines.iter().map(|(_, l)| l.clone()).collect();
+
+    let (report, shown, calls) =
+        run_with_stream(lines, Duration::ZERO, vec![2, 3, 5, 8, 11, 14]).await;
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert!(shown == expected, "lines lost or repeated under throttling");
+    assert!(calls > 15, "throttled calls were retried");
 }

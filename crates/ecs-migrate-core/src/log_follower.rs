@@ -1,0 +1,218 @@
+//! Follow the migration's log stream while the task runs, then read it to its end.
+//!
+//! Every anchor tool we studied loses lines; this one must not:
+//! - it pages with `startFromHead` and the forward token, so no event is skipped or repeated;
+//! - a stream that does not exist yet is normal (the container has not started): keep polling;
+//! - after ECS says STOPPED, a read that *began after* that moment runs until the forward token
+//!   stops changing, so the last line the migration wrote is always shown before the verdict;
+//! - throttling and 5xx back off (2 s doubling to 30 s) and never end the run.
+//!
+//! Cadence: one GetLogEvents a second while the task runs (more only while pages come back full).
+
+use crate::error::{classify, Retry};
+use crate::progress::{Event, Progress};
+use crate::LogSource;
+use aws_sdk_cloudwatchlogs::Client;
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::sleep;
+
+const POLL: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// After STOPPED, how long transient errors are retried before the tail is given up.
+const FINAL_READ_PATIENCE: Duration = Duration::from_secs(60);
+
+/// What the follower saw, for the report.
+#[derive(Debug, Default)]
+pub(crate) struct Followed {
+    pub tail: Vec<String>,
+    pub lines: u64,
+}
+
+pub(crate) struct LogFollower<'a> {
+    logs: Client,
+    group: String,
+    stream: String,
+    token: Option<String>,
+    tail: VecDeque<String>,
+    tail_len: usize,
+    lines: u64,
+    progress: &'a dyn Progress,
+}
+
+enum Read {
+    /// Caught up: the forward token did not change.
+    CaughtUp,
+    /// The stream does not exist (yet).
+    NoStream,
+}
+
+enum Failed {
+    Transient(String),
+    Permanent(String),
+}
+
+impl<'a> LogFollower<'a> {
+    pub(crate) fn new(
+        logs: &Client,
+        source: &LogSource,
+        task_arn: &str,
+        tail_len: usize,
+        progress: &'a dyn Progress,
+    ) -> LogFollower<'a> {
+        // The group may live in another region than ecs-migrate's (awslogs-region).
+        let logs = match &source.region {
+            Some(region) if logs.config().region().map(|r| r.as_ref()) != Some(region.as_str()) => {
+                Client::from_conf(
+                    logs.config()
+                        .to_builder()
+                        .region(aws_sdk_cloudwatchlogs::config::Region::new(region.clone()))
+                        .build(),
+                )
+            }
+            _ => logs.clone(),
+        };
+        LogFollower {
+            logs,
+            group: source.group.clone(),
+            stream: source.stream(task_arn),
+            token: None,
+            tail: VecDeque::with_capacity(tail_len),
+            tail_len,
+            lines: 0,
+            progress,
+        }
+    }
+
+    /// Follows until `stopped` turns true, then reads to the end of the stream.
+    pub(crate) async fn follow(mut self, mut stopped: watch::Receiver<bool>) -> Followed {
+        let mut delay = POLL;
+        let mut final_read_since: Option<tokio::time::Instant> = None;
+        loop {
+            // Sampled *before* reading: a read that starts after STOPPED was seen is the last one.
+            let was_stopped = *stopped.borrow_and_update();
+            if was_stopped {
+                final_read_since.get_or_insert_with(tokio::time::Instant::now);
+            }
+            match self.read_available(was_stopped).await {
+                Ok(Read::CaughtUp) => {
+                    delay = POLL;
+                    if was_stopped {
+                        break;
+                    }
+                }
+                Ok(Read::NoStream) => {
+                    delay = POLL;
+                    if was_stopped {
+                        if self.lines == 0 {
+                            self.progress.event(Event::Warning(format!(
+                                "log stream {} in {} was never created: the container wrote nothing or never started",
+                                self.stream, self.group
+                            )));
+                        }
+                        break;
+                    }
+                }
+                Err(Failed::Permanent(message)) => {
+                    self.progress.event(Event::Warning(format!(
+                        "cannot read logs from {} {}: {message}; the run goes on without them",
+                        self.group, self.stream
+                    )));
+                    break;
+                }
+                Err(Failed::Transient(message)) => {
+                    delay = (delay * 2).clamp(Duration::from_secs(2), MAX_BACKOFF);
+                    if let Some(since) = final_read_since {
+                        if since.elapsed() > FINAL_READ_PATIENCE {
+                            self.progress.event(Event::Warning(format!(
+                                "gave up reading the end of the log stream {}: {message}; the last lines may be missing here (they are in CloudWatch)",
+                                self.stream
+                            )));
+                            break;
+                        }
+                    }
+                    self.progress.event(Event::Retrying {
+                        operation: "GetLogEvents",
+                        message,
+                        retry_in: delay,
+                    });
+                }
+            }
+            if was_stopped {
+                sleep(delay).await; // only after a transient error in the final read
+            } else {
+                tokio::select! {
+                    _ = sleep(delay) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+        }
+        Followed {
+            tail: self.tail.into_iter().collect(),
+            lines: self.lines,
+        }
+    }
+
+    /// Reads pages until caught up. While following, a page that is not full counts as caught
+    /// up (one call per poll); for the final read, only an unchanged forward token does.
+    async fn read_available(&mut self, strict: bool) -> Result<Read, Failed> {
+        loop {
+            let out = self
+                .logs
+                .get_log_events()
+                .log_group_name(&self.group)
+                .log_stream_name(&self.stream)
+                .start_from_head(true)
+                .set_next_token(self.token.clone())
+                .send()
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    return Ok(Read::NoStream)
+                }
+                Err(err) => {
+                    let message =
+                        aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+                    return Err(match classify(&err) {
+                        Retry::Transient => Failed::Transient(message),
+                        Retry::Permanent => Failed::Permanent(message),
+                    });
+                }
+            };
+            let events = out.events();
+            for event in events {
+                let message = event
+                    .message()
+                    .unwrap_or_default()
+                    .trim_end_matches(['\n', '\r']);
+                self.lines += 1;
+                if self.tail_len > 0 {
+                    if self.tail.len() == self.tail_len {
+                        self.tail.pop_front();
+                    }
+                    self.tail.push_back(message.to_owned());
+                }
+                self.progress.event(Event::LogLine {
+                    timestamp_ms: event.timestamp(),
+                    message,
+                });
+            }
+            let next = out.next_forward_token().map(str::to_owned);
+            let unchanged = next.is_none() || next == self.token;
+            if next.is_some() {
+                self.token = next;
+            }
+            // CloudWatch returns at most 10,000 events or 1 MB a page.
+            let page_full = events.len() >= 10_000;
+            if unchanged || (!strict && !page_full && !events.is_empty()) {
+                return Ok(Read::CaughtUp);
+            }
+        }
+    }
+}
