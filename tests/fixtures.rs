@@ -22,30 +22,54 @@ impl Emulator {
         Client::from_conf(config)
     }
 
-    /// The default VPC's subnets (moto creates them; its default VPC has DNS hostnames on).
-    pub fn default_subnets(&self) -> Vec<String> {
+    /// An EC2 Query API call (the tests need two; the EC2 SDK crate is too big to build for them).
+    fn ec2(&self, params: &[(&str, &str)], id_tag: &str) -> Vec<String> {
         let body = ureq::post(&self.url)
             .set(
                 "Authorization",
                 "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
             )
-            .send_form(&[
+            .send_form(params)
+            .expect("EC2 query")
+            .into_string()
+            .unwrap();
+        let open = format!("<{id_tag}>");
+        let close = format!("</{id_tag}>");
+        let ids: Vec<String> = body
+            .split(open.as_str())
+            .skip(1)
+            .filter_map(|rest| rest.split(close.as_str()).next())
+            .map(str::to_owned)
+            .collect();
+        assert!(!ids.is_empty(), "no {id_tag} in:\n{body}");
+        ids
+    }
+
+    /// The default VPC's subnets (moto creates them; its default VPC has DNS hostnames on).
+    pub fn default_subnets(&self) -> Vec<String> {
+        self.ec2(
+            &[
                 ("Action", "DescribeSubnets"),
                 ("Version", "2016-11-15"),
                 ("Filter.1.Name", "default-for-az"),
                 ("Filter.1.Value.1", "true"),
-            ])
-            .expect("DescribeSubnets")
-            .into_string()
-            .unwrap();
-        let subnets: Vec<String> = body
-            .split("<subnetId>")
-            .skip(1)
-            .filter_map(|rest| rest.split("</subnetId>").next())
-            .map(str::to_owned)
-            .collect();
-        assert!(!subnets.is_empty(), "no default subnets in:\n{body}");
-        subnets
+            ],
+            "subnetId",
+        )
+    }
+
+    /// The default VPC's default security group.
+    pub fn default_security_group(&self) -> String {
+        self.ec2(
+            &[
+                ("Action", "DescribeSecurityGroups"),
+                ("Version", "2016-11-15"),
+                ("Filter.1.Name", "group-name"),
+                ("Filter.1.Value.1", "default"),
+            ],
+            "groupId",
+        )
+        .remove(0)
     }
 
     /// Every task ARN in the cluster, running or stopped.
@@ -105,16 +129,6 @@ impl Container {
         self
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Container {
-        self.def = self.def.environment(
-            ecs_migrate_core::ecs::types::KeyValuePair::builder()
-                .name(name)
-                .value(value)
-                .build(),
-        );
-        self
-    }
-
     pub fn awslogs(mut self, group: &str, prefix: &str) -> Container {
         self.def = self.def.log_configuration(
             LogConfiguration::builder()
@@ -134,6 +148,7 @@ pub struct App {
     pub ecs: Client,
     pub cluster: String,
     pub subnets: Vec<String>,
+    pub security_group: String,
 }
 
 impl App {
@@ -148,6 +163,7 @@ impl App {
             ecs,
             cluster: "app".into(),
             subnets: emulator.default_subnets(),
+            security_group: emulator.default_security_group(),
         }
     }
 
@@ -188,7 +204,7 @@ impl App {
                     .awsvpc_configuration(
                         AwsVpcConfiguration::builder()
                             .set_subnets(Some(vec![self.subnets[0].clone()]))
-                            .security_groups("sg-0123456789abcdef0")
+                            .security_groups(&self.security_group)
                             .build()
                             .unwrap(),
                     )

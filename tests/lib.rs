@@ -9,6 +9,7 @@ mod emulator;
 mod fixtures;
 mod test;
 
+mod logs;
 mod output;
 mod refusals;
 mod resolution;

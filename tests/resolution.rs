@@ -35,7 +35,7 @@ async fn from_service_supplies_what_was_not_given() {
     let run_task = &plan["run_task"];
     let vpc = &run_task["networkConfiguration"]["awsvpcConfiguration"];
     assert_eq!(vpc["subnets"][0], app.subnets[0]);
-    assert_eq!(vpc["securityGroups"][0], "sg-0123456789abcdef0");
+    assert_eq!(vpc["securityGroups"][0], app.security_group.as_str());
     assert_eq!(run_task["launchType"], "FARGATE");
 
     let out = Test::new(&emulator)

@@ -1,0 +1,179 @@
+//! The migration's output: streamed live from CloudWatch Logs, every line once and in order,
+//! the last lines always read before the verdict.
+
+use crate::emulator::Emulator;
+use crate::fixtures::{App, Container};
+use crate::test::Test;
+
+fn logged(name: &str, script: &str) -> Container {
+    Container::sh(name, script).awslogs("/ecs/app", "app")
+}
+
+/// 100,000 lines, the last one an error: every line arrives on stdout, in order, none twice,
+/// and the last one is in the failure verdict.
+#[tokio::test]
+async fn a_hundred_thousand_lines_arrive_in_order_and_the_last_is_in_the_verdict() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "loud",
+        vec![logged(
+            "migrate",
+            "seq -f 'line %.0f' 1 99999; echo 'ERROR: relation \"users\" already exists'; exit 1",
+        )],
+    )
+    .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "loud"])
+        .run()
+        .await;
+
+    out.status(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 100_000, "lines on stdout");
+    for (i, line) in lines[..99_999].iter().enumerate() {
+        assert_eq!(
+            *line,
+            format!("line {}", i + 1),
+            "line {i} out of order or lost"
+        );
+    }
+    assert_eq!(lines[99_999], "ERROR: relation \"users\" already exists");
+    // The failure verdict repeats the last lines under the reason.
+    let verdict = out
+        .stderr
+        .split("migration FAILED")
+        .nth(1)
+        .expect("a failure verdict");
+    assert!(
+        verdict.contains("ERROR: relation \"users\" already exists"),
+        "{verdict}"
+    );
+}
+
+/// Lines written in the last milliseconds before the process exits are shown, before the verdict.
+#[tokio::test]
+async fn lines_written_just_before_exit_are_shown() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "quick",
+        vec![logged(
+            "migrate",
+            "sleep 1.5; echo one; echo two; printf 'last words'; exit 0",
+        )],
+    )
+    .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "quick"])
+        .run()
+        .await;
+
+    out.status(0);
+    assert_eq!(out.stdout, "one\ntwo\nlast words\n");
+}
+
+/// JSON mode: stdout is only the document; the lines go to stderr, and `log_tail` keeps the last N.
+#[tokio::test]
+async fn json_mode_keeps_stdout_for_the_document_and_reports_the_tail() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "five",
+        vec![logged(
+            "migrate",
+            "for i in 1 2 3 4 5; do echo step $i; done",
+        )],
+    )
+    .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args([
+            "--task-definition",
+            "five",
+            "--output",
+            "json",
+            "--log-tail",
+            "2",
+        ])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["log_tail"], serde_json::json!(["step 4", "step 5"]));
+    assert_eq!(doc["log_lines"], 5);
+    out.stderr_has("step 1");
+}
+
+/// A task that fails before its log stream exists gives its verdict, with a clear note, no error.
+#[tokio::test]
+async fn a_task_that_never_started_has_no_stream_and_still_gets_its_verdict() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "broken",
+        vec![logged("migrate", "echo never").image("example/unpullable:1")],
+    )
+    .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "broken"])
+        .run()
+        .await;
+
+    out.status(1)
+        .stderr_has("was never created")
+        .stderr_has("failed to start");
+}
+
+/// Without awslogs, one line says logs are not available and why; the run goes on.
+#[tokio::test]
+async fn no_awslogs_configuration_is_said_once_and_the_run_goes_on() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "silent",
+        vec![Container::sh("migrate", "echo hidden; exit 0")],
+    )
+    .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "silent"])
+        .run()
+        .await;
+
+    out.status(0);
+    assert_eq!(
+        out.stderr.matches("logs are not available").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    out.stderr_has("no logConfiguration");
+    assert_eq!(out.stdout, "");
+}
+
+/// `--no-logs` turns streaming off.
+#[tokio::test]
+async fn no_logs_turns_streaming_off() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition("chatty", vec![logged("migrate", "echo hello")])
+        .await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "chatty", "--no-logs"])
+        .run()
+        .await;
+
+    out.status(0);
+    assert_eq!(out.stdout, "");
+}
