@@ -14,7 +14,8 @@ Exit status:
   0    the migration succeeded (or --dry-run found nothing wrong)
   1    the migration failed: non-zero exit code, task failed to start, RunTask failures
   2    invalid input: nothing was started
-  3    AWS error: not found, access denied, lost track of the task
+  3    AWS error: not found, access denied, lost track of the task, a paused
+       service could not be restored
   4    timed out: the task was stopped
   130  interrupted (SIGINT/SIGTERM): the task was stopped";
 
@@ -31,10 +32,58 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Start the migration task, wait for it to stop, and report whether it succeeded
     #[command(after_help = EXIT_STATUSES)]
     Run(RunArgs),
+    /// Put back services that a run left paused (a killed process, --keep-paused-on-failure),
+    /// from the records ecs-migrate keeps on them
+    Restore(RestoreArgs),
+}
+
+/// AWS settings, shared by every command.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region (default: AWS_REGION, then the profile's)
+    #[arg(long, env = "ECS_MIGRATE_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile (default: AWS_PROFILE)
+    #[arg(long, env = "ECS_MIGRATE_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS endpoint URL, for emulators and VPC endpoints (default: AWS_ENDPOINT_URL)
+    #[arg(long, env = "ECS_MIGRATE_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Cluster name or ARN
+    #[arg(long, env = "ECS_MIGRATE_CLUSTER", value_name = "NAME|ARN")]
+    pub cluster: String,
+
+    /// Service to restore (repeatable, or a comma list)
+    #[arg(
+        long = "service",
+        env = "ECS_MIGRATE_SERVICE",
+        value_delimiter = ',',
+        required = true,
+        value_name = "NAME"
+    )]
+    pub services: Vec<String>,
+
+    /// Restore to this desired count instead of the recorded one
+    #[arg(long, env = "ECS_MIGRATE_DESIRED_COUNT", value_name = "N")]
+    pub desired_count: Option<i32>,
+
+    /// text: lines on stderr; json: one JSON document on stdout
+    #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +194,32 @@ pub struct RunArgs {
     #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
     pub output: Output,
 
+    /// Service to pause around the migration (repeatable, or a comma list)
+    #[arg(
+        long = "service",
+        env = "ECS_MIGRATE_SERVICE",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub services: Vec<String>,
+
+    /// Desired count the services are paused at
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_MIN_CAPACITY",
+        default_value_t = 0,
+        value_name = "N"
+    )]
+    pub min_capacity: i32,
+
+    /// Desired count the services come back at (default: each one's count before the pause)
+    #[arg(long, env = "ECS_MIGRATE_DESIRED_COUNT", value_name = "N")]
+    pub desired_count: Option<i32>,
+
+    /// Leave the services paused when the migration fails or times out (prints how to restore)
+    #[arg(long, env = "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE")]
+    pub keep_paused_on_failure: bool,
+
     /// Do not stream the migration's CloudWatch logs
     #[arg(long, env = "ECS_MIGRATE_NO_LOGS")]
     pub no_logs: bool,
@@ -162,17 +237,8 @@ pub struct RunArgs {
     #[arg(long, env = "ECS_MIGRATE_DRY_RUN")]
     pub dry_run: bool,
 
-    /// AWS region (default: AWS_REGION, then the profile's)
-    #[arg(long, env = "ECS_MIGRATE_REGION", value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// AWS profile (default: AWS_PROFILE)
-    #[arg(long, env = "ECS_MIGRATE_PROFILE", value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// AWS endpoint URL, for emulators and VPC endpoints (default: AWS_ENDPOINT_URL)
-    #[arg(long, env = "ECS_MIGRATE_ENDPOINT_URL", value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Command override for the migration container (or ECS_MIGRATE_COMMAND as a JSON array)
     #[arg(last = true, value_name = "COMMAND")]

@@ -6,7 +6,7 @@
 //!   log lines then go to stderr).
 
 use crate::signals::Running;
-use ecs_migrate_core::{Error, Event, Plan, Progress, Report, Status};
+use ecs_migrate_core::{Error, Event, Plan, Progress, Report, ServiceReport, Status};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -100,6 +100,35 @@ impl Renderer {
             self.say(&format!("settings from service {service}"));
         }
         self.say(&format!("timeout {}", plan.timeout));
+        if let Some(pause) = &plan.pause {
+            for service in &pause.services {
+                let (before, note) = match &service.leftover {
+                    Some(record) => (
+                        record.desired_count,
+                        format!(
+                            " (left paused by run {} at {}: restoring it to {} first)",
+                            record.run_id, record.paused_at, record.desired_count
+                        ),
+                    ),
+                    None => (service.desired_count, String::new()),
+                };
+                let after = pause.restore_to.unwrap_or(before);
+                let scaling = if service.autoscaling.is_some()
+                    || service
+                        .leftover
+                        .as_ref()
+                        .is_some_and(|r| r.autoscaling.is_some())
+                {
+                    ", auto scaling suspended meanwhile"
+                } else {
+                    ""
+                };
+                self.say(&format!(
+                    "service {}: pause {before} → {}, restore → {after}{scaling}{note}",
+                    service.name, pause.min_capacity
+                ));
+            }
+        }
     }
 }
 
@@ -149,6 +178,44 @@ impl Progress for Renderer {
                 self.say(&format!("stopping task {task_arn}: {reason}"));
                 self.status("stopping the task".into());
             }
+            Event::LeftoverFound {
+                service,
+                run_id,
+                paused_at,
+                desired_count,
+                now,
+            } => self.say(&format!(
+                "service {service} was left paused by run {run_id} at {paused_at} (desired count {now} now): restoring it to its recorded {desired_count}"
+            )),
+            Event::ServicePaused { service, from, to } => {
+                self.running.paused(service);
+                self.say(&format!("paused service {service}: desired count {from} → {to}"));
+                self.status("pausing services".into());
+            }
+            Event::Draining { remaining, elapsed } => self.status(format!(
+                "waiting for {remaining} service task(s) to stop ({})",
+                elapsed_text(elapsed)
+            )),
+            Event::ServicesDrained { elapsed } => self.say(&format!(
+                "the services' old tasks have stopped ({})",
+                elapsed_text(elapsed)
+            )),
+            Event::ServiceRestored {
+                service,
+                desired_count,
+                autoscaling,
+            } => {
+                self.running.restored(service);
+                let scaling = if autoscaling { " and its auto scaling" } else { "" };
+                self.say(&format!(
+                    "restored service {service}{scaling}: desired count {desired_count}"
+                ));
+                self.status("restoring services".into());
+            }
+            Event::KeptPaused { services, command } => self.say(&format!(
+                "LEFT PAUSED as asked (--keep-paused-on-failure): {}. Restore them with: {command}",
+                services.join(", ")
+            )),
             Event::Warning(text) => self.say(&format!("warning: {text}")),
         }
     }
@@ -221,6 +288,19 @@ pub fn report(renderer: &Renderer, report: &Report, json: bool) {
             }
         }
     }
+}
+
+pub fn restored(renderer: &Renderer, services: &[ServiceReport], json: bool) {
+    renderer.finish();
+    if json {
+        let doc = serde_json::json!({ "status": "restored", "services": services });
+        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+    }
+    let done = services.iter().filter(|s| s.restored).count();
+    eprintln!(
+        "ecs-migrate: restored {done} of {} service(s)",
+        services.len()
+    );
 }
 
 pub fn error(renderer: Option<&Renderer>, err: &Error, json: bool) {

@@ -1,7 +1,7 @@
 //! The CLI edge: parse, build a request, call the core, print, map to an exit status.
 //! Nothing here decides anything about migrations.
 
-use crate::args::{Cli, Command, Output, RunArgs};
+use crate::args::{AwsArgs, Cli, Command, Output, RestoreArgs, RunArgs};
 use crate::render::{self, Renderer};
 use crate::signals::{Running, Signals};
 use clap::Parser;
@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
+            Command::Restore(args) => restore(args).await,
         }
     });
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -53,17 +54,12 @@ async fn run(args: RunArgs) -> i32 {
 async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Result<i32, Error> {
     let json = args.output == Output::Json;
     let dry_run = args.dry_run;
-    let aws = AwsOptions {
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-    };
+    let aws = aws_options(&args.aws);
     let request = request(args)?;
-    let config = ecs_migrate_core::aws::load(&aws).await?;
-    let clients = Clients::new(&config);
+    let clients = Clients::new(&ecs_migrate_core::aws::load(&aws).await?);
 
     let plan = tokio::select! {
-        plan = ecs_migrate_core::resolve(&clients.ecs, &request) => plan?,
+        plan = ecs_migrate_core::resolve(&clients, &request) => plan?,
         _ = signals.shutdown() => {
             renderer.finish();
             eprintln!("ecs-migrate: interrupted before anything was started");
@@ -78,7 +74,43 @@ async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Resul
     let mut shutdown = Shutdown::new(signals.shutdown());
     let report = migration::run(&clients, &plan, renderer, &mut shutdown).await?;
     render::report(renderer, &report, json);
-    Ok(report.status.exit_code())
+    Ok(report.exit_code())
+}
+
+/// `ecs-migrate restore`: services back from their pause records.
+async fn restore(args: RestoreArgs) -> i32 {
+    let json = args.output == Output::Json;
+    let renderer = Renderer::new(json, false, Running::default());
+    let result = async {
+        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        ecs_migrate_core::restore(
+            &clients,
+            &args.cluster,
+            &args.services,
+            args.desired_count,
+            &renderer,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(services) => {
+            render::restored(&renderer, &services, json);
+            0
+        }
+        Err(err) => {
+            render::error(Some(&renderer), &err, json);
+            err.code()
+        }
+    }
+}
+
+fn aws_options(args: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+    }
 }
 
 /// Flags → the core's request. The only checks here are those clap cannot express.
@@ -121,6 +153,10 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         environment,
         tags: args.tags,
         timeout: args.timeout,
+        services: args.services,
+        min_capacity: args.min_capacity,
+        desired_count: args.desired_count,
+        keep_paused_on_failure: args.keep_paused_on_failure,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
     })

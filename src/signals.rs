@@ -7,22 +7,54 @@ use std::sync::{Arc, Mutex};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
-/// What a second signal must tell the operator: the task it leaves running.
+/// What a second signal must tell the operator: the task it leaves running, the services it
+/// leaves paused.
 #[derive(Debug, Default, Clone)]
-pub struct Running(Arc<Mutex<(String, Option<String>)>>);
+pub struct Running(Arc<Mutex<Left>>);
+
+#[derive(Debug, Default)]
+struct Left {
+    cluster: String,
+    task: Option<String>,
+    paused: Vec<String>,
+}
 
 impl Running {
     pub fn set_cluster(&self, cluster: &str) {
-        self.0.lock().unwrap().0 = cluster.to_owned();
+        self.0.lock().unwrap().cluster = cluster.to_owned();
     }
 
     pub fn set_task(&self, task_arn: &str) {
-        self.0.lock().unwrap().1 = Some(task_arn.to_owned());
+        self.0.lock().unwrap().task = Some(task_arn.to_owned());
     }
 
-    fn get(&self) -> Option<(String, String)> {
-        let guard = self.0.lock().unwrap();
-        guard.1.clone().map(|task| (guard.0.clone(), task))
+    pub fn paused(&self, service: &str) {
+        self.0.lock().unwrap().paused.push(service.to_owned());
+    }
+
+    pub fn restored(&self, service: &str) {
+        self.0.lock().unwrap().paused.retain(|s| s != service);
+    }
+
+    /// What is left behind, in words, with the commands that clean it up.
+    fn left_behind(&self) -> String {
+        let left = self.0.lock().unwrap();
+        let mut text = match &left.task {
+            Some(task) => format!(
+                "Task {task} is left running; stop it with: aws ecs stop-task --cluster {} --task {task}",
+                left.cluster
+            ),
+            None => "No task was started.".to_owned(),
+        };
+        if !left.paused.is_empty() {
+            let names: Vec<&str> = left.paused.iter().map(String::as_str).collect();
+            text.push_str(&format!(
+                " Services {} stay paused (their state is recorded on them); the next run restores them, or: {}",
+                names.join(", "),
+                ecs_migrate_core::restore_command(&left.cluster, &names)
+            ));
+        }
+        text
     }
 }
 
@@ -52,13 +84,10 @@ impl Signals {
                     let _ = tx.send(seen);
                     continue;
                 }
-                match running.get() {
-                    Some((cluster, task)) => eprintln!(
-                        "ecs-migrate: received a second {name}: exiting now. Task {task} is left running; \
-                         stop it with: aws ecs stop-task --cluster {cluster} --task {task}"
-                    ),
-                    None => eprintln!("ecs-migrate: received a second {name}: exiting now; no task was started"),
-                }
+                eprintln!(
+                    "ecs-migrate: received a second {name}: exiting now. {}",
+                    running.left_behind()
+                );
                 std::process::exit(130);
             }
         });

@@ -226,3 +226,102 @@ impl App {
         ]
     }
 }
+
+impl App {
+    /// A service's desired count and running count now.
+    pub async fn counts(&self, service: &str) -> (i32, i32) {
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(&self.cluster)
+            .services(service)
+            .send()
+            .await
+            .expect("DescribeServices");
+        let s = &out.services()[0];
+        (s.desired_count(), s.running_count())
+    }
+
+    /// The `ecs-migrate:*` tags on a service (its pause record, if any).
+    pub async fn pause_tags(&self, service: &str) -> Vec<(String, String)> {
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(&self.cluster)
+            .services(service)
+            .send()
+            .await
+            .expect("DescribeServices");
+        let arn = out.services()[0].service_arn().unwrap().to_owned();
+        let tags = self
+            .ecs
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .expect("ListTagsForResource");
+        tags.tags()
+            .iter()
+            .filter(|t| t.key().unwrap_or_default().starts_with("ecs-migrate:"))
+            .map(|t| {
+                (
+                    t.key().unwrap().to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every task a service has had, with its timestamps: (arn, createdAt, stoppedAt).
+    pub async fn service_task_times(&self, service: &str) -> Vec<(String, f64, Option<f64>)> {
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let out = self
+                .ecs
+                .list_tasks()
+                .cluster(&self.cluster)
+                .service_name(service)
+                .desired_status(status)
+                .send()
+                .await
+                .expect("ListTasks");
+            arns.extend(out.task_arns().iter().cloned());
+        }
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        let out = self
+            .ecs
+            .describe_tasks()
+            .cluster(&self.cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .expect("DescribeTasks");
+        out.tasks()
+            .iter()
+            .map(|t| {
+                (
+                    t.task_arn().unwrap().to_owned(),
+                    t.created_at().unwrap().as_secs_f64(),
+                    t.stopped_at().map(|s| s.as_secs_f64()),
+                )
+            })
+            .collect()
+    }
+}
+
+/// An Application Auto Scaling client on the emulator.
+impl Emulator {
+    pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
+        let config = aws_sdk_applicationautoscaling::Config::builder()
+            .behavior_version(aws_sdk_applicationautoscaling::config::BehaviorVersion::latest())
+            .region(aws_sdk_applicationautoscaling::config::Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_applicationautoscaling::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .build();
+        aws_sdk_applicationautoscaling::Client::from_conf(config)
+    }
+}

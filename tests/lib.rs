@@ -11,6 +11,7 @@ mod test;
 
 mod logs;
 mod output;
+mod pause;
 mod refusals;
 mod resolution;
 mod stopping;

@@ -34,6 +34,8 @@ async fn json_output_has_the_documented_shape() {
             "log_lines",
             "log_tail",
             "reason",
+            "restore_error",
+            "services",
             "started_at",
             "status",
             "stop_code",

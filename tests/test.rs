@@ -44,6 +44,11 @@ impl Test {
         self
     }
 
+    pub fn arg(mut self, arg: &str) -> Test {
+        self.command.arg(arg);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.command.env(key, value);
         self

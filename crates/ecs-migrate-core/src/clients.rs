@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl Clients {
@@ -14,6 +15,7 @@ impl Clients {
         Clients {
             ecs: aws_sdk_ecs::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
         }
     }
 }

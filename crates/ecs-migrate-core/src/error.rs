@@ -88,6 +88,13 @@ pub enum Error {
         containers: Vec<String>,
     },
 
+    #[error("service `{service}` in cluster `{cluster}` carries an unreadable ecs-migrate pause record ({problem}); set its desired count by hand and remove its `ecs-migrate:*` tags (`aws ecs untag-resource`)")]
+    BrokenPauseRecord {
+        cluster: String,
+        service: String,
+        problem: String,
+    },
+
     // ---- AWS failures ----
     #[error("AWS {operation} failed{context}: {message}", context = context_suffix(cluster, task_arn))]
     Aws {
@@ -96,6 +103,13 @@ pub enum Error {
         task_arn: Option<String>,
         code: Option<String>,
         message: String,
+    },
+
+    #[error("{cause}; then, restoring the paused services: {restore_error}")]
+    RestoreFailed {
+        cluster: String,
+        cause: String,
+        restore_error: String,
     },
 
     #[error("task `{task_arn}` in cluster `{cluster}` is still reported MISSING {seconds}s after RunTask returned it; check it with `aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}`")]
@@ -139,12 +153,14 @@ impl Error {
             | Error::SeveralEssentialContainers { .. }
             | Error::NoEssentialContainer { .. }
             | Error::UnknownContainer { .. }
-            | Error::ServiceWithoutTaskDefinition { .. } => EXIT_INVALID_INPUT,
+            | Error::ServiceWithoutTaskDefinition { .. }
+            | Error::BrokenPauseRecord { .. } => EXIT_INVALID_INPUT,
             Error::ClusterNotFound { .. }
             | Error::ServiceNotFound { .. }
             | Error::TaskDefinitionNotFound { .. }
             | Error::Aws { .. }
             | Error::TaskMissing { .. }
+            | Error::RestoreFailed { .. }
             | Error::LostTask { .. } => EXIT_AWS_ERROR,
         }
     }

@@ -11,6 +11,9 @@
 //!   `watch.rs` (polling, timeout, stop on shutdown) alongside `log_follower.rs` (the container's
 //!   CloudWatch stream, found by `log_source.rs`), then `verdict.rs` (what the stopped task means).
 //! - [`Clients`] (`clients.rs`): the SDK clients the core uses.
+//! - Pausing services (`service_pause.rs`): record each service's state as tags on it
+//!   ([`PauseRecord`], `pause_record.rs`), suspend auto scaling (`autoscaling.rs`), scale down,
+//!   wait for the old tasks to stop, and restore on every path.
 //! - [`Report`] (`report.rs`): the outcome the edges print or return.
 //! - [`Error`] (`error.rs`): the one error type, with the exit status for each variant.
 //! - [`Progress`] (`progress.rs`): events the edges render; [`Shutdown`] (`shutdown.rs`): the
@@ -19,6 +22,7 @@
 //!
 //! This crate never depends on clap or lambda_runtime: the edges depend on it, not the reverse.
 
+mod autoscaling;
 pub mod aws;
 mod capacity_provider;
 mod clients;
@@ -29,12 +33,14 @@ mod launch_type;
 mod log_follower;
 mod log_source;
 pub mod migration;
+mod pause_record;
 mod plan;
 pub mod progress;
 mod report;
 mod request;
 mod resolve;
 mod secret;
+mod service_pause;
 mod shutdown;
 mod task_definition_ref;
 mod timeout;
@@ -51,12 +57,14 @@ pub use error::{Error, EXIT_AWS_ERROR, EXIT_INVALID_INPUT};
 pub use key_value::{EnvVar, Tag};
 pub use launch_type::{AssignPublicIp, LaunchType};
 pub use log_source::{LogSource, Logs};
+pub use pause_record::{AutoScalingState, PauseRecord};
 pub use plan::{Plan, RunTaskSpec, STARTED_BY};
 pub use progress::{Event, Progress};
 pub use report::{Report, RunTaskFailure, Status};
 pub use request::{Request, DEFAULT_LOG_TAIL};
 pub use resolve::resolve;
 pub use secret::Secret;
+pub use service_pause::{restore, restore_command, PausePlan, ServiceReport, ServiceTarget};
 pub use shutdown::Shutdown;
 pub use task_definition_ref::TaskDefinitionRef;
 pub use timeout::Timeout;

@@ -20,6 +20,10 @@ pub struct Plan {
     pub from_service: Option<String>,
     #[serde(serialize_with = "serialize_timeout")]
     pub timeout: Timeout,
+    /// The services paused around the migration, if any.
+    pub pause: Option<crate::PausePlan>,
+    /// Identifies this run in pause records and on the task (tag `ecs-migrate:run`).
+    pub run_id: String,
     /// Where the deciding container's output is read from.
     pub logs: Logs,
     /// How many of the last log lines the report keeps.
@@ -155,4 +159,18 @@ impl RunTaskSpec {
         }
         call
     }
+}
+
+/// A fresh id for a run: `r-` and 12 hex digits, unique enough to tell runs apart in records.
+pub(crate) fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.write_u32(std::process::id());
+    format!("r-{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }

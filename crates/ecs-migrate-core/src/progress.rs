@@ -31,6 +31,35 @@ pub enum Event<'a> {
     },
     /// The migration's output cannot be shown; the reason says why.
     LogsUnavailable { reason: &'a str },
+    /// A service still carries the pause record of a run that did not finish.
+    LeftoverFound {
+        service: &'a str,
+        run_id: &'a str,
+        paused_at: &'a str,
+        desired_count: i32,
+        now: i32,
+    },
+    /// A service's desired count was lowered for the pause.
+    ServicePaused {
+        service: &'a str,
+        from: i32,
+        to: i32,
+    },
+    /// Tasks of the paused services still running (beyond the paused count).
+    Draining { remaining: usize, elapsed: Duration },
+    /// Every paused service's old tasks have stopped; the migration may start.
+    ServicesDrained { elapsed: Duration },
+    /// A service is back at `desired_count` (and its auto scaling as recorded).
+    ServiceRestored {
+        service: &'a str,
+        desired_count: i32,
+        autoscaling: bool,
+    },
+    /// `--keep-paused-on-failure`: the services stay paused; `command` restores them.
+    KeptPaused {
+        services: &'a [&'a str],
+        command: &'a str,
+    },
     /// Something a person should know that does not change the outcome.
     Warning(String),
 }

@@ -40,6 +40,16 @@ pub struct RunTaskFailure {
     pub detail: Option<String>,
 }
 
+impl Report {
+    /// The exit status: the verdict's, unless a paused service could not be restored.
+    pub fn exit_code(&self) -> i32 {
+        match self.restore_error {
+            Some(_) => crate::EXIT_AWS_ERROR,
+            None => self.status.exit_code(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub status: Status,
@@ -65,6 +75,10 @@ pub struct Report {
     pub stopped_at: Option<String>,
     /// From `startedAt` (or `createdAt` when it never started) to `stoppedAt`.
     pub duration_seconds: Option<f64>,
+    /// What happened to each paused service (`--service`).
+    pub services: Vec<crate::ServiceReport>,
+    /// Set when a service could not be restored: the run then exits 3 whatever the verdict.
+    pub restore_error: Option<String>,
     /// How many log lines were read from the container's stream (0 when logs are off).
     pub log_lines: u64,
     /// The last lines the migration wrote (`--log-tail`, default 20), oldest first.

@@ -28,6 +28,14 @@ pub struct Request {
     pub environment: Vec<EnvVar>,
     pub tags: Vec<Tag>,
     pub timeout: Timeout,
+    /// Services to pause around the migration (`--service`, repeatable).
+    pub services: Vec<String>,
+    /// The desired count they are paused at (`--min-capacity`, default 0).
+    pub min_capacity: i32,
+    /// Forces the count they come back at (`--desired-count`); default: each one's own.
+    pub desired_count: Option<i32>,
+    /// Leave them paused when the migration fails or times out (`--keep-paused-on-failure`).
+    pub keep_paused_on_failure: bool,
     /// Stream the deciding container's CloudWatch logs (`--no-logs` turns it off).
     pub follow_logs: bool,
     /// How many of the last log lines the report keeps (`--log-tail`).
@@ -55,6 +63,10 @@ impl Default for Request {
             environment: Vec::new(),
             tags: Vec::new(),
             timeout: Timeout::default(),
+            services: Vec::new(),
+            min_capacity: 0,
+            desired_count: None,
+            keep_paused_on_failure: false,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
         }

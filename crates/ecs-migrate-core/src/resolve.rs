@@ -2,19 +2,22 @@
 //! DescribeServices, DescribeTaskDefinition). Everything that can be refused is refused here, before
 //! anything in AWS changes: a bad value never starts a task.
 
+use crate::pause_record::PauseRecord;
 use crate::plan::{
     AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
     STARTED_BY,
 };
 use crate::{
-    CapacityProvider, Error, LaunchType, LogSource, Logs, Plan, Request, TaskDefinitionRef,
+    autoscaling, CapacityProvider, Clients, Error, LaunchType, LogSource, Logs, PausePlan, Plan,
+    Request, ServiceTarget, TaskDefinitionRef,
 };
 use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, Service, TaskDefinition};
 use aws_sdk_ecs::Client;
 
-pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
+pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error> {
     // What needs no AWS call is checked first, so a typo costs no round trip.
     check_locally(request)?;
+    let ecs = &clients.ecs;
 
     let cluster = describe_cluster(ecs, &request.cluster).await?;
     let service = match &request.from_service {
@@ -44,6 +47,23 @@ pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
     };
     let network_configuration = network(request, service.as_ref(), &task_definition)?;
     let (launch_type, capacity_provider_strategy) = launch(request, service.as_ref());
+    let pause = if request.services.is_empty() {
+        None
+    } else {
+        Some(PausePlan {
+            services: resolve_services(clients, &cluster, &request.cluster, &request.services)
+                .await?,
+            min_capacity: request.min_capacity,
+            restore_to: request.desired_count,
+            keep_paused_on_failure: request.keep_paused_on_failure,
+        })
+    };
+    let run_id = crate::plan::new_run_id();
+    let mut tags = request.tags.clone();
+    tags.push(crate::Tag {
+        key: crate::pause_record::TAG_RUN.to_owned(),
+        value: run_id.clone(),
+    });
     let platform_version = request
         .platform_version
         .clone()
@@ -67,13 +87,15 @@ pub async fn resolve(ecs: &Client, request: &Request) -> Result<Plan, Error> {
             network_configuration,
             overrides,
             started_by: STARTED_BY.to_owned(),
-            tags: request.tags.clone(),
+            tags,
         },
         cluster,
         task_definition: task_definition_arn,
         container,
         from_service: request.from_service.clone(),
         timeout: request.timeout,
+        pause,
+        run_id,
         logs,
         log_tail: request.log_tail,
     })
@@ -102,6 +124,18 @@ fn check_locally(request: &Request) -> Result<(), Error> {
     if let (Some(td), Some(revision)) = (&request.task_definition, request.revision) {
         td.clone().with_revision(revision)?;
     }
+    for (flag, value) in [
+        ("--min-capacity", Some(request.min_capacity)),
+        ("--desired-count", request.desired_count),
+    ] {
+        if let Some(value) = value.filter(|v| *v < 0) {
+            return Err(Error::InvalidValue {
+                flag,
+                value: value.to_string(),
+                reason: "a service count cannot be negative".into(),
+            });
+        }
+    }
     if let Some(command) = &request.command {
         if command.is_empty() || command.iter().all(|part| part.trim().is_empty()) {
             return Err(Error::InvalidValue {
@@ -115,7 +149,7 @@ fn check_locally(request: &Request) -> Result<(), Error> {
 }
 
 /// Returns the cluster ARN of an ACTIVE cluster.
-async fn describe_cluster(ecs: &Client, cluster: &str) -> Result<String, Error> {
+pub(crate) async fn describe_cluster(ecs: &Client, cluster: &str) -> Result<String, Error> {
     let out = ecs
         .describe_clusters()
         .clusters(cluster)
@@ -156,6 +190,87 @@ async fn describe_service(
             status: found.and_then(|s| s.status()).map(str::to_owned),
         }),
     }
+}
+
+/// Finds every named service (all of them, before anything is written: one unknown service
+/// refuses the whole run), with its tags (a pause record left by a dead run) and its scalable
+/// target.
+pub(crate) async fn resolve_services(
+    clients: &Clients,
+    cluster_arn: &str,
+    cluster: &str,
+    names: &[String],
+) -> Result<Vec<ServiceTarget>, Error> {
+    let mut unique: Vec<&String> = Vec::new();
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    let mut found: Vec<Service> = Vec::new();
+    for chunk in unique.chunks(10) {
+        let out = clients
+            .ecs
+            .describe_services()
+            .cluster(cluster_arn)
+            .set_services(Some(chunk.iter().map(|s| s.to_string()).collect()))
+            .send()
+            .await
+            .map_err(|err| Error::aws("DescribeServices", Some(cluster), None, err))?;
+        found.extend(out.services().iter().cloned());
+    }
+    let mut targets = Vec::new();
+    for name in unique {
+        let named = |s: &&Service| {
+            s.service_name() == Some(name.as_str()) || s.service_arn() == Some(name.as_str())
+        };
+        let service = found
+            .iter()
+            .find(named)
+            .filter(|s| s.status() == Some("ACTIVE"))
+            .ok_or_else(|| Error::ServiceNotFound {
+                cluster: cluster.to_owned(),
+                service: name.clone(),
+                status: found
+                    .iter()
+                    .find(named)
+                    .and_then(|s| s.status())
+                    .map(str::to_owned),
+            })?;
+        let arn = service.service_arn().unwrap_or_default().to_owned();
+        let service_name = service.service_name().unwrap_or(name).to_owned();
+        let tags = clients
+            .ecs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|err| Error::aws("ListTagsForResource", Some(cluster), None, err))?;
+        let leftover = match PauseRecord::from_tags(tags.tags()) {
+            None => None,
+            Some(Ok(record)) => Some(record),
+            Some(Err(problem)) => {
+                return Err(Error::BrokenPauseRecord {
+                    cluster: cluster.to_owned(),
+                    service: service_name,
+                    problem,
+                })
+            }
+        };
+        let autoscaling = autoscaling::describe(
+            &clients.autoscaling,
+            &autoscaling::resource_id(cluster_arn, &service_name),
+        )
+        .await?;
+        targets.push(ServiceTarget {
+            name: service_name,
+            arn,
+            desired_count: service.desired_count(),
+            autoscaling,
+            leftover,
+        });
+    }
+    Ok(targets)
 }
 
 /// The task definition to describe: the one given (completed by `--revision`), else the service's.

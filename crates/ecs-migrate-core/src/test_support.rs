@@ -18,6 +18,8 @@ pub(crate) fn plan() -> Plan {
         from_service: None,
         timeout: Timeout::default(),
         logs: crate::Logs::Off,
+        pause: None,
+        run_id: "r-test".into(),
         log_tail: 20,
         run_task: RunTaskSpec {
             cluster: CLUSTER.into(),

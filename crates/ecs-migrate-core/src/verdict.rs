@@ -43,6 +43,8 @@ fn base(plan: &Plan, status: Status, reason: String) -> Report {
         started_at: None,
         stopped_at: None,
         duration_seconds: None,
+        services: Vec::new(),
+        restore_error: None,
         log_lines: 0,
         log_tail: Vec::new(),
     }
@@ -74,12 +76,24 @@ pub(crate) fn refused(plan: &Plan, failures: Vec<RunTaskFailure>) -> Report {
     }
 }
 
-/// The shutdown fired before RunTask: nothing was started.
+/// The shutdown fired before RunTask: no task was started.
 pub(crate) fn interrupted_before_start(plan: &Plan) -> Report {
     base(
         plan,
         Status::Interrupted,
-        "interrupted before the task was started; nothing changed".to_owned(),
+        "interrupted before the migration task was started".to_owned(),
+    )
+}
+
+/// The timeout passed while the services were draining: no task was started.
+pub(crate) fn timed_out_before_start(plan: &Plan, after: Duration) -> Report {
+    base(
+        plan,
+        Status::TimedOut,
+        format!(
+            "timed out after {} while waiting for the services' tasks to stop; the migration task was not started",
+            humantime::format_duration(after)
+        ),
     )
 }
 

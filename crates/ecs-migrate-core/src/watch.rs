@@ -259,7 +259,8 @@ fn next_backoff(delay: Duration) -> Duration {
     (delay * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF)
 }
 
-async fn sleep_until_or_never(deadline: Option<Instant>) {
+/// Sleeps until `deadline`, or forever when there is none (`--timeout 0`).
+pub(crate) async fn sleep_until_or_never(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => sleep_until(deadline).await,
         None => std::future::pending().await,

@@ -114,15 +114,19 @@ async fn plan(ecs: &Client, timeout: Timeout) -> Plan {
         follow_logs: false,
         ..Request::default()
     };
-    ecs_migrate_core::resolve(ecs, &request).await.unwrap()
+    ecs_migrate_core::resolve(&ecs_only(ecs), &request)
+        .await
+        .unwrap()
 }
 
-/// Clients whose CloudWatch Logs side must not be called (these plans have logs off).
+/// Clients whose CloudWatch Logs and Auto Scaling sides must not be called (these plans have
+/// logs off and pause no service).
 fn ecs_only(ecs: &Client) -> Clients {
-    let logs: [&Rule; 0] = [];
+    let none: [&Rule; 0] = [];
     Clients {
         ecs: ecs.clone(),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, logs),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
+        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
     }
 }
 
@@ -441,7 +445,9 @@ async fn several_essential_containers_are_refused_before_run_task() {
         ..Request::default()
     };
 
-    let err = ecs_migrate_core::resolve(&ecs, &request).await.unwrap_err();
+    let err = ecs_migrate_core::resolve(&ecs_only(&ecs), &request)
+        .await
+        .unwrap_err();
 
     assert!(err.to_string().contains("(app, worker)"), "{err}");
     assert_eq!(err.code(), 2);
@@ -600,7 +606,13 @@ async fn run_with_stream(
         &[stream.rule()],
         |c| c.retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
     );
-    let clients = Clients { ecs, logs };
+    let none: [&Rule; 0] = [];
+    let autoscaling = mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none);
+    let clients = Clients {
+        ecs,
+        logs,
+        autoscaling,
+    };
     let request = Request {
         cluster: "prod".into(),
         task_definition: Some("app:42".parse().unwrap()),
@@ -608,9 +620,7 @@ async fn run_with_stream(
         log_tail: 3,
         ..Request::default()
     };
-    let plan = ecs_migrate_core::resolve(&clients.ecs, &request)
-        .await
-        .unwrap();
+    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
     let shown = Lines::default();
     let report = migration::run(&clients, &plan, &shown, &mut Shutdown::never())
         .await

@@ -1,0 +1,488 @@
+//! Pause the app's services around the migration, and always put them back.
+//!
+//! The sequence for each named service:
+//! 1. record its state (desired count, auto scaling) as tags on the service — before anything
+//!    changes, so even a killed process leaves the truth behind ([`PauseRecord`]);
+//! 2. suspend its auto scaling and lower the target's minimum (if it has a scalable target);
+//! 3. set its desired count to the paused count;
+//! 4. wait until the tasks that were running have really STOPPED (not just `runningCount`).
+//!
+//! [`Paused::restore`] undoes it from the record: desired count back (the recorded one, or
+//! `--desired-count`), auto scaling back exactly, then the record removed. It runs on every exit
+//! path of [`crate::migration::run`]. A record found at the start of a run (a run that died)
+//! is restored first, to the *recorded* count, never to the paused count the service shows now.
+
+use crate::autoscaling;
+use crate::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
+use crate::progress::{Event, Progress};
+use crate::watch::sleep_until_or_never;
+use crate::{Clients, Error, Shutdown};
+use aws_sdk_ecs::types::DesiredStatus;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::time::{sleep, Instant};
+
+/// How often the drain is checked (one ListTasks + one DescribeTasks per service).
+const DRAIN_POLL: Duration = Duration::from_secs(1);
+
+/// A service named with `--service`, as resolution found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceTarget {
+    pub name: String,
+    pub arn: String,
+    /// The desired count it has now.
+    pub desired_count: i32,
+    /// Its scalable target's state now, if it has one.
+    pub autoscaling: Option<AutoScalingState>,
+    /// A pause record left by a run that did not finish: restored before this run pauses again.
+    pub leftover: Option<PauseRecord>,
+}
+
+impl ServiceTarget {
+    /// The state to restore: the leftover record's if there is one, else what it has now.
+    fn before(&self) -> (i32, Option<AutoScalingState>) {
+        match &self.leftover {
+            Some(record) => (record.desired_count, record.autoscaling),
+            None => (self.desired_count, self.autoscaling),
+        }
+    }
+}
+
+/// What the run will do to the services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PausePlan {
+    pub services: Vec<ServiceTarget>,
+    /// The desired count while paused (`--min-capacity`).
+    pub min_capacity: i32,
+    /// Forces the count they come back at (`--desired-count`); default: each one's own.
+    pub restore_to: Option<i32>,
+    pub keep_paused_on_failure: bool,
+}
+
+/// What happened to one service, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub desired_before: i32,
+    pub desired_during: i32,
+    /// `null` when it was left paused (`--keep-paused-on-failure`) or could not be restored.
+    pub desired_after: Option<i32>,
+    pub autoscaling_suspended: bool,
+    pub autoscaling_restored: bool,
+    pub restored: bool,
+    /// The run id of a run that had left it paused and whose record this run restored first.
+    pub recovered_from: Option<String>,
+}
+
+/// One service in the pause.
+#[derive(Debug)]
+struct Entry {
+    target: ServiceTarget,
+    record: PauseRecord,
+    record_written: bool,
+    autoscaling_suspended: bool,
+    scaled_down: bool,
+    /// Tasks running when it was paused: the drain waits for these.
+    tasks: Vec<String>,
+}
+
+/// How the wait for the drain ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drain {
+    Done,
+    TimedOut,
+    Interrupted,
+}
+
+pub(crate) struct Paused<'a> {
+    clients: &'a Clients,
+    cluster: &'a str,
+    plan: Option<&'a PausePlan>,
+    entries: Vec<Entry>,
+    progress: &'a dyn Progress,
+}
+
+impl<'a> Paused<'a> {
+    pub(crate) fn new(
+        clients: &'a Clients,
+        cluster: &'a str,
+        plan: Option<&'a PausePlan>,
+        run_id: &str,
+        paused_at: &str,
+        progress: &'a dyn Progress,
+    ) -> Paused<'a> {
+        let entries = plan
+            .map(|p| p.services.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|target| {
+                let (desired_count, autoscaling) = target.before();
+                Entry {
+                    target: target.clone(),
+                    record: PauseRecord {
+                        run_id: run_id.to_owned(),
+                        paused_at: paused_at.to_owned(),
+                        desired_count,
+                        autoscaling,
+                    },
+                    record_written: false,
+                    autoscaling_suspended: false,
+                    scaled_down: false,
+                    tasks: Vec::new(),
+                }
+            })
+            .collect();
+        Paused {
+            clients,
+            cluster,
+            plan,
+            entries,
+            progress,
+        }
+    }
+
+    /// Phase 0: services a dead run left paused go back to their recorded state first.
+    pub(crate) async fn recover_leftovers(&mut self) -> Result<(), Error> {
+        for entry in &self.entries {
+            let Some(record) = &entry.target.leftover else {
+                continue;
+            };
+            self.progress.event(Event::LeftoverFound {
+                service: &entry.target.name,
+                run_id: &record.run_id,
+                paused_at: &record.paused_at,
+                desired_count: record.desired_count,
+                now: entry.target.desired_count,
+            });
+            restore_service(
+                self.clients,
+                self.cluster,
+                &entry.target.name,
+                &entry.target.arn,
+                record,
+                record.desired_count,
+            )
+            .await?;
+            self.progress.event(Event::ServiceRestored {
+                service: &entry.target.name,
+                desired_count: record.desired_count,
+                autoscaling: record.autoscaling.is_some(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Phases 1–4 of the pause. On an error, what was already done stays recorded in `self` so
+    /// that [`Paused::restore`] can undo it.
+    pub(crate) async fn pause(
+        &mut self,
+        deadline: Option<Instant>,
+        shutdown: &mut Shutdown,
+    ) -> Result<Drain, Error> {
+        let Some(plan) = self.plan else {
+            return Ok(Drain::Done);
+        };
+        let ecs = &self.clients.ecs;
+        // 1. record every service's state before changing any of them.
+        for entry in &mut self.entries {
+            ecs.tag_resource()
+                .resource_arn(&entry.target.arn)
+                .set_tags(Some(entry.record.to_tags()))
+                .send()
+                .await
+                .map_err(|err| Error::aws("TagResource", Some(self.cluster), None, err))?;
+            entry.record_written = true;
+        }
+        for entry in &mut self.entries {
+            entry.tasks = service_tasks(self.clients, self.cluster, &entry.target.name).await?;
+            // 2. auto scaling off, so it cannot scale the service back up.
+            if let Some(before) = entry.record.autoscaling {
+                let id = autoscaling::resource_id(self.cluster, &entry.target.name);
+                entry.autoscaling_suspended = true;
+                autoscaling::register(
+                    &self.clients.autoscaling,
+                    &id,
+                    autoscaling::paused(before, plan.min_capacity),
+                )
+                .await?;
+            }
+            // 3. scale down.
+            entry.scaled_down = true;
+            ecs.update_service()
+                .cluster(self.cluster)
+                .service(&entry.target.name)
+                .desired_count(plan.min_capacity)
+                .send()
+                .await
+                .map_err(|err| Error::aws("UpdateService", Some(self.cluster), None, err))?;
+            self.progress.event(Event::ServicePaused {
+                service: &entry.target.name,
+                from: entry.record.desired_count,
+                to: plan.min_capacity,
+            });
+        }
+        // 4. wait until the old tasks have really stopped.
+        let started = Instant::now();
+        loop {
+            let remaining = self.remaining_tasks(plan.min_capacity).await?;
+            if remaining == 0 {
+                self.progress.event(Event::ServicesDrained {
+                    elapsed: started.elapsed(),
+                });
+                return Ok(Drain::Done);
+            }
+            self.progress.event(Event::Draining {
+                remaining,
+                elapsed: started.elapsed(),
+            });
+            tokio::select! {
+                biased;
+                _ = shutdown.recv() => return Ok(Drain::Interrupted),
+                _ = sleep_until_or_never(deadline) => return Ok(Drain::TimedOut),
+                _ = sleep(DRAIN_POLL) => {}
+            }
+        }
+    }
+
+    /// How many tasks beyond the paused count are still not STOPPED, over all services.
+    async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
+        let mut remaining = 0;
+        for entry in &self.entries {
+            let mut arns: BTreeSet<String> = entry.tasks.iter().cloned().collect();
+            arns.extend(service_tasks(self.clients, self.cluster, &entry.target.name).await?);
+            let alive = not_stopped(self.clients, self.cluster, arns.into_iter().collect()).await?;
+            remaining += alive.saturating_sub(min_capacity.max(0) as usize);
+        }
+        Ok(remaining)
+    }
+
+    /// Phase 5: put every service back (or leave them paused when `keep` says so). Never
+    /// selects on shutdown: an interrupt is exactly when this must run.
+    pub(crate) async fn restore(&self, keep: bool) -> (Vec<ServiceReport>, Option<String>) {
+        let Some(plan) = self.plan else {
+            return (Vec::new(), None);
+        };
+        let mut reports = Vec::new();
+        let mut failures = Vec::new();
+        if keep && self.entries.iter().any(|e| e.record_written) {
+            let names: Vec<&str> = self
+                .entries
+                .iter()
+                .map(|e| e.target.name.as_str())
+                .collect();
+            self.progress.event(Event::KeptPaused {
+                services: &names,
+                command: &restore_command(self.cluster, &names),
+            });
+        }
+        for entry in &self.entries {
+            let to = plan.restore_to.unwrap_or(entry.record.desired_count);
+            let mut report = ServiceReport {
+                name: entry.target.name.clone(),
+                desired_before: entry.record.desired_count,
+                desired_during: if entry.scaled_down {
+                    plan.min_capacity
+                } else {
+                    entry.record.desired_count
+                },
+                desired_after: None,
+                autoscaling_suspended: entry.autoscaling_suspended,
+                autoscaling_restored: false,
+                restored: false,
+                recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
+            };
+            if !entry.record_written {
+                // Never touched: nothing to undo.
+                report.desired_after = Some(entry.target.before().0);
+                report.restored = true;
+            } else if !keep {
+                match restore_service(
+                    self.clients,
+                    self.cluster,
+                    &entry.target.name,
+                    &entry.target.arn,
+                    &entry.record,
+                    to,
+                )
+                .await
+                {
+                    Ok(()) => {
+                        report.desired_after = Some(to);
+                        report.autoscaling_restored = entry.record.autoscaling.is_some();
+                        report.restored = true;
+                        self.progress.event(Event::ServiceRestored {
+                            service: &entry.target.name,
+                            desired_count: to,
+                            autoscaling: entry.record.autoscaling.is_some(),
+                        });
+                    }
+                    Err(err) => failures.push(format!("{}: {err}", entry.target.name)),
+                }
+            }
+            reports.push(report);
+        }
+        let error = (!failures.is_empty()).then(|| {
+            let names: Vec<&str> = self
+                .entries
+                .iter()
+                .map(|e| e.target.name.as_str())
+                .collect();
+            format!(
+                "could not restore {}; their previous state is still recorded on them: run `{}`",
+                failures.join("; "),
+                restore_command(self.cluster, &names)
+            )
+        });
+        (reports, error)
+    }
+}
+
+/// Puts one service back as `record` says, with `desired_count`, then removes the record.
+async fn restore_service(
+    clients: &Clients,
+    cluster: &str,
+    name: &str,
+    arn: &str,
+    record: &PauseRecord,
+    desired_count: i32,
+) -> Result<(), Error> {
+    clients
+        .ecs
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .desired_count(desired_count)
+        .send()
+        .await
+        .map_err(|err| Error::aws("UpdateService", Some(cluster), None, err))?;
+    if let Some(state) = record.autoscaling {
+        autoscaling::register(
+            &clients.autoscaling,
+            &autoscaling::resource_id(cluster, name),
+            state,
+        )
+        .await?;
+    }
+    clients
+        .ecs
+        .untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()))
+        .send()
+        .await
+        .map_err(|err| Error::aws("UntagResource", Some(cluster), None, err))?;
+    Ok(())
+}
+
+/// The service's tasks that ECS wants running.
+async fn service_tasks(
+    clients: &Clients,
+    cluster: &str,
+    service: &str,
+) -> Result<Vec<String>, Error> {
+    let mut arns = Vec::new();
+    let mut pages = clients
+        .ecs
+        .list_tasks()
+        .cluster(cluster)
+        .service_name(service)
+        .desired_status(DesiredStatus::Running)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| Error::aws("ListTasks", Some(cluster), None, err))?;
+        arns.extend(page.task_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// How many of `arns` are not STOPPED yet (DescribeTasks takes 100 at a time).
+async fn not_stopped(clients: &Clients, cluster: &str, arns: Vec<String>) -> Result<usize, Error> {
+    let mut alive = 0;
+    for chunk in arns.chunks(100) {
+        let out = clients
+            .ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|err| Error::aws("DescribeTasks", Some(cluster), None, err))?;
+        alive += out
+            .tasks()
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .count();
+    }
+    Ok(alive)
+}
+
+/// The command an operator runs to restore services left paused.
+pub fn restore_command(cluster: &str, services: &[&str]) -> String {
+    let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
+    let mut command = format!("ecs-migrate restore --cluster {cluster}");
+    for service in services {
+        command.push_str(&format!(" --service {service}"));
+    }
+    command
+}
+
+/// `ecs-migrate restore`: put back services a run left paused, from the records on them. A
+/// service without a record is left as it is (and said so).
+pub async fn restore(
+    clients: &Clients,
+    cluster: &str,
+    services: &[String],
+    desired_count: Option<i32>,
+    progress: &dyn Progress,
+) -> Result<Vec<ServiceReport>, Error> {
+    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
+    let targets =
+        crate::resolve::resolve_services(clients, &cluster_arn, cluster, services).await?;
+    let mut reports = Vec::new();
+    for target in targets {
+        let Some(record) = &target.leftover else {
+            progress.event(Event::Warning(format!(
+                "service {} has no ecs-migrate pause record: nothing to restore (desired count stays {})",
+                target.name, target.desired_count
+            )));
+            reports.push(ServiceReport {
+                name: target.name.clone(),
+                desired_before: target.desired_count,
+                desired_during: target.desired_count,
+                desired_after: Some(target.desired_count),
+                autoscaling_suspended: false,
+                autoscaling_restored: false,
+                restored: false,
+                recovered_from: None,
+            });
+            continue;
+        };
+        progress.event(Event::LeftoverFound {
+            service: &target.name,
+            run_id: &record.run_id,
+            paused_at: &record.paused_at,
+            desired_count: record.desired_count,
+            now: target.desired_count,
+        });
+        let to = desired_count.unwrap_or(record.desired_count);
+        restore_service(clients, &cluster_arn, &target.name, &target.arn, record, to).await?;
+        progress.event(Event::ServiceRestored {
+            service: &target.name,
+            desired_count: to,
+            autoscaling: record.autoscaling.is_some(),
+        });
+        reports.push(ServiceReport {
+            name: target.name.clone(),
+            desired_before: record.desired_count,
+            desired_during: target.desired_count,
+            desired_after: Some(to),
+            autoscaling_suspended: record.autoscaling.is_some(),
+            autoscaling_restored: record.autoscaling.is_some(),
+            restored: true,
+            recovered_from: Some(record.run_id.clone()),
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,403 @@
+//! Pausing the app's services around the migration, and always putting them back.
+
+use crate::emulator::Emulator;
+use crate::fixtures::{App, Container};
+use crate::test::Test;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
+
+/// An app with two services (web at 2 tasks, worker at 1) and a migration task definition.
+async fn app_with_services(emulator: &Emulator, migration: &str) -> App {
+    let app = App::new(emulator).await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 2).await;
+    app.service("worker", &web, 1).await;
+    app.task_definition("migrate", vec![Container::sh("migrate", migration)])
+        .await;
+    for _ in 0..100 {
+        if app.counts("web").await.1 == 2 && app.counts("worker").await.1 == 1 {
+            return app;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the emulator's services never reached their desired counts");
+}
+
+fn pause_args(app: &App) -> Vec<String> {
+    let mut args = app.base_args();
+    args.extend(
+        [
+            "--task-definition",
+            "migrate",
+            "--service",
+            "web",
+            "--service",
+            "worker",
+            "--output",
+            "json",
+        ]
+        .map(String::from),
+    );
+    args
+}
+
+async fn assert_restored(app: &App) {
+    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
+    assert_eq!(
+        app.counts("worker").await.0,
+        1,
+        "worker back at its own count"
+    );
+    assert!(
+        app.pause_tags("web").await.is_empty(),
+        "web's pause record removed"
+    );
+    assert!(
+        app.pause_tags("worker").await.is_empty(),
+        "worker's pause record removed"
+    );
+}
+
+/// Two services are paused at 0, the migration runs only after their old tasks stopped (by the
+/// emulator's timestamps), and each comes back at its own previous count.
+#[tokio::test]
+async fn two_services_are_paused_and_restored_to_their_own_counts() {
+    let emulator = Emulator::start_with(&[("ECS_EMULATOR_DRAIN_SECONDS", "2")]);
+    let app = app_with_services(&emulator, "exit 0").await;
+    let old_tasks: Vec<String> = app
+        .service_task_times("web")
+        .await
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+
+    let out = Test::new(&emulator).args(pause_args(&app)).run().await;
+
+    let doc = out.status(0).json();
+    let services = doc["services"].as_array().unwrap();
+    assert_eq!(services.len(), 2);
+    assert_eq!(
+        (
+            services[0]["name"].as_str(),
+            services[0]["desired_before"].as_i64(),
+            services[0]["desired_during"].as_i64(),
+            services[0]["desired_after"].as_i64()
+        ),
+        (Some("web"), Some(2), Some(0), Some(2))
+    );
+    assert_eq!(services[1]["desired_after"], 1);
+    assert_restored(&app).await;
+
+    // The migration task was created only after every old service task had stopped.
+    let migration = app
+        .ecs
+        .describe_tasks()
+        .cluster("app")
+        .tasks(doc["task_arn"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let created = migration.tasks()[0].created_at().unwrap().as_secs_f64();
+    let mut checked = 0;
+    for service in ["web", "worker"] {
+        for (arn, _, stopped) in app.service_task_times(service).await {
+            if service == "web" && !old_tasks.contains(&arn) {
+                continue; // a task started by the restore
+            }
+            if let Some(stopped) = stopped {
+                assert!(
+                    stopped <= created,
+                    "{arn} stopped at {stopped}, after the migration started at {created}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "the old tasks were stopped ({checked})");
+}
+
+async fn restored_after(migration: &str, extra: &[&str], status: i32) {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, migration).await;
+
+    let out = Test::new(&emulator)
+        .args(pause_args(&app))
+        .args(extra)
+        .run()
+        .await;
+
+    out.status(status);
+    assert_restored(&app).await;
+}
+
+/// A failing migration: services restored, exit 1.
+#[tokio::test]
+async fn services_are_restored_after_a_failing_migration() {
+    restored_after("exit 2", &[], 1).await;
+}
+
+/// A timed-out migration: the task is stopped and the services restored, exit 4.
+#[tokio::test]
+async fn services_are_restored_after_a_timeout() {
+    restored_after("sleep 300", &["--timeout", "4s"], 4).await;
+}
+
+/// A migration that could not start: services restored, exit 1.
+#[tokio::test]
+async fn services_are_restored_when_the_task_fails_to_start() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "exit 0").await;
+    app.task_definition(
+        "migrate",
+        vec![Container::sh("migrate", "exit 0").image("example/unpullable:1")],
+    )
+    .await;
+
+    let out = Test::new(&emulator).args(pause_args(&app)).run().await;
+
+    out.status(1);
+    assert_restored(&app).await;
+}
+
+async fn restored_after_signal(signal: i32) {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "sleep 300").await;
+
+    let mut run = Test::new(&emulator).args(pause_args(&app)).spawn();
+    run.wait_for_stderr("task RUNNING").await;
+    assert_eq!(
+        app.counts("web").await.0,
+        0,
+        "paused while the migration runs"
+    );
+    run.signal(signal);
+    let out = run.finish().await;
+
+    out.status(130);
+    assert_restored(&app).await;
+}
+
+/// Ctrl-C during the migration: task stopped, services restored.
+#[tokio::test]
+async fn services_are_restored_after_sigint() {
+    restored_after_signal(libc::SIGINT).await;
+}
+
+/// SIGTERM during the migration: task stopped, services restored.
+#[tokio::test]
+async fn services_are_restored_after_sigterm() {
+    restored_after_signal(libc::SIGTERM).await;
+}
+
+/// `--keep-paused-on-failure` leaves them paused, says so with the restore command, and
+/// `ecs-migrate restore` then brings them back to their recorded counts.
+#[tokio::test]
+async fn keep_paused_on_failure_then_restore() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "exit 1").await;
+
+    let out = Test::new(&emulator)
+        .args(pause_args(&app))
+        .arg("--keep-paused-on-failure")
+        .run()
+        .await;
+
+    out.status(1)
+        .stderr_has("LEFT PAUSED")
+        .stderr_has("ecs-migrate restore --cluster app --service web --service worker");
+    assert_eq!(app.counts("web").await.0, 0);
+    assert_eq!(app.counts("worker").await.0, 0);
+    assert!(
+        !app.pause_tags("web").await.is_empty(),
+        "the record stays for the restore"
+    );
+
+    let out = Test::new(&emulator)
+        .args([
+            "restore",
+            "--cluster",
+            "app",
+            "--service",
+            "web,worker",
+            "--output",
+            "json",
+        ])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["services"][0]["desired_after"], 2);
+    assert_restored(&app).await;
+}
+
+/// A runner killed (SIGKILL) mid-migration leaves the records; the next run restores each
+/// service to its *recorded* count (not the paused 0 it now shows) and says what it found.
+#[tokio::test]
+async fn after_kill_9_the_next_run_restores_the_recorded_counts() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "sleep 300").await;
+
+    let mut run = Test::new(&emulator).args(pause_args(&app)).spawn();
+    run.wait_for_stderr("task RUNNING").await;
+    run.signal(libc::SIGKILL);
+    let _ = run.finish().await;
+    assert_eq!(
+        app.counts("web").await.0,
+        0,
+        "left paused by the killed run"
+    );
+    assert!(!app.pause_tags("web").await.is_empty());
+
+    app.task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    let out = Test::new(&emulator).args(pause_args(&app)).run().await;
+
+    let doc = out.status(0).json();
+    out.stderr_has("was left paused by run")
+        .stderr_has("restoring it to its recorded 2");
+    assert_eq!(doc["services"][0]["desired_before"], 2);
+    assert!(doc["services"][0]["recovered_from"]
+        .as_str()
+        .unwrap()
+        .starts_with("r-"));
+    assert_restored(&app).await;
+}
+
+/// Application Auto Scaling: suspended with the minimum lowered during the migration, and its
+/// bounds and suspended state put back exactly afterwards.
+#[tokio::test]
+async fn auto_scaling_is_suspended_and_restored_exactly() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "sleep 3").await;
+    let autoscaling = emulator.autoscaling();
+    autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id("service/app/web")
+        .min_capacity(2)
+        .max_capacity(6)
+        .suspended_state(
+            SuspendedState::builder()
+                .dynamic_scaling_in_suspended(false)
+                .dynamic_scaling_out_suspended(true)
+                .scheduled_scaling_suspended(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let target = || async {
+        let out = emulator
+            .autoscaling()
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_ids("service/app/web")
+            .send()
+            .await
+            .unwrap();
+        let t = out.scalable_targets()[0].clone();
+        let s = t.suspended_state().unwrap();
+        (
+            t.min_capacity(),
+            t.max_capacity(),
+            s.dynamic_scaling_in_suspended(),
+            s.dynamic_scaling_out_suspended(),
+            s.scheduled_scaling_suspended(),
+        )
+    };
+
+    let mut run = Test::new(&emulator).args(pause_args(&app)).spawn();
+    run.wait_for_stderr("task RUNNING").await;
+    assert_eq!(
+        target().await,
+        (0, 6, Some(true), Some(true), Some(true)),
+        "during"
+    );
+    let out = run.finish().await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["services"][0]["autoscaling_suspended"], true);
+    assert_eq!(doc["services"][0]["autoscaling_restored"], true);
+    assert_eq!(
+        target().await,
+        (2, 6, Some(false), Some(true), Some(false)),
+        "after"
+    );
+    assert_restored(&app).await;
+}
+
+/// One unknown service refuses the whole run before anything is written: no record, no
+/// count changed, no task.
+#[tokio::test]
+async fn an_unknown_service_refuses_the_run_and_changes_nothing() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "exit 0").await;
+
+    let out = Test::new(&emulator)
+        .args(app.base_args())
+        .args([
+            "--task-definition",
+            "migrate",
+            "--service",
+            "web",
+            "--service",
+            "wbe",
+        ])
+        .run()
+        .await;
+
+    out.status(3)
+        .stderr_has("service `wbe` not found in cluster `app`");
+    assert_eq!(app.counts("web").await.0, 2);
+    assert!(app.pause_tags("web").await.is_empty());
+    let tasks = emulator.all_tasks("app").await;
+    let services: usize =
+        app.service_task_times("web").await.len() + app.service_task_times("worker").await.len();
+    assert_eq!(tasks.len(), services, "no migration task was started");
+}
+
+/// `--dry-run` shows the pause and restore plan and changes nothing.
+#[tokio::test]
+async fn dry_run_shows_the_pause_plan() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "exit 0").await;
+
+    let out = Test::new(&emulator)
+        .args(pause_args(&app))
+        .args(["--dry-run", "--min-capacity", "1", "--desired-count", "3"])
+        .run()
+        .await;
+
+    let pause = &out.status(0).json()["plan"]["pause"];
+    assert_eq!(pause["min_capacity"], 1);
+    assert_eq!(pause["restore_to"], 3);
+    assert_eq!(pause["services"][0]["name"], "web");
+    assert_eq!(pause["services"][0]["desired_count"], 2);
+    assert_eq!(app.counts("web").await.0, 2);
+    assert!(app.pause_tags("web").await.is_empty());
+}
+
+/// `--min-capacity` and `--desired-count`: paused at 1, brought back at 3.
+#[tokio::test]
+async fn min_capacity_and_desired_count_are_honoured() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "sleep 2").await;
+
+    let mut run = Test::new(&emulator)
+        .args(pause_args(&app))
+        .args(["--min-capacity", "1", "--desired-count", "3"])
+        .spawn();
+    run.wait_for_stderr("task RUNNING").await;
+    assert_eq!(
+        app.counts("web").await,
+        (1, 1),
+        "paused at 1 with one task left"
+    );
+    let out = run.finish().await;
+
+    out.status(0);
+    assert_eq!(app.counts("web").await.0, 3);
+    assert_eq!(app.counts("worker").await.0, 3);
+}
