@@ -198,5 +198,5 @@ async fn flags_can_come_from_the_environment() {
         .unwrap();
     let mut keys: Vec<&str> = task.tags().iter().filter_map(|t| t.key()).collect();
     keys.sort();
-    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(keys, ["a", "b", "ecs-migrate:run"]);
 }
