@@ -17,6 +17,7 @@ Exit status:
   3    AWS error: not found, access denied, lost track of the task, a paused
        service could not be restored
   4    timed out: the task was stopped
+  5    locked: another run holds the app and did not finish within --wait-for-lock
   130  interrupted (SIGINT/SIGTERM): the task was stopped";
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,59 @@ pub enum Command {
     /// Put back services that a run left paused (a killed process, --keep-paused-on-failure),
     /// from the records ecs-migrate keeps on them
     Restore(RestoreArgs),
+    /// List past migrations of a task definition family, from what is recorded in AWS
+    History(HistoryArgs),
+    /// Clear a lock left by a run that is gone, and restore its services from their records
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Cluster name or ARN (for the region/account context)
+    #[arg(long, env = "ECS_MIGRATE_CLUSTER", value_name = "NAME|ARN")]
+    pub cluster: String,
+
+    /// Task definition family (or any revision of it)
+    #[arg(long, env = "ECS_MIGRATE_TASK_DEFINITION", value_name = "FAMILY")]
+    pub task_definition: String,
+
+    /// How many of the newest revisions to look at
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+
+    /// text: a table; json: one JSON document
+    #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Cluster name or ARN
+    #[arg(long, env = "ECS_MIGRATE_CLUSTER", value_name = "NAME|ARN")]
+    pub cluster: String,
+
+    /// Task definition family whose lock to clear
+    #[arg(long, env = "ECS_MIGRATE_TASK_DEFINITION", value_name = "FAMILY")]
+    pub task_definition: String,
+
+    /// Services to restore from their pause records (repeatable, or a comma list)
+    #[arg(
+        long = "service",
+        env = "ECS_MIGRATE_SERVICE",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub services: Vec<String>,
+
+    /// text or json
+    #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// AWS settings, shared by every command.
@@ -56,6 +110,27 @@ pub struct AwsArgs {
     /// AWS endpoint URL, for emulators and VPC endpoints (default: AWS_ENDPOINT_URL)
     #[arg(long, env = "ECS_MIGRATE_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
+
+    /// Assume this IAM role for every call (credentials refresh during long runs)
+    #[arg(long, env = "ECS_MIGRATE_ASSUME_ROLE_ARN", value_name = "ARN")]
+    pub assume_role_arn: Option<String>,
+
+    /// Session name for the assumed role (default: ecs-migrate-<unix time>)
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME",
+        value_name = "NAME"
+    )]
+    pub assume_role_session_name: Option<String>,
+
+    /// External id the role's trust policy requires
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_EXTERNAL_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +295,15 @@ pub struct RunArgs {
     #[arg(long, env = "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE")]
     pub keep_paused_on_failure: bool,
 
+    /// Run even if this migration (revision, container, command) already succeeded
+    #[arg(long, env = "ECS_MIGRATE_FORCE")]
+    pub force: bool,
+
+    /// How long to wait for another run that holds the app before giving up (exit 5)
+    #[arg(long, env = "ECS_MIGRATE_WAIT_FOR_LOCK", default_value = "5m", value_name = "DURATION",
+          value_parser = parse_duration)]
+    pub wait_for_lock: std::time::Duration,
+
     /// Do not stream the migration's CloudWatch logs
     #[arg(long, env = "ECS_MIGRATE_NO_LOGS")]
     pub no_logs: bool,
@@ -243,4 +327,13 @@ pub struct RunArgs {
     /// Command override for the migration container (or ECS_MIGRATE_COMMAND as a JSON array)
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// A human duration (`90s`, `5m`), or `0`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    humantime::parse_duration(text.trim())
+        .map_err(|err| format!("{err}; write a duration like `30s`, `5m` or `1h`"))
 }

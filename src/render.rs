@@ -153,6 +153,15 @@ impl Progress for Renderer {
                 self.running.set_task(task_arn);
                 self.say(&format!("started task {task_arn}"));
             }
+            Event::Attached { task_arn } => {
+                self.running.set_task(task_arn);
+                self.say(&format!(
+                    "this migration's task {task_arn} is already running: attaching to it instead of starting another"
+                ));
+            }
+            Event::Joined { task_arn, run_id } => self.say(&format!(
+                "run {run_id} is running this same migration (task {task_arn}): joining it"
+            )),
             Event::TaskStatus {
                 status, elapsed, ..
             } => {
@@ -262,6 +271,7 @@ pub fn report(renderer: &Renderer, report: &Report, json: bool) {
         Status::Failed => "FAILED",
         Status::TimedOut => "TIMED OUT",
         Status::Interrupted => "INTERRUPTED",
+        Status::Skipped => "skipped",
     };
     let duration = report
         .duration_seconds
@@ -287,6 +297,40 @@ pub fn report(renderer: &Renderer, report: &Report, json: bool) {
                 let _ = writeln!(out, "    {line}");
             }
         }
+    }
+}
+
+pub fn history(entries: &[ecs_migrate_core::history::Entry], json: bool) {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let doc = serde_json::json!({ "migrations": entries });
+        let _ = writeln!(stdout, "{doc}");
+        return;
+    }
+    if entries.is_empty() {
+        eprintln!("ecs-migrate: no recorded migrations for this family");
+        return;
+    }
+    let _ = writeln!(
+        stdout,
+        "{:<9} {:<12} {:<21} {:<5} {:<10} {:<16} TASK",
+        "REVISION", "STATUS", "WHEN", "EXIT", "CONTAINER", "RUN"
+    );
+    for e in entries {
+        let o = &e.outcome;
+        let _ = writeln!(
+            stdout,
+            "{:<9} {:<12} {:<21} {:<5} {:<10} {:<16} {}",
+            e.revision,
+            o.status,
+            o.at,
+            o.exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into()),
+            o.container,
+            o.run_id,
+            o.task.as_deref().unwrap_or("-")
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! The CLI edge: parse, build a request, call the core, print, map to an exit status.
 //! Nothing here decides anything about migrations.
 
-use crate::args::{AwsArgs, Cli, Command, Output, RestoreArgs, RunArgs};
+use crate::args::{AwsArgs, Cli, Command, HistoryArgs, Output, RestoreArgs, RunArgs, UnlockArgs};
 use crate::render::{self, Renderer};
 use crate::signals::{Running, Signals};
 use clap::Parser;
@@ -26,6 +26,8 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Restore(args) => restore(args).await,
+            Command::History(args) => history(args).await,
+            Command::Unlock(args) => unlock(args).await,
         }
     });
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -105,11 +107,62 @@ async fn restore(args: RestoreArgs) -> i32 {
     }
 }
 
+/// `ecs-migrate history`: recorded outcomes of a family's revisions.
+async fn history(args: HistoryArgs) -> i32 {
+    let json = args.output == Output::Json;
+    let result = async {
+        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        ecs_migrate_core::history::history(&clients.ecs, &args.task_definition, args.limit).await
+    }
+    .await;
+    match result {
+        Ok(entries) => {
+            render::history(&entries, json);
+            0
+        }
+        Err(err) => {
+            render::error(None, &err, json);
+            err.code()
+        }
+    }
+}
+
+/// `ecs-migrate unlock`: clear a family lock and restore services from their records.
+async fn unlock(args: UnlockArgs) -> i32 {
+    let json = args.output == Output::Json;
+    let renderer = Renderer::new(json, false, Running::default());
+    let result = async {
+        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        ecs_migrate_core::unlock(
+            &clients,
+            &args.cluster,
+            &args.task_definition,
+            &args.services,
+            &renderer,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(services) => {
+            render::restored(&renderer, &services, json);
+            0
+        }
+        Err(err) => {
+            render::error(Some(&renderer), &err, json);
+            err.code()
+        }
+    }
+}
+
 fn aws_options(args: &AwsArgs) -> AwsOptions {
     AwsOptions {
         region: args.region.clone(),
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
+        assume_role_arn: args.assume_role_arn.clone(),
+        assume_role_session_name: args.assume_role_session_name.clone(),
+        external_id: args.external_id.clone(),
     }
 }
 
@@ -157,6 +210,8 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         min_capacity: args.min_capacity,
         desired_count: args.desired_count,
         keep_paused_on_failure: args.keep_paused_on_failure,
+        force: args.force,
+        wait_for_lock: args.wait_for_lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
     })

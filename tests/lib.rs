@@ -10,6 +10,7 @@ mod fixtures;
 mod test;
 
 mod logs;
+mod once;
 mod output;
 mod pause;
 mod refusals;

@@ -231,14 +231,17 @@ async fn keep_paused_on_failure_then_restore() {
     assert_restored(&app).await;
 }
 
-/// A runner killed (SIGKILL) mid-migration leaves the records; the next run restores each
-/// service to its *recorded* count (not the paused 0 it now shows) and says what it found.
+/// A runner killed (SIGKILL) mid-migration leaves the records; the next run of the same
+/// migration attaches to the same task (no second task), then restores each service to its
+/// *recorded* count (not the paused 0 it now shows).
 #[tokio::test]
-async fn after_kill_9_the_next_run_restores_the_recorded_counts() {
+async fn after_kill_9_the_next_run_attaches_and_restores_the_recorded_counts() {
     let emulator = Emulator::start();
-    let app = app_with_services(&emulator, "sleep 300").await;
+    let app = app_with_services(&emulator, "sleep 6; echo done").await;
 
     let mut run = Test::new(&emulator).args(pause_args(&app)).spawn();
+    let started = run.wait_for_stderr("started task").await;
+    let task_arn = started.trim().rsplit(' ').next().unwrap().to_owned();
     run.wait_for_stderr("task RUNNING").await;
     run.signal(libc::SIGKILL);
     let _ = run.finish().await;
@@ -249,19 +252,21 @@ async fn after_kill_9_the_next_run_restores_the_recorded_counts() {
     );
     assert!(!app.pause_tags("web").await.is_empty());
 
-    app.task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
-        .await;
     let out = Test::new(&emulator).args(pause_args(&app)).run().await;
 
     let doc = out.status(0).json();
-    out.stderr_has("was left paused by run")
-        .stderr_has("restoring it to its recorded 2");
+    out.stderr_has("joining it").stderr_has("attaching to it");
+    assert_eq!(
+        doc["task_arn"],
+        task_arn.as_str(),
+        "attached to the same task"
+    );
     assert_eq!(doc["services"][0]["desired_before"], 2);
-    assert!(doc["services"][0]["recovered_from"]
-        .as_str()
-        .unwrap()
-        .starts_with("r-"));
     assert_restored(&app).await;
+    let migrations = emulator.all_tasks("app").await.len()
+        - app.service_task_times("web").await.len()
+        - app.service_task_times("worker").await.len();
+    assert_eq!(migrations, 1, "exactly one migration task was ever started");
 }
 
 /// Application Auto Scaling: suspended with the minimum lowered during the migration, and its

@@ -133,7 +133,16 @@ async fn dry_run_prints_the_request_and_changes_nothing() {
     assert_eq!(plan["timeout"], 900);
     let run_task = &plan["run_task"];
     assert_eq!(run_task["taskDefinition"], td);
-    assert_eq!(run_task["startedBy"], "ecs-migrate");
+    // startedBy names the migration, so a later run can find its live task and attach to it.
+    let started_by = run_task["startedBy"].as_str().unwrap();
+    assert!(
+        started_by.starts_with("ecs-migrate/") && started_by.len() <= 36,
+        "{started_by}"
+    );
+    assert!(run_task["clientToken"]
+        .as_str()
+        .unwrap()
+        .starts_with("ecs-migrate-"));
     assert_eq!(
         run_task["tags"][0],
         serde_json::json!({"key": "team", "value": "db"})

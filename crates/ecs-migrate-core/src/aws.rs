@@ -1,8 +1,10 @@
 //! AWS configuration: the standard credential chain and environment (`AWS_REGION`, `AWS_PROFILE`,
 //! `AWS_ENDPOINT_URL`, ...) as the AWS CLI reads them, with the CLI's `--region`, `--profile` and
-//! `--endpoint-url` on top.
+//! `--endpoint-url` on top, and optionally an assumed role (the SDK's own assume-role provider,
+//! which refreshes the credentials before they expire, so runs longer than an hour keep working).
 
 use crate::Error;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 #[derive(Debug, Clone, Default)]
@@ -10,6 +12,10 @@ pub struct AwsOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    pub assume_role_arn: Option<String>,
+    /// Default: `ecs-migrate-<unix time>`.
+    pub assume_role_session_name: Option<String>,
+    pub external_id: Option<String>,
 }
 
 /// Loads the SDK configuration. Fails early, with the fix, when no region can be found.
@@ -28,5 +34,34 @@ pub async fn load(options: &AwsOptions) -> Result<SdkConfig, Error> {
     if config.region().is_none() {
         return Err(Error::NoRegion);
     }
-    Ok(config)
+    let Some(role) = &options.assume_role_arn else {
+        return Ok(config);
+    };
+    if !role.starts_with("arn:") || !role.contains(":role/") {
+        return Err(Error::InvalidValue {
+            flag: "--assume-role-arn",
+            value: role.clone(),
+            reason: "not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME".into(),
+        });
+    }
+    let session_name = options.assume_role_session_name.clone().unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        format!("ecs-migrate-{now}")
+    });
+    let mut provider = AssumeRoleProvider::builder(role)
+        .configure(&config)
+        .session_name(session_name);
+    if let Some(external_id) = &options.external_id {
+        provider = provider.external_id(external_id);
+    }
+    let provider = provider.build().await;
+    Ok(config
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
 }

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 pub const EXIT_INVALID_INPUT: i32 = 2;
 /// Exit status for an AWS error (not found, access denied, throttled for too long...).
 pub const EXIT_AWS_ERROR: i32 = 3;
+/// Exit status when another run holds the app and did not let go in time.
+pub const EXIT_LOCKED: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -105,6 +107,14 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. Wait for it, raise --wait-for-lock, or if that run is gone: `ecs-migrate unlock`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
+    Locked {
+        cluster: String,
+        what: String,
+        by: Box<LockHolder>,
+        waited: u64,
+    },
+
     #[error("{cause}; then, restoring the paused services: {restore_error}")]
     RestoreFailed {
         cluster: String,
@@ -138,10 +148,22 @@ fn context_suffix(cluster: &Option<String>, task_arn: &Option<String>) -> String
     out
 }
 
+/// The run that holds a lock another run waited for (boxed in [`Error::Locked`] to keep the
+/// error small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    pub run_id: String,
+    /// When it took the lock (RFC 3339).
+    pub since: String,
+    /// Its migration task, when one is live.
+    pub task: Option<String>,
+}
+
 impl Error {
     /// The process exit status this error maps to.
     pub fn code(&self) -> i32 {
         match self {
+            Error::Locked { .. } => EXIT_LOCKED,
             Error::InvalidTaskDefinition { .. }
             | Error::RevisionConflict { .. }
             | Error::RevisionWithoutTaskDefinition { .. }
@@ -167,10 +189,10 @@ impl Error {
 
     /// A stable, machine-readable name for the kind of error (JSON output, Lambda `errorType`).
     pub fn kind(&self) -> &'static str {
-        if self.code() == EXIT_INVALID_INPUT {
-            "invalid_input"
-        } else {
-            "aws_error"
+        match self.code() {
+            EXIT_INVALID_INPUT => "invalid_input",
+            EXIT_LOCKED => "locked",
+            _ => "aws_error",
         }
     }
 

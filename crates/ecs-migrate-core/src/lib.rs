@@ -14,6 +14,10 @@
 //! - Pausing services (`service_pause.rs`): record each service's state as tags on it
 //!   ([`PauseRecord`], `pause_record.rs`), suspend auto scaling (`autoscaling.rs`), scale down,
 //!   wait for the old tasks to stop, and restore on every path.
+//! - Run once, re-attach, lock: [`MigrationId`] (`migration_id.rs`) names a migration;
+//!   [`Outcome`] (`outcome_record.rs`) records how it ended as a tag on its task definition;
+//!   `lock.rs` decides whether this run may go (free, join a live run, take over a dead one, or
+//!   wait); [`history`] (`history.rs`) lists the recorded outcomes.
 //! - [`Report`] (`report.rs`): the outcome the edges print or return.
 //! - [`Error`] (`error.rs`): the one error type, with the exit status for each variant.
 //! - [`Progress`] (`progress.rs`): events the edges render; [`Shutdown`] (`shutdown.rs`): the
@@ -27,12 +31,16 @@ pub mod aws;
 mod capacity_provider;
 mod clients;
 mod error;
+pub mod history;
 mod key_value;
 mod launch;
 mod launch_type;
+mod lock;
 mod log_follower;
 mod log_source;
 pub mod migration;
+mod migration_id;
+mod outcome_record;
 mod pause_record;
 mod plan;
 pub mod progress;
@@ -53,18 +61,22 @@ mod test_support;
 pub use aws_sdk_ecs as ecs;
 pub use capacity_provider::CapacityProvider;
 pub use clients::Clients;
-pub use error::{Error, EXIT_AWS_ERROR, EXIT_INVALID_INPUT};
+pub use error::{Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED};
 pub use key_value::{EnvVar, Tag};
 pub use launch_type::{AssignPublicIp, LaunchType};
 pub use log_source::{LogSource, Logs};
+pub use migration_id::MigrationId;
+pub use outcome_record::Outcome;
 pub use pause_record::{AutoScalingState, PauseRecord};
-pub use plan::{Plan, RunTaskSpec, STARTED_BY};
+pub use plan::{Plan, RunTaskSpec};
 pub use progress::{Event, Progress};
 pub use report::{Report, RunTaskFailure, Status};
-pub use request::{Request, DEFAULT_LOG_TAIL};
+pub use request::{Request, DEFAULT_LOG_TAIL, DEFAULT_WAIT_FOR_LOCK};
 pub use resolve::resolve;
 pub use secret::Secret;
-pub use service_pause::{restore, restore_command, PausePlan, ServiceReport, ServiceTarget};
+pub use service_pause::{
+    restore, restore_command, unlock, PausePlan, ServiceReport, ServiceTarget,
+};
 pub use shutdown::Shutdown;
 pub use task_definition_ref::TaskDefinitionRef;
 pub use timeout::Timeout;

@@ -1,23 +1,28 @@
 //! The orchestration: one migration, phase by phase, top to bottom.
 //!
-//! 0. recover — services a run that died left paused go back to their recorded state;
-//! 1. pause   — record, suspend auto scaling, scale the services down, wait for their old tasks
+//! 0. once    — this migration already succeeded: report `skipped`, change nothing (`--force`);
+//! 1. lock    — wait until no other run holds the app; join a live run of this same migration;
+//!    take over what a dead run left, restoring its services first (see `lock.rs`);
+//! 2. pause   — record, suspend auto scaling, scale the services down, wait for their old tasks
 //!    to stop (see `service_pause.rs`);
-//! 2. launch  — RunTask; placement failures end the run with a `failed` verdict;
-//! 3. watch   — wait for STOPPED (on timeout or shutdown: stop the task and wait for that), while
+//! 3. launch  — RunTask with an idempotency token, or attach to the live task of this
+//!    migration; placement failures end the run with a `failed` verdict;
+//! 4. watch   — wait for STOPPED (on timeout or shutdown: stop the task and wait for that), while
 //!    the log follower streams the container's output and then reads it to the end;
-//! 4. judge   — turn the stopped task into a [`Report`], with the last log lines;
-//! 5. restore — put every paused service back, on every path out of 1–4.
+//! 5. judge   — turn the stopped task into a [`Report`], with the last log lines;
+//! 6. restore — put every paused service back, on every path out of 2–5;
+//! 7. record  — the outcome on the task definition revision; release the lock.
 //!
 //! Resolution happens before, in [`crate::resolve`], so `--dry-run` can stop after it.
 
+use crate::lock::{self, Acquired};
 use crate::log_follower::{Followed, LogFollower};
+use crate::outcome_record::{self, Outcome};
 use crate::progress::{Event, Progress};
-use crate::service_pause::{Drain, Paused};
+use crate::service_pause::{Drain, PauseContext, Paused};
 use crate::verdict;
 use crate::watch::Watch;
 use crate::{launch, Clients, Error, Logs, Plan, Report, Shutdown, Status};
-use aws_smithy_types::date_time::Format;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -29,40 +34,101 @@ pub async fn run(
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let deadline = plan.timeout.duration().map(|timeout| started + timeout);
-    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(Format::DateTime)
-        .unwrap_or_default();
-    let mut services = Paused::new(
+
+    // 0. once.
+    if let Some(previous) = plan
+        .previous
+        .as_ref()
+        .filter(|p| p.succeeded() && !plan.force)
+    {
+        return Ok(verdict::recorded(plan, previous, false));
+    }
+
+    // 1. lock.
+    let acquired = lock::acquire(
+        clients,
+        plan,
+        &plan.family,
+        &plan.migration,
+        progress,
+        shutdown,
+    )
+    .await?;
+    let (services, attach_to) = match acquired {
+        None => return Ok(verdict::interrupted_before_start(plan)),
+        Some(Acquired::Finished(outcome)) => return Ok(verdict::recorded(plan, &outcome, true)),
+        Some(Acquired::Free { services }) => {
+            lock::write_family_lock(&clients.ecs, plan, &plan.family, &plan.migration).await?;
+            (services, None)
+        }
+        Some(Acquired::Join {
+            task_arn,
+            holder,
+            services,
+        }) => {
+            progress.event(Event::Joined {
+                task_arn: &task_arn,
+                run_id: &holder,
+            });
+            (services, Some(task_arn))
+        }
+    };
+    let joined = attach_to.is_some();
+    let now = lock::now();
+    let mut paused = Paused::new(
         clients,
         &plan.cluster,
         plan.pause.as_ref(),
-        &plan.run_id,
-        &now,
+        PauseContext {
+            run_id: &plan.run_id,
+            paused_at: &now,
+            migration: plan.migration.as_str(),
+            expires: lock::expiry(plan.timeout.duration()),
+            services,
+            joined,
+        },
         progress,
     );
 
-    // 0. recover.
-    services.recover_leftovers().await?;
+    // 2. pause (after restoring what a dead run left paused).
+    let drained = match paused.recover_leftovers().await {
+        Ok(()) => paused.pause(deadline, shutdown).await,
+        Err(err) => Err(err),
+    };
 
-    // 1. pause.
-    let drained = services.pause(deadline, shutdown).await;
-
-    // 2–4. migrate, only once every service is drained.
+    // 3–5. migrate, only once every service is drained.
     let outcome = match drained {
-        Ok(Drain::Done) => migrate(clients, plan, progress, shutdown, started, deadline).await,
+        Ok(Drain::Done) => {
+            migrate(
+                clients, plan, attach_to, progress, shutdown, started, deadline,
+            )
+            .await
+        }
         Ok(Drain::TimedOut) => Ok(verdict::timed_out_before_start(plan, started.elapsed())),
         Ok(Drain::Interrupted) => Ok(verdict::interrupted_before_start(plan)),
         Err(err) => Err(err),
     };
 
-    // 5. restore, whatever happened above — unless asked to keep them paused after a failure.
+    // 6. restore, whatever happened above — unless asked to keep them paused after a failure.
     let failed = matches!(&outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
     let keep = failed
         && plan
             .pause
             .as_ref()
             .is_some_and(|p| p.keep_paused_on_failure);
-    let (service_reports, restore_error) = services.restore(keep).await;
+    let (service_reports, restore_error) = paused.restore(keep).await;
+
+    // 7. record the outcome and let go of the lock.
+    if let Ok(report) = &outcome {
+        record(clients, plan, report, progress).await;
+    }
+    if !keep {
+        if let Err(err) = lock::release_family_lock(&clients.ecs, &plan.cluster, &plan.family).await
+        {
+            progress.event(Event::Warning(format!("could not release the lock: {err}")));
+        }
+    }
+
     match (outcome, restore_error) {
         (Ok(mut report), restore_error) => {
             report.services = service_reports;
@@ -78,10 +144,11 @@ pub async fn run(
     }
 }
 
-/// Phases 2–4: launch, watch (with the logs), judge.
+/// Phases 3–5: launch (or attach), watch (with the logs), judge.
 async fn migrate(
     clients: &Clients,
     plan: &Plan,
+    attach_to: Option<String>,
     progress: &dyn Progress,
     shutdown: &mut Shutdown,
     started: Instant,
@@ -91,17 +158,32 @@ async fn migrate(
         return Ok(verdict::interrupted_before_start(plan));
     }
 
-    // 2. launch. Not raced against shutdown: a RunTask abandoned mid-flight could start a task
-    //    nobody watches. A signal that came meanwhile is seen by the first wait below.
-    let task_arn = match launch::launch(&clients.ecs, plan).await? {
-        launch::Launch::Started { task_arn } => task_arn,
-        launch::Launch::Refused(failures) => return Ok(verdict::refused(plan, failures)),
+    // 3. attach to this migration's live task (a runner that died, a re-invoked Lambda), or
+    //    launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
+    //    start a task nobody watches; a signal that came meanwhile is seen by the first wait.
+    let live = match attach_to {
+        Some(task_arn) => Some(task_arn),
+        None => lock::live_task(&clients.ecs, &plan.cluster, plan.migration.as_str()).await?,
     };
-    progress.event(Event::TaskStarted {
-        task_arn: &task_arn,
-    });
+    let task_arn = match live {
+        Some(task_arn) => {
+            progress.event(Event::Attached {
+                task_arn: &task_arn,
+            });
+            task_arn
+        }
+        None => match launch::launch(&clients.ecs, plan).await? {
+            launch::Launch::Started { task_arn } => {
+                progress.event(Event::TaskStarted {
+                    task_arn: &task_arn,
+                });
+                task_arn
+            }
+            launch::Launch::Refused(failures) => return Ok(verdict::refused(plan, failures)),
+        },
+    };
 
-    // 3. watch, and follow the logs until the task has stopped and the stream is read through.
+    // 4. watch, and follow the logs until the task has stopped and the stream is read through.
     let (stopped, stopped_rx) = watch::channel(false);
     let watching = async {
         let watched = Watch::new(&clients.ecs, &plan.cluster, &task_arn, progress, started)
@@ -127,10 +209,36 @@ async fn migrate(
     let (watched, followed) = tokio::join!(watching, following);
     let (task, ending) = watched?;
 
-    // 4. judge.
+    // 5. judge.
     let mut report = verdict::judge(plan, &task, ending);
     report.task_arn.get_or_insert(task_arn);
     report.log_tail = followed.tail;
     report.log_lines = followed.lines;
     Ok(report)
+}
+
+/// Records how a migration that ran (or tried to) ended, on its task definition revision.
+/// A failure to record is a warning: the verdict stands.
+async fn record(clients: &Clients, plan: &Plan, report: &Report, progress: &dyn Progress) {
+    if report.status == Status::Skipped || (report.task_arn.is_none() && report.failures.is_empty())
+    {
+        return;
+    }
+    let outcome = Outcome {
+        migration: plan.migration.to_string(),
+        status: report.status.as_str().to_owned(),
+        at: lock::now(),
+        task: report
+            .task_arn
+            .as_deref()
+            .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+        exit_code: report.exit_code,
+        run_id: plan.run_id.clone(),
+        container: plan.container.clone(),
+    };
+    if let Err(err) = outcome_record::write(&clients.ecs, &plan.task_definition, &outcome).await {
+        progress.event(Event::Warning(format!(
+            "could not record the outcome on the task definition (run-once needs ecs:TagResource on it): {err}"
+        )));
+    }
 }

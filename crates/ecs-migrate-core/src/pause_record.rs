@@ -8,7 +8,10 @@
 //! - `ecs-migrate:paused-at` — when (RFC 3339);
 //! - `ecs-migrate:desired-count` — the desired count before the pause;
 //! - `ecs-migrate:autoscaling` — `none`, or `min=1 max=10 in=false out=false scheduled=false`:
-//!   the scalable target's bounds and suspended state before the pause.
+//!   the scalable target's bounds and suspended state before the pause;
+//! - `ecs-migrate:migration` — the [`crate::MigrationId`] the run was migrating;
+//! - `ecs-migrate:expires` — when the record counts as left by a dead run (the run's timeout
+//!   plus a margin), or `never` (`--timeout 0`).
 
 use aws_sdk_ecs::types::Tag;
 use serde::Serialize;
@@ -17,7 +20,16 @@ pub const TAG_RUN: &str = "ecs-migrate:run";
 pub const TAG_PAUSED_AT: &str = "ecs-migrate:paused-at";
 pub const TAG_DESIRED_COUNT: &str = "ecs-migrate:desired-count";
 pub const TAG_AUTOSCALING: &str = "ecs-migrate:autoscaling";
-pub const TAG_KEYS: [&str; 4] = [TAG_RUN, TAG_PAUSED_AT, TAG_DESIRED_COUNT, TAG_AUTOSCALING];
+pub const TAG_MIGRATION: &str = "ecs-migrate:migration";
+pub const TAG_EXPIRES: &str = "ecs-migrate:expires";
+pub const TAG_KEYS: [&str; 6] = [
+    TAG_RUN,
+    TAG_PAUSED_AT,
+    TAG_DESIRED_COUNT,
+    TAG_AUTOSCALING,
+    TAG_MIGRATION,
+    TAG_EXPIRES,
+];
 
 /// An Application Auto Scaling target's state, as recorded before the pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,6 +47,9 @@ pub struct PauseRecord {
     pub paused_at: String,
     pub desired_count: i32,
     pub autoscaling: Option<AutoScalingState>,
+    pub migration: String,
+    /// RFC 3339, or `None` for never.
+    pub expires: Option<String>,
 }
 
 impl AutoScalingState {
@@ -85,6 +100,11 @@ impl PauseRecord {
                     .map(AutoScalingState::to_tag_value)
                     .unwrap_or_else(|| "none".into()),
             ),
+            tag(TAG_MIGRATION, self.migration.clone()),
+            tag(
+                TAG_EXPIRES,
+                self.expires.clone().unwrap_or_else(|| "never".into()),
+            ),
         ]
     }
 
@@ -116,6 +136,10 @@ impl PauseRecord {
                 paused_at: get(TAG_PAUSED_AT).unwrap_or("unknown").to_owned(),
                 desired_count,
                 autoscaling,
+                migration: get(TAG_MIGRATION).unwrap_or("unknown").to_owned(),
+                expires: get(TAG_EXPIRES)
+                    .filter(|v| *v != "never")
+                    .map(str::to_owned),
             })
         };
         Some(parse())
@@ -132,6 +156,8 @@ mod tests {
             run_id: "r-1a2b3c".into(),
             paused_at: "2026-11-21T10:00:00Z".into(),
             desired_count: 3,
+            migration: "0123456789abcdef".into(),
+            expires: Some("2026-11-21T11:10:00Z".into()),
             autoscaling: Some(AutoScalingState {
                 min_capacity: 2,
                 max_capacity: 10,
@@ -157,6 +183,8 @@ mod tests {
             run_id: "r-1".into(),
             paused_at: "2026-11-21T10:00:00Z".into(),
             desired_count: 1,
+            migration: "0123456789abcdef".into(),
+            expires: None,
             autoscaling: Some(AutoScalingState {
                 min_capacity: 1,
                 max_capacity: 4,

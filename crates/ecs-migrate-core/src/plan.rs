@@ -5,9 +5,6 @@
 use crate::{CapacityProvider, EnvVar, LaunchType, Logs, Tag, Timeout};
 use serde::Serialize;
 
-/// The `startedBy` of every task ecs-migrate starts (ECS allows 36 characters).
-pub const STARTED_BY: &str = "ecs-migrate";
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// Cluster ARN.
@@ -24,11 +21,26 @@ pub struct Plan {
     pub pause: Option<crate::PausePlan>,
     /// Identifies this run in pause records and on the task (tag `ecs-migrate:run`).
     pub run_id: String,
+    /// Identifies the migration: task definition revision, container, command.
+    pub migration: crate::MigrationId,
+    /// The task definition family (the scope of the family lock).
+    pub family: String,
+    /// The last recorded outcome of this migration, if any.
+    pub previous: Option<crate::Outcome>,
+    /// Run even if `previous` says it succeeded.
+    pub force: bool,
+    /// How long to wait for another run that holds the app.
+    #[serde(serialize_with = "serialize_secs")]
+    pub wait_for_lock: std::time::Duration,
     /// Where the deciding container's output is read from.
     pub logs: Logs,
     /// How many of the last log lines the report keeps.
     pub log_tail: usize,
     pub run_task: RunTaskSpec,
+}
+
+fn serialize_secs<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
 }
 
 fn serialize_timeout<S: serde::Serializer>(timeout: &Timeout, s: S) -> Result<S::Ok, S::Error> {
@@ -55,6 +67,8 @@ pub struct RunTaskSpec {
     pub network_configuration: Option<NetworkConfiguration>,
     pub overrides: Overrides,
     pub started_by: String,
+    /// Idempotency token: see `MigrationId::client_token`.
+    pub client_token: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
@@ -103,6 +117,7 @@ impl RunTaskSpec {
             .task_definition(&self.task_definition)
             .count(self.count)
             .started_by(&self.started_by)
+            .client_token(&self.client_token)
             .set_platform_version(self.platform_version.clone());
         if let Some(launch_type) = self.launch_type {
             call = call.launch_type(ecs::LaunchType::from(launch_type.as_str()));

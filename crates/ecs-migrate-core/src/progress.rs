@@ -10,6 +10,11 @@ pub enum Event<'a> {
     Planned(&'a Plan),
     /// RunTask returned this task.
     TaskStarted { task_arn: &'a str },
+    /// A live task of this migration was found (a run that died, a re-invoked Lambda): this
+    /// run watches it instead of starting another.
+    Attached { task_arn: &'a str },
+    /// Another run of this same migration holds the app and its task is alive: this run joins it.
+    Joined { task_arn: &'a str, run_id: &'a str },
     /// ECS reports a new `lastStatus` for the task.
     TaskStatus {
         task_arn: &'a str,

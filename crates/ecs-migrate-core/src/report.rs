@@ -10,6 +10,8 @@ pub enum Status {
     Failed,
     TimedOut,
     Interrupted,
+    /// This migration already succeeded; nothing was run (see `--force`).
+    Skipped,
 }
 
 impl Status {
@@ -19,6 +21,7 @@ impl Status {
             Status::Failed => 1,
             Status::TimedOut => 4,
             Status::Interrupted => 130,
+            Status::Skipped => 0,
         }
     }
 
@@ -28,6 +31,7 @@ impl Status {
             Status::Failed => "failed",
             Status::TimedOut => "timed_out",
             Status::Interrupted => "interrupted",
+            Status::Skipped => "skipped",
         }
     }
 }
@@ -62,6 +66,10 @@ pub struct Report {
     pub task_arn: Option<String>,
     /// The deciding container.
     pub container: String,
+    /// The migration's id (task definition revision × container × command).
+    pub migration: String,
+    /// This run's id (tag `ecs-migrate:run` on the task and the records).
+    pub run_id: String,
     /// The deciding container's exit code; `null` when it has none (never started, killed early).
     pub exit_code: Option<i32>,
     pub stop_code: Option<String>,

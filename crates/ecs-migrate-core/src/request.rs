@@ -36,11 +36,18 @@ pub struct Request {
     pub desired_count: Option<i32>,
     /// Leave them paused when the migration fails or times out (`--keep-paused-on-failure`).
     pub keep_paused_on_failure: bool,
+    /// Run even if this migration already succeeded (`--force`).
+    pub force: bool,
+    /// How long to wait for another run that holds the app (`--wait-for-lock`).
+    pub wait_for_lock: std::time::Duration,
     /// Stream the deciding container's CloudWatch logs (`--no-logs` turns it off).
     pub follow_logs: bool,
     /// How many of the last log lines the report keeps (`--log-tail`).
     pub log_tail: usize,
 }
+
+/// How long a run waits for another that holds the app, by default.
+pub const DEFAULT_WAIT_FOR_LOCK: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The number of log lines a report keeps by default.
 pub const DEFAULT_LOG_TAIL: usize = 20;
@@ -67,6 +74,8 @@ impl Default for Request {
             min_capacity: 0,
             desired_count: None,
             keep_paused_on_failure: false,
+            force: false,
+            wait_for_lock: DEFAULT_WAIT_FOR_LOCK,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
         }

@@ -5,7 +5,6 @@
 use crate::pause_record::PauseRecord;
 use crate::plan::{
     AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
-    STARTED_BY,
 };
 use crate::{
     autoscaling, CapacityProvider, Clients, Error, LaunchType, LogSource, Logs, PausePlan, Plan,
@@ -59,6 +58,13 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         })
     };
     let run_id = crate::plan::new_run_id();
+    let migration =
+        crate::MigrationId::new(&task_definition_arn, &container, request.command.as_deref());
+    let previous = crate::outcome_record::read_one(ecs, &task_definition_arn, &migration).await?;
+    let family = task_definition
+        .family()
+        .map(str::to_owned)
+        .unwrap_or_else(|| reference.family().to_owned());
     let mut tags = request.tags.clone();
     tags.push(crate::Tag {
         key: crate::pause_record::TAG_RUN.to_owned(),
@@ -86,7 +92,8 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
             platform_version,
             network_configuration,
             overrides,
-            started_by: STARTED_BY.to_owned(),
+            started_by: migration.started_by(),
+            client_token: migration.client_token(previous.as_ref().map(|o| o.value()).as_deref()),
             tags,
         },
         cluster,
@@ -96,6 +103,11 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         timeout: request.timeout,
         pause,
         run_id,
+        migration,
+        family,
+        previous,
+        force: request.force,
+        wait_for_lock: request.wait_for_lock,
         logs,
         log_tail: request.log_tail,
     })

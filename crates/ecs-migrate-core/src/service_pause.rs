@@ -100,7 +100,21 @@ pub(crate) struct Paused<'a> {
     cluster: &'a str,
     plan: Option<&'a PausePlan>,
     entries: Vec<Entry>,
+    /// Joining a live run of the same migration: its records stand; nothing to recover.
+    joined: bool,
     progress: &'a dyn Progress,
+}
+
+/// Who else's records the services carry, as the lock decided.
+pub(crate) struct PauseContext<'a> {
+    pub run_id: &'a str,
+    pub paused_at: &'a str,
+    pub migration: &'a str,
+    pub expires: Option<String>,
+    /// The services as found just now (their records are dead runs' or, when `joined`, the
+    /// live run's that this run joins).
+    pub services: Vec<ServiceTarget>,
+    pub joined: bool,
 }
 
 impl<'a> Paused<'a> {
@@ -108,25 +122,30 @@ impl<'a> Paused<'a> {
         clients: &'a Clients,
         cluster: &'a str,
         plan: Option<&'a PausePlan>,
-        run_id: &str,
-        paused_at: &str,
+        context: PauseContext<'_>,
         progress: &'a dyn Progress,
     ) -> Paused<'a> {
-        let entries = plan
-            .map(|p| p.services.as_slice())
-            .unwrap_or_default()
-            .iter()
+        let joined = context.joined;
+        let entries = context
+            .services
+            .into_iter()
             .map(|target| {
                 let (desired_count, autoscaling) = target.before();
-                Entry {
-                    target: target.clone(),
-                    record: PauseRecord {
-                        run_id: run_id.to_owned(),
-                        paused_at: paused_at.to_owned(),
+                let record = match (&target.leftover, joined) {
+                    (Some(theirs), true) => theirs.clone(),
+                    _ => PauseRecord {
+                        run_id: context.run_id.to_owned(),
+                        paused_at: context.paused_at.to_owned(),
                         desired_count,
                         autoscaling,
+                        migration: context.migration.to_owned(),
+                        expires: context.expires.clone(),
                     },
-                    record_written: false,
+                };
+                Entry {
+                    record_written: joined && target.leftover.is_some(),
+                    target,
+                    record,
                     autoscaling_suspended: false,
                     scaled_down: false,
                     tasks: Vec::new(),
@@ -138,12 +157,16 @@ impl<'a> Paused<'a> {
             cluster,
             plan,
             entries,
+            joined,
             progress,
         }
     }
 
-    /// Phase 0: services a dead run left paused go back to their recorded state first.
+    /// Services a dead run left paused go back to their recorded state first.
     pub(crate) async fn recover_leftovers(&mut self) -> Result<(), Error> {
+        if self.joined {
+            return Ok(());
+        }
         for entry in &self.entries {
             let Some(record) = &entry.target.leftover else {
                 continue;
@@ -184,8 +207,12 @@ impl<'a> Paused<'a> {
             return Ok(Drain::Done);
         };
         let ecs = &self.clients.ecs;
-        // 1. record every service's state before changing any of them.
+        // 1. record every service's state before changing any of them (a joined run's records
+        //    stand as they are).
         for entry in &mut self.entries {
+            if entry.record_written {
+                continue;
+            }
             ecs.tag_resource()
                 .resource_arn(&entry.target.arn)
                 .set_tags(Some(entry.record.to_tags()))
@@ -200,6 +227,8 @@ impl<'a> Paused<'a> {
             if let Some(before) = entry.record.autoscaling {
                 let id = autoscaling::resource_id(self.cluster, &entry.target.name);
                 entry.autoscaling_suspended = true;
+                // Suspending again what a joined run suspended is harmless: the bounds come
+                // from the recorded state, never from the paused one.
                 autoscaling::register(
                     &self.clients.autoscaling,
                     &id,
@@ -485,4 +514,37 @@ pub async fn restore(
         });
     }
     Ok(reports)
+}
+
+/// `ecs-migrate unlock`: clear the family lock of `task_definition` on `cluster` and restore
+/// `services` from their records. For locks left by runs that are gone.
+pub async fn unlock(
+    clients: &Clients,
+    cluster: &str,
+    task_definition: &str,
+    services: &[String],
+    progress: &dyn Progress,
+) -> Result<Vec<ServiceReport>, Error> {
+    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
+    let family = task_definition
+        .rsplit('/')
+        .next()
+        .unwrap_or(task_definition);
+    let family = family.split(':').next().unwrap_or(family);
+    match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family).await? {
+        Some(holder) => {
+            crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family).await?;
+            progress.event(Event::Warning(format!(
+                "cleared the lock on task definition family {family} held by run {} since {}",
+                holder.run_id, holder.since
+            )));
+        }
+        None => progress.event(Event::Warning(format!(
+            "task definition family {family} was not locked"
+        ))),
+    }
+    if services.is_empty() {
+        return Ok(Vec::new());
+    }
+    restore(clients, cluster, services, None, progress).await
 }

@@ -1,6 +1,6 @@
 //! Builders shared by the unit tests.
 
-use crate::plan::{Overrides, RunTaskSpec, STARTED_BY};
+use crate::plan::{Overrides, RunTaskSpec};
 use crate::{Plan, Timeout};
 use aws_sdk_ecs::types::{Container, Task, TaskStopCode};
 use aws_smithy_types::DateTime;
@@ -20,6 +20,11 @@ pub(crate) fn plan() -> Plan {
         logs: crate::Logs::Off,
         pause: None,
         run_id: "r-test".into(),
+        migration: crate::MigrationId::new(TASK_DEFINITION, "migrate", None),
+        family: "app".into(),
+        previous: None,
+        force: false,
+        wait_for_lock: std::time::Duration::from_secs(300),
         log_tail: 20,
         run_task: RunTaskSpec {
             cluster: CLUSTER.into(),
@@ -32,7 +37,8 @@ pub(crate) fn plan() -> Plan {
             overrides: Overrides {
                 container_overrides: vec![],
             },
-            started_by: STARTED_BY.into(),
+            started_by: "ecs-migrate/test".into(),
+            client_token: "token".into(),
             tags: vec![],
         },
     }

@@ -35,6 +35,8 @@ fn base(plan: &Plan, status: Status, reason: String) -> Report {
         task_definition: plan.task_definition.clone(),
         task_arn: None,
         container: plan.container.clone(),
+        migration: plan.migration.to_string(),
+        run_id: plan.run_id.clone(),
         exit_code: None,
         stop_code: None,
         stopped_reason: None,
@@ -83,6 +85,44 @@ pub(crate) fn interrupted_before_start(plan: &Plan) -> Report {
         Status::Interrupted,
         "interrupted before the migration task was started".to_owned(),
     )
+}
+
+/// The outcome of this migration that another run recorded (an earlier success, or a
+/// concurrent run we waited for): nothing is run again.
+pub(crate) fn recorded(plan: &Plan, outcome: &crate::Outcome, concurrent: bool) -> Report {
+    let task = outcome.task.as_deref().unwrap_or("no task");
+    let (status, reason) = if outcome.succeeded() && !concurrent {
+        (
+            Status::Skipped,
+            format!(
+                "this migration already succeeded at {} (task {task}, run {}); nothing to do — pass --force to run it again",
+                outcome.at, outcome.run_id
+            ),
+        )
+    } else if outcome.succeeded() {
+        (
+            Status::Skipped,
+            format!(
+                "run {} ran this migration meanwhile and it succeeded at {} (task {task})",
+                outcome.run_id, outcome.at
+            ),
+        )
+    } else {
+        (
+            Status::Failed,
+            format!(
+                "run {} ran this migration meanwhile and it ended {} at {} (task {task}, exit code {})",
+                outcome.run_id,
+                outcome.status,
+                outcome.at,
+                outcome.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "none".into())
+            ),
+        )
+    };
+    Report {
+        exit_code: outcome.exit_code,
+        ..base(plan, status, reason)
+    }
 }
 
 /// The timeout passed while the services were draining: no task was started.

@@ -2,12 +2,19 @@
 //! time, for what the emulator cannot make happen on demand: MISSING after RunTask, throttling,
 //! permission errors mid-run, and the polling cadence.
 
+use aws_sdk_ecs::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_ecs::error::BoxError;
 use aws_sdk_ecs::error::ErrorMetadata;
 use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
 use aws_sdk_ecs::operation::describe_tasks::{DescribeTasksError, DescribeTasksOutput};
+use aws_sdk_ecs::operation::list_tags_for_resource::ListTagsForResourceOutput;
+use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
 use aws_sdk_ecs::operation::run_task::RunTaskOutput;
 use aws_sdk_ecs::operation::stop_task::StopTaskOutput;
+use aws_sdk_ecs::operation::tag_resource::TagResourceOutput;
+use aws_sdk_ecs::operation::untag_resource::UntagResourceOutput;
 use aws_sdk_ecs::types::{
     Cluster, Container, ContainerDefinition, Failure, NetworkMode, Task, TaskDefinition,
     TaskStopCode,
@@ -134,6 +141,20 @@ fn one_container() -> Vec<ContainerDefinition> {
     vec![ContainerDefinition::builder().name("migrate").build()]
 }
 
+/// `rules` plus what the run-once and lock phases call: no outcome recorded on the task
+/// definition, no lock on the cluster, no live task of this migration; tagging succeeds.
+fn with_records(rules: &[Rule]) -> Vec<Rule> {
+    let mut all = rules.to_vec();
+    all.extend([
+        mock!(Client::list_tags_for_resource)
+            .then_output(|| ListTagsForResourceOutput::builder().build()),
+        mock!(Client::list_tasks).then_output(|| ListTasksOutput::builder().build()),
+        mock!(Client::tag_resource).then_output(|| TagResourceOutput::builder().build()),
+        mock!(Client::untag_resource).then_output(|| UntagResourceOutput::builder().build()),
+    ]);
+    all
+}
+
 /// A fake ECS whose task runs until `stops_at` (or until StopTask), then reports STOPPED.
 struct Clock {
     start: Instant,
@@ -189,7 +210,7 @@ fn clock(stops_at: Option<Duration>) -> Clock {
 async fn polling_is_prompt_and_cheap() {
     let fake = clock(Some(Duration::from_secs(600)));
     let rules = fake.rules();
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -229,7 +250,7 @@ async fn missing_right_after_run_task_is_retried_not_failed() {
         run_task_ok(),
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -253,7 +274,7 @@ async fn a_task_missing_for_over_a_minute_is_an_error() {
         run_task_ok(),
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -283,8 +304,12 @@ async fn throttling_backs_off_and_keeps_waiting() {
         run_task_ok(),
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules, |config| config
-        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled()));
+    let ecs = mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        &with_records(&rules),
+        |config| config.retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+    );
     let plan = plan(&ecs, Timeout::default()).await;
     let start = Instant::now();
 
@@ -308,7 +333,7 @@ async fn a_permission_error_while_waiting_names_the_task_left_running() {
         run_task_ok(),
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -327,7 +352,7 @@ async fn a_permission_error_while_waiting_names_the_task_left_running() {
 async fn timeout_stops_the_task_and_reports_timed_out() {
     let fake = clock(None);
     let rules = fake.rules();
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::after(Duration::from_secs(90))).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -347,7 +372,7 @@ async fn timeout_stops_the_task_and_reports_timed_out() {
 async fn shutdown_stops_the_task_and_reports_interrupted() {
     let fake = clock(None);
     let rules = fake.rules();
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
     let mut shutdown = Shutdown::new(tokio::time::sleep(Duration::from_secs(30)));
 
@@ -371,7 +396,7 @@ async fn shutdown_stops_the_task_and_reports_interrupted() {
 async fn a_task_that_stopped_at_the_deadline_keeps_its_verdict() {
     let fake = clock(Some(Duration::from_millis(59_500)));
     let rules = fake.rules();
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::after(Duration::from_secs(60))).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -402,7 +427,7 @@ async fn run_task_failures_are_a_failed_verdict() {
         run,
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -437,7 +462,7 @@ async fn several_essential_containers_are_refused_before_run_task() {
         describe_task_definition(containers),
         run_task_ok(),
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let request = Request {
         cluster: "prod".into(),
         task_definition: Some("app:42".parse().unwrap()),
@@ -470,7 +495,7 @@ async fn throttling_survives_the_sdk_retries() {
         run_task_ok(),
         describe,
     ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let plan = plan(&ecs, Timeout::default()).await;
 
     let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
@@ -479,6 +504,76 @@ async fn throttling_survives_the_sdk_retries() {
 
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(rules[3].num_calls(), 13);
+}
+
+/// Records the `clientToken` of every RunTask attempt that goes on the wire (retries included).
+#[derive(Debug, Default, Clone)]
+struct RunTaskTokens(Arc<Mutex<Vec<Option<String>>>>);
+
+impl Intercept for RunTaskTokens {
+    fn name(&self) -> &'static str {
+        "RunTaskTokens"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        if target.ends_with(".RunTask") {
+            let body: serde_json::Value =
+                serde_json::from_slice(request.body().bytes().unwrap_or_default())?;
+            let token = body["clientToken"].as_str().map(str::to_owned);
+            self.0.lock().unwrap().push(token);
+        }
+        Ok(())
+    }
+}
+
+/// A RunTask whose response is lost (a 503 after ECS may already have started the task) is
+/// retried by the SDK with the same `clientToken` — the one derived from the migration — which
+/// ECS honours for 24 h, so the retry cannot start a second task.
+#[tokio::test(start_paused = true)]
+async fn a_run_task_retried_after_a_lost_response_cannot_start_two_tasks() {
+    let run = mock!(Client::run_task)
+        .sequence()
+        .http_status(503, None)
+        .output(|| RunTaskOutput::builder().tasks(task("PROVISIONING")).build())
+        .build();
+    let describe = mock!(Client::describe_tasks)
+        .then_output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)));
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run,
+        describe,
+    ];
+    let tokens = RunTaskTokens::default();
+    let interceptor = tokens.clone();
+    let ecs = mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        &with_records(&rules),
+        move |config| config.interceptor(interceptor.clone())
+    );
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    let sent = tokens.0.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "the lost response is retried once: {sent:?}");
+    assert!(
+        sent.iter()
+            .all(|t| t.as_deref() == Some(plan.run_task.client_token.as_str())),
+        "every attempt carries the migration's token {:?}: {sent:?}",
+        plan.run_task.client_token
+    );
 }
 
 // ---- logs ----
@@ -589,7 +684,7 @@ async fn run_with_stream(
     let fake = clock(Some(Duration::from_secs(30)));
     let mut rules = fake.rules();
     rules[1] = describe_task_definition(logged_container());
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let calls = Arc::new(AtomicUsize::new(0));
     let stream = Stream {
         start: fake.start,

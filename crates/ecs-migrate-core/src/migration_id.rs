@@ -1,0 +1,101 @@
+//! [`MigrationId`]: what makes two runs "the same migration": the task definition revision (full
+//! ARN), the deciding container and its command. Run-once records, re-attach and RunTask's
+//! idempotency token are all keyed by it.
+
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct MigrationId(String);
+
+fn hex(bytes: &[u8], len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.truncate(len);
+    out
+}
+
+impl MigrationId {
+    /// `command == None` means the task definition's own command.
+    pub fn new(task_definition_arn: &str, container: &str, command: Option<&[String]>) -> Self {
+        let mut digest = Sha256::new();
+        digest.update(task_definition_arn.as_bytes());
+        digest.update([0]);
+        digest.update(container.as_bytes());
+        digest.update([0]);
+        match command {
+            Some(command) => {
+                for part in command {
+                    digest.update(part.as_bytes());
+                    digest.update([0]);
+                }
+            }
+            None => digest.update(b"\xff(task definition command)"),
+        }
+        MigrationId(hex(&digest.finalize(), 16))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `startedBy` of this migration's tasks (ECS allows 36 characters): ListTasks filters on it,
+    /// which is how a later run finds a task to re-attach to.
+    pub fn started_by(&self) -> String {
+        format!("ecs-migrate/{}", self.0)
+    }
+
+    /// RunTask's `clientToken`: the migration and the last recorded outcome of it. Runs of the
+    /// same migration from the same starting point (a retried call, two pipelines at once, a
+    /// re-invoked Lambda) get the same token, so ECS starts one task for them all (for 24 h);
+    /// once an outcome is recorded, the next attempt gets a new token.
+    pub fn client_token(&self, last_outcome: Option<&str>) -> String {
+        let mut digest = Sha256::new();
+        digest.update(self.0.as_bytes());
+        digest.update([0]);
+        digest.update(last_outcome.unwrap_or("none").as_bytes());
+        format!("ecs-migrate-{}", hex(&digest.finalize(), 32))
+    }
+}
+
+impl std::fmt::Display for MigrationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TD: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:42";
+
+    #[test]
+    fn the_same_migration_has_the_same_id_and_a_different_one_does_not() {
+        let cmd = ["bin/rails".to_owned(), "db:migrate".to_owned()];
+        let a = MigrationId::new(TD, "app", Some(&cmd));
+        assert_eq!(a, MigrationId::new(TD, "app", Some(&cmd)));
+        assert_ne!(a, MigrationId::new(TD, "app", None));
+        assert_ne!(a, MigrationId::new(TD, "worker", Some(&cmd)));
+        let other_td = TD.replace(":42", ":43");
+        assert_ne!(a, MigrationId::new(&other_td, "app", Some(&cmd)));
+        // Arguments are not merely concatenated.
+        let split = ["bin/rails db:migrate".to_owned()];
+        assert_ne!(a, MigrationId::new(TD, "app", Some(&split)));
+    }
+
+    #[test]
+    fn started_by_and_token_fit_ecs_limits() {
+        let id = MigrationId::new(TD, "app", None);
+        assert!(id.started_by().len() <= 36);
+        let token = id.client_token(None);
+        assert!(token.len() <= 64 && token.chars().all(|c| (33..=126).contains(&(c as u32))));
+        assert_ne!(
+            token,
+            id.client_token(Some("failed at=2026-11-21T10:00:00Z"))
+        );
+    }
+}

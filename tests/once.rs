@@ -1,0 +1,382 @@
+//! Run once per revision, re-attach instead of starting twice, lock against concurrent runs.
+
+use crate::emulator::Emulator;
+use crate::fixtures::{App, Container};
+use crate::test::Test;
+
+/// The migration tasks in the cluster (service tasks excluded).
+async fn migration_tasks(emulator: &Emulator, app: &App) -> usize {
+    let mut service_tasks = 0;
+    for service in ["web"] {
+        service_tasks += app.service_task_times(service).await.len();
+    }
+    emulator.all_tasks("app").await.len() - service_tasks
+}
+
+async fn app(emulator: &Emulator, migration: &str) -> App {
+    let app = App::new(emulator).await;
+    app.task_definition("migrate", vec![Container::sh("migrate", migration)])
+        .await;
+    app
+}
+
+fn args(app: &App) -> Vec<String> {
+    let mut args = app.base_args();
+    args.extend(["--task-definition", "migrate", "--output", "json"].map(String::from));
+    args
+}
+
+/// A second run of a migration that succeeded prints that it already did (when, which task),
+/// exits 0 with status `skipped`, and starts nothing; `--force` runs it again.
+#[tokio::test]
+async fn a_succeeded_migration_is_skipped_unless_forced() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let first = Test::new(&emulator).args(args(&app)).run().await;
+    let first_task = first.status(0).json()["task_arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let out = Test::new(&emulator).args(args(&app)).run().await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["status"], "skipped");
+    let task_id = first_task.rsplit('/').next().unwrap();
+    assert!(
+        doc["reason"].as_str().unwrap().contains(task_id),
+        "{}",
+        doc["reason"]
+    );
+    assert_eq!(migration_tasks(&emulator, &app).await, 1, "nothing started");
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .arg("--force")
+        .run()
+        .await;
+    assert_eq!(out.status(0).json()["status"], "succeeded");
+    assert_eq!(
+        migration_tasks(&emulator, &app).await,
+        2,
+        "--force ran it again"
+    );
+}
+
+/// Another command on the same revision is another migration: not skipped.
+#[tokio::test]
+async fn another_command_is_another_migration() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    Test::new(&emulator).args(args(&app)).run().await.status(0);
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--", "sh", "-c", "exit 0"])
+        .run()
+        .await;
+
+    assert_eq!(out.status(0).json()["status"], "succeeded");
+}
+
+/// A failed migration is not recorded as done: the next run runs it again.
+#[tokio::test]
+async fn a_failed_migration_is_not_skipped() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 3").await;
+    Test::new(&emulator).args(args(&app)).run().await.status(1);
+
+    let out = Test::new(&emulator).args(args(&app)).run().await;
+
+    assert_eq!(out.status(1).json()["exit_code"], 3);
+    assert_eq!(migration_tasks(&emulator, &app).await, 2, "it ran again");
+}
+
+/// Two runs started at the same instant: one task is started, both report the same outcome,
+/// and the service ends at its original count.
+#[tokio::test]
+async fn two_concurrent_runs_start_one_task_and_agree() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "sleep 3; exit 0").await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 2).await;
+    let mut args = args(&app);
+    args.extend(["--service", "web"].map(String::from));
+
+    let (a, b) = tokio::join!(
+        Test::new(&emulator).args(args.clone()).run(),
+        Test::new(&emulator).args(args.clone()).run()
+    );
+
+    let (a, b) = (a.status(0).json(), b.status(0).json());
+    assert_eq!(
+        migration_tasks(&emulator, &app).await,
+        1,
+        "one migration task"
+    );
+    let outcome = |d: &serde_json::Value| (d["task_arn"].clone(), d["exit_code"].clone());
+    assert!(
+        outcome(&a) == outcome(&b) || a["status"] == "skipped" || b["status"] == "skipped",
+        "both report the same outcome: {a}\n{b}"
+    );
+    assert_eq!(
+        app.counts("web").await.0,
+        2,
+        "web back at its original count"
+    );
+    assert!(app.pause_tags("web").await.is_empty());
+}
+
+/// While another run holds the app for a different migration, a run waits for it and then, past
+/// `--wait-for-lock`, exits 5 naming the run that holds it.
+#[tokio::test]
+async fn a_held_lock_makes_the_other_run_wait_then_exit_5() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "sleep 20").await;
+
+    let mut first = Test::new(&emulator).args(args(&app)).spawn();
+    first.wait_for_stderr("task RUNNING").await;
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--wait-for-lock", "3s", "--", "sh", "-c", "exit 0"])
+        .run()
+        .await;
+
+    let doc = out.status(5).json();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("locked by run r-") && message.contains("(task arn:"),
+        "{message}"
+    );
+    first.signal(libc::SIGINT);
+    first.finish().await.status(130);
+}
+
+/// A run that waits for another run of the same migration sees its result: skipped when it
+/// succeeded.
+#[tokio::test]
+async fn a_waiting_run_sees_the_other_runs_success() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "sleep 2; exit 0").await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 1).await;
+    let mut args = args(&app);
+    args.extend(["--service", "web"].map(String::from));
+
+    let mut first = Test::new(&emulator).args(args.clone()).spawn();
+    first.wait_for_stderr("task RUNNING").await;
+    // Same migration, task alive: the second joins; once the first is done, either way the
+    // second must not start another task and must agree.
+    let second = Test::new(&emulator).args(args.clone()).run().await;
+    let first = first.finish().await;
+
+    first.status(0);
+    let doc = second.status(0).json();
+    assert!(
+        matches!(doc["status"].as_str(), Some("succeeded") | Some("skipped")),
+        "{doc}"
+    );
+    assert_eq!(migration_tasks(&emulator, &app).await, 1);
+    assert_eq!(app.counts("web").await.0, 1);
+}
+
+/// A lock left by a run that is gone (no live task, past its expiry) is taken over: the
+/// services go back to their recorded counts first, then the migration runs.
+#[tokio::test]
+async fn an_expired_lock_is_taken_over() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 0).await;
+    // What a run killed long ago leaves behind: web paused at 0 (it had 3), its record, the lock.
+    let cluster_arn = app
+        .ecs
+        .describe_clusters()
+        .clusters("app")
+        .send()
+        .await
+        .unwrap()
+        .clusters()[0]
+        .cluster_arn()
+        .unwrap()
+        .to_owned();
+    let web_arn = app
+        .ecs
+        .describe_services()
+        .cluster("app")
+        .services("web")
+        .send()
+        .await
+        .unwrap()
+        .services()[0]
+        .service_arn()
+        .unwrap()
+        .to_owned();
+    let tag = |k: &str, v: &str| {
+        ecs_migrate_core::ecs::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+    };
+    app.ecs
+        .tag_resource()
+        .resource_arn(&web_arn)
+        .tags(tag("ecs-migrate:run", "r-deadbeef0001"))
+        .tags(tag("ecs-migrate:paused-at", "2020-01-01T00:00:00Z"))
+        .tags(tag("ecs-migrate:desired-count", "3"))
+        .tags(tag("ecs-migrate:autoscaling", "none"))
+        .tags(tag("ecs-migrate:migration", "0000000000000000"))
+        .tags(tag("ecs-migrate:expires", "2020-01-01T01:10:00Z"))
+        .send()
+        .await
+        .unwrap();
+    app.ecs
+        .tag_resource()
+        .resource_arn(&cluster_arn)
+        .tags(tag(
+            "ecs-migrate:lock:migrate",
+            "run=r-deadbeef0001 since=2020-01-01T00:00:00Z expires=2020-01-01T01:10:00Z migration=0000000000000000",
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--service", "web", "--wait-for-lock", "0"])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    out.stderr_has("which is gone").stderr_has("taking over");
+    assert_eq!(doc["services"][0]["desired_before"], 3);
+    assert_eq!(
+        app.counts("web").await.0,
+        3,
+        "restored to the recorded count"
+    );
+    assert!(app.pause_tags("web").await.is_empty());
+    let tags = app
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(&cluster_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tags()
+        .iter()
+        .all(|t| !t.key().unwrap().starts_with("ecs-migrate:lock:")));
+}
+
+/// `history` lists what happened to a family's migrations, from what is recorded in AWS.
+#[tokio::test]
+async fn history_lists_the_recorded_outcomes() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 2").await;
+    Test::new(&emulator).args(args(&app)).run().await.status(1);
+    app.task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    Test::new(&emulator).args(args(&app)).run().await.status(0);
+
+    let out = Test::new(&emulator)
+        .args([
+            "history",
+            "--cluster",
+            "app",
+            "--task-definition",
+            "migrate",
+            "--output",
+            "json",
+        ])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    let rows: Vec<(i64, String, Option<i64>)> = doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["revision"].as_i64().unwrap(),
+                m["status"].as_str().unwrap().to_owned(),
+                m["exit_code"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (2, "succeeded".to_owned(), Some(0)),
+            (1, "failed".to_owned(), Some(2))
+        ]
+    );
+
+    let text = Test::new(&emulator)
+        .args([
+            "history",
+            "--cluster",
+            "app",
+            "--task-definition",
+            "migrate",
+        ])
+        .run()
+        .await;
+    assert!(
+        text.status(0)
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2 "),
+        "{}",
+        text.stdout
+    );
+}
+
+/// `--assume-role-arn` makes every call with the role's credentials (STS AssumeRole at the
+/// emulator), and the run works.
+#[tokio::test]
+async fn assume_role_is_used_for_the_run() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args([
+            "--assume-role-arn",
+            "arn:aws:iam::123456789012:role/migrator",
+            "--external-id",
+            "x-1",
+        ])
+        .run()
+        .await;
+
+    out.status(0);
+    let calls: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("{}/ecs-emulator/calls", emulator.url))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        calls["calls"]["sts:AssumeRole"].as_i64().unwrap_or(0) >= 1,
+        "{calls}"
+    );
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--assume-role-arn", "migrator"])
+        .run()
+        .await;
+    out.status(2).stderr_has("not an IAM role ARN");
+}
