@@ -2,13 +2,16 @@
 //! launcher in `emulator/`), one fresh emulator per test so no state is shared.
 //!
 //! `emulator.rs` starts and stops the emulator, `fixtures.rs` creates clusters, task definitions
-//! and services in it, `test.rs` is the builder that runs the binary. The other modules are the
+//! and services in it, `test.rs` is the builder that runs the binary, `runtime_api.rs` a fake Lambda Runtime API
+//! that drives the `bootstrap` binary. The other modules are the
 //! behaviours, one file each.
 
 mod emulator;
 mod fixtures;
+mod runtime_api;
 mod test;
 
+mod lambda;
 mod logs;
 mod once;
 mod output;

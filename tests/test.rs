@@ -10,24 +10,29 @@ pub struct Test {
     command: Command,
 }
 
+/// A clean AWS environment for a process under test: the emulator, fake credentials, no profile
+/// files, no IMDS, and none of the developer's ECS_MIGRATE_* or AWS_* settings.
+pub fn aws_environment(command: &mut Command, emulator: &Emulator) {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ECS_MIGRATE_") || key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("AWS_ENDPOINT_URL", &emulator.url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
 impl Test {
     pub fn new(emulator: &Emulator) -> Test {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-migrate"));
-        // A clean AWS environment: the emulator, fake credentials, no profile files, no IMDS,
-        // and none of the developer's ECS_MIGRATE_* settings.
-        for (key, _) in std::env::vars() {
-            if key.starts_with("ECS_MIGRATE_") || key.starts_with("AWS_") {
-                command.env_remove(key);
-            }
-        }
+        aws_environment(&mut command, emulator);
         command
-            .env("AWS_ENDPOINT_URL", &emulator.url)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 pub const EXIT_INVALID_INPUT: i32 = 2;
 /// Exit status for an AWS error (not found, access denied, throttled for too long...).
 pub const EXIT_AWS_ERROR: i32 = 3;
+/// Exit status when ecs-migrate stopped waiting (a Lambda's hand-off) with the task still running.
+pub const EXIT_STILL_RUNNING: i32 = 6;
 /// Exit status when another run holds the app and did not let go in time.
 pub const EXIT_LOCKED: i32 = 5;
 
@@ -115,6 +117,13 @@ pub enum Error {
         waited: u64,
     },
 
+    #[error("the migration task {task_arn} is still running in cluster `{cluster}`; stopped waiting for it after {waited}s, before the invocation's deadline. The paused services stay paused and the lock stays held: invoke again with the same payload to re-attach to the same task (nothing runs twice), or follow it with `ecs-migrate run` and the same arguments")]
+    StillRunning {
+        cluster: String,
+        task_arn: String,
+        waited: u64,
+    },
+
     #[error("{cause}; then, restoring the paused services: {restore_error}")]
     RestoreFailed {
         cluster: String,
@@ -164,6 +173,7 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Locked { .. } => EXIT_LOCKED,
+            Error::StillRunning { .. } => EXIT_STILL_RUNNING,
             Error::InvalidTaskDefinition { .. }
             | Error::RevisionConflict { .. }
             | Error::RevisionWithoutTaskDefinition { .. }
@@ -192,6 +202,7 @@ impl Error {
         match self.code() {
             EXIT_INVALID_INPUT => "invalid_input",
             EXIT_LOCKED => "locked",
+            EXIT_STILL_RUNNING => "still_running",
             _ => "aws_error",
         }
     }

@@ -61,7 +61,9 @@ mod test_support;
 pub use aws_sdk_ecs as ecs;
 pub use capacity_provider::CapacityProvider;
 pub use clients::Clients;
-pub use error::{Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED};
+pub use error::{
+    Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED, EXIT_STILL_RUNNING,
+};
 pub use key_value::{EnvVar, Tag};
 pub use launch_type::{AssignPublicIp, LaunchType};
 pub use log_source::{LogSource, Logs};

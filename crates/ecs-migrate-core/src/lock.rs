@@ -290,7 +290,7 @@ pub(crate) async fn acquire(
         }
         tokio::select! {
             biased;
-            _ = shutdown.recv() => return Ok(None),
+            _ = shutdown.recv_or_hand_off() => return Ok(None),
             _ = sleep(WAIT_POLL) => {}
         }
     }

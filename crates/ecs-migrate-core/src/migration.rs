@@ -13,6 +13,9 @@
 //! 6. restore — put every paused service back, on every path out of 2–5;
 //! 7. record  — the outcome on the task definition revision; release the lock.
 //!
+//! The one path that skips 6 and 7 is the hand-off (see [`Shutdown::with_hand_off`]): the task
+//! is still running and the next run of the same migration re-attaches, restores and records.
+//!
 //! Resolution happens before, in [`crate::resolve`], so `--dry-run` can stop after it.
 
 use crate::lock::{self, Acquired};
@@ -23,7 +26,7 @@ use crate::service_pause::{Drain, PauseContext, Paused};
 use crate::verdict;
 use crate::watch::Watch;
 use crate::{launch, Clients, Error, Logs, Plan, Report, Shutdown, Status};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 pub async fn run(
@@ -109,6 +112,13 @@ pub async fn run(
         Err(err) => Err(err),
     };
 
+    // Handed off (a Lambda near its deadline): the task runs on, the services stay paused as
+    // recorded and the lock stays held, all for the next invocation to re-attach to and finish
+    // (or, if none comes, for the lock's expiry and the next run's takeover to restore).
+    if let Err(err @ Error::StillRunning { .. }) = outcome {
+        return Err(err);
+    }
+
     // 6. restore, whatever happened above — unless asked to keep them paused after a failure.
     let failed = matches!(&outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
     let keep = failed
@@ -184,26 +194,38 @@ async fn migrate(
     };
 
     // 4. watch, and follow the logs until the task has stopped and the stream is read through.
+    //    A hand-off abandons the logs at once: the next run re-reads them from the start.
     let (stopped, stopped_rx) = watch::channel(false);
+    let handed_off = Notify::new();
     let watching = async {
         let watched = Watch::new(&clients.ecs, &plan.cluster, &task_arn, progress, started)
             .until_stopped(deadline, shutdown)
             .await;
-        let _ = stopped.send(true);
+        if matches!(watched, Err(Error::StillRunning { .. })) {
+            handed_off.notify_one();
+        } else {
+            let _ = stopped.send(true);
+        }
         watched
     };
     let following = async {
-        match &plan.logs {
-            Logs::Follow(source) => {
-                LogFollower::new(&clients.logs, source, &task_arn, plan.log_tail, progress)
-                    .follow(stopped_rx)
-                    .await
+        let follow = async {
+            match &plan.logs {
+                Logs::Follow(source) => {
+                    LogFollower::new(&clients.logs, source, &task_arn, plan.log_tail, progress)
+                        .follow(stopped_rx)
+                        .await
+                }
+                Logs::Unavailable { reason } => {
+                    progress.event(Event::LogsUnavailable { reason });
+                    Followed::default()
+                }
+                Logs::Off => Followed::default(),
             }
-            Logs::Unavailable { reason } => {
-                progress.event(Event::LogsUnavailable { reason });
-                Followed::default()
-            }
-            Logs::Off => Followed::default(),
+        };
+        tokio::select! {
+            followed = follow => followed,
+            _ = handed_off.notified() => Followed::default(),
         }
     };
     let (watched, followed) = tokio::join!(watching, following);

@@ -267,7 +267,7 @@ impl<'a> Paused<'a> {
             });
             tokio::select! {
                 biased;
-                _ = shutdown.recv() => return Ok(Drain::Interrupted),
+                _ = shutdown.recv_or_hand_off() => return Ok(Drain::Interrupted),
                 _ = sleep_until_or_never(deadline) => return Ok(Drain::TimedOut),
                 _ = sleep(DRAIN_POLL) => {}
             }

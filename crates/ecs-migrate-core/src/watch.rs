@@ -71,13 +71,15 @@ impl<'a> Watch<'a> {
     }
 
     /// Waits until the task is STOPPED, the deadline passes, or shutdown fires. In the last two
-    /// cases the task is stopped (and waited for) before returning.
+    /// cases the task is stopped (and waited for) before returning. At the shutdown's hand-off
+    /// time it returns [`Error::StillRunning`] and leaves the task alone.
     pub(crate) async fn until_stopped(
         &mut self,
         deadline: Option<Instant>,
         shutdown: &mut Shutdown,
     ) -> Result<(Task, Ending), Error> {
         let mut delay = POLL;
+        let hand_off = shutdown.hand_off_at();
         loop {
             tokio::select! {
                 biased;
@@ -91,6 +93,13 @@ impl<'a> Watch<'a> {
                         humantime::format_duration(after)
                     );
                     return self.stop(&reason, Ending::TimedOut(after)).await;
+                }
+                _ = sleep_until_or_never(hand_off) => {
+                    return Err(Error::StillRunning {
+                        cluster: self.cluster.to_owned(),
+                        task_arn: self.task_arn.to_owned(),
+                        waited: self.launched.elapsed().as_secs(),
+                    });
                 }
                 _ = sleep(delay) => {}
             }

@@ -367,6 +367,46 @@ async fn timeout_stops_the_task_and_reports_timed_out() {
     assert!(fake.start.elapsed() < Duration::from_secs(93));
 }
 
+/// At the hand-off time (a Lambda near its deadline) the run stops waiting and fails with
+/// `StillRunning` naming the task, and leaves everything for the next invocation: the task is not
+/// stopped, the lock is not released, no outcome is recorded.
+#[tokio::test(start_paused = true)]
+async fn a_hand_off_leaves_the_task_running_and_the_lock_held() {
+    let fake = clock(Some(Duration::from_secs(1200)));
+    let rules = fake.rules();
+    let all = with_records(&rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
+    let plan = plan(&ecs, Timeout::default()).await;
+    let hand_off = Instant::now() + Duration::from_secs(300);
+    let mut shutdown = Shutdown::never().with_hand_off(hand_off);
+
+    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut shutdown)
+        .await
+        .unwrap_err();
+
+    match &err {
+        Error::StillRunning { task_arn, .. } => assert_eq!(task_arn, TASK),
+        other => panic!("expected StillRunning, got {other:?}"),
+    }
+    assert_eq!(err.kind(), "still_running");
+    assert!(
+        Instant::now() - hand_off < Duration::from_secs(2),
+        "handed off on time"
+    );
+    assert_eq!(rules[4].num_calls(), 0, "StopTask must not be called");
+    let (tag, untag) = (&all[rules.len() + 2], &all[rules.len() + 3]);
+    assert_eq!(
+        tag.num_calls(),
+        1,
+        "the lock was taken (and nothing recorded)"
+    );
+    assert_eq!(
+        untag.num_calls(),
+        0,
+        "the lock stays held for the next invocation"
+    );
+}
+
 /// The caller's shutdown future stops the task, and the run reports `interrupted`.
 #[tokio::test(start_paused = true)]
 async fn shutdown_stops_the_task_and_reports_interrupted() {

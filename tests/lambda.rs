@@ -1,0 +1,197 @@
+//! The Lambda handler: the real `bootstrap` binary, driven through the Runtime API protocol by a
+//! fake Runtime API (`runtime_api.rs`), against the emulator.
+
+use crate::emulator::Emulator;
+use crate::fixtures::{App, Container};
+use crate::runtime_api::{Posted, RuntimeApi};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Guards against a hung function only; no test waits this long when it passes.
+const HANG: Duration = Duration::from_secs(180);
+
+/// The replaced Lambda's payload: comma-separated strings.
+fn omni_payload(app: &App, task_definition: &str) -> Value {
+    json!({
+        "Cluster": app.cluster,
+        "TaskDefinition": task_definition,
+        "Subnets": app.subnets.join(","),
+        "SecurityGroups": app.security_group,
+    })
+}
+
+/// The payload the replaced Lambda takes, unchanged, runs the migration; the response is the
+/// same JSON report as `ecs-migrate run --output json`. Invoking again with the same payload is
+/// skipped (run-once), also a success.
+#[tokio::test]
+async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let td = app
+        .task_definition(
+            "migrate",
+            vec![Container::sh("migrate", "echo applied 3 migrations").awslogs("/ecs/app", "app")],
+        )
+        .await;
+    let mut api = RuntimeApi::start();
+    let first = api.invoke(omni_payload(&app, &td), Duration::from_secs(900));
+    let second = api.invoke(omni_payload(&app, &td), Duration::from_secs(900));
+    let _function = api.start_function(&emulator);
+
+    let Posted::Response { id, body } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, first);
+    assert_eq!(body["status"], "succeeded", "{body}");
+    assert_eq!(body["exit_code"], 0);
+    assert_eq!(body["task_definition"], td.as_str());
+    for key in ["task_arn", "migration", "run_id", "reason", "log_tail"] {
+        assert!(!body[key].is_null(), "the report has `{key}`: {body}");
+    }
+    assert_eq!(body["log_tail"][0], "applied 3 migrations");
+
+    let Posted::Response { id, body: again } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, second);
+    assert_eq!(again["status"], "skipped", "{again}");
+    assert_eq!(emulator.all_tasks("app").await.len(), 1, "one task in all");
+}
+
+/// A failed migration is a Lambda *error* with errorType `MigrationFailed` (so `aws lambda
+/// invoke` shows FunctionError and Terraform fails the apply), carrying the exit code and the
+/// last log lines; a bad payload is `InvalidInput` naming the key, and changes nothing.
+#[tokio::test]
+async fn failures_are_function_errors_with_stable_types() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let td = app
+        .task_definition(
+            "migrate",
+            vec![Container::sh(
+                "migrate",
+                "echo 'relation users already exists' >&2; exit 3",
+            )
+            .awslogs("/ecs/app", "app")],
+        )
+        .await;
+    let mut api = RuntimeApi::start();
+    let mut bad = omni_payload(&app, &td);
+    bad["Timeout"] = json!("soon");
+    let bad_id = api.invoke(bad, Duration::from_secs(900));
+    let failing = api.invoke(omni_payload(&app, &td), Duration::from_secs(900));
+    let _function = api.start_function(&emulator);
+
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &bad_id);
+    assert_eq!(posted.error_type(), Some("InvalidInput"));
+    assert!(
+        posted.error_message().contains("invalid Timeout `soon`"),
+        "{}",
+        posted.error_message()
+    );
+    assert!(
+        emulator.all_tasks("app").await.is_empty(),
+        "bad input started nothing"
+    );
+
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &failing);
+    assert_eq!(posted.error_type(), Some("MigrationFailed"));
+    let message = posted.error_message();
+    assert!(message.contains("exited with code 3"), "{message}");
+    assert!(
+        message.contains("relation users already exists"),
+        "{message}"
+    );
+}
+
+/// Near the invocation's deadline the function stops waiting and fails with `StillRunning`
+/// naming the task, leaving the task running and the service paused; invoking again with the
+/// same payload re-attaches to that same task, reports its verdict and restores the service —
+/// one task in all. This is how a migration longer than Lambda's 15 minutes works.
+#[tokio::test]
+async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 2).await;
+    let td = app
+        .task_definition(
+            "migrate",
+            vec![Container::sh("migrate", "sleep 25; echo migrated")],
+        )
+        .await;
+    let mut payload = omni_payload(&app, &td);
+    payload["Services"] = json!(["web"]);
+
+    let mut api = RuntimeApi::start();
+    // 12 s left: the function hands off 2 s before the deadline, long before the task ends.
+    let first = api.invoke(payload.clone(), Duration::from_secs(12));
+    let _function = api.start_function(&emulator);
+
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &first);
+    assert_eq!(
+        posted.error_type(),
+        Some("StillRunning"),
+        "{}",
+        posted.error_message()
+    );
+    let tasks = emulator.all_tasks("app").await;
+    let service_tasks: Vec<String> = app
+        .service_task_times("web")
+        .await
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    let migration: Vec<&String> = tasks
+        .iter()
+        .filter(|t| !service_tasks.contains(t))
+        .collect();
+    assert_eq!(migration.len(), 1);
+    assert!(
+        posted.error_message().contains(migration[0].as_str()),
+        "names the task: {}",
+        posted.error_message()
+    );
+    assert_eq!(app.counts("web").await.0, 0, "web stays paused meanwhile");
+    assert!(!app.pause_tags("web").await.is_empty(), "its record stays");
+
+    let second = api.invoke(payload, Duration::from_secs(120));
+    let Posted::Response { id, body } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, second);
+    assert_eq!(body["status"], "succeeded", "{body}");
+    assert_eq!(body["task_arn"], migration[0].as_str(), "the same task");
+    assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
+    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
+    assert!(app.pause_tags("web").await.is_empty());
+    let tasks_now = emulator.all_tasks("app").await;
+    let service_now: Vec<String> = app
+        .service_task_times("web")
+        .await
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    assert_eq!(
+        tasks_now
+            .iter()
+            .filter(|t| !service_now.contains(t))
+            .count(),
+        1,
+        "exactly one migration task was started"
+    );
+}
