@@ -84,7 +84,7 @@ async fn restore(args: RestoreArgs) -> i32 {
     let json = args.output == Output::Json;
     let renderer = Renderer::new(json, false, Running::default());
     let result = async {
-        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        let clients = clients(&args.aws).await?;
         ecs_migrate_core::restore(
             &clients,
             &args.cluster,
@@ -95,36 +95,20 @@ async fn restore(args: RestoreArgs) -> i32 {
         .await
     }
     .await;
-    match result {
-        Ok(services) => {
-            render::restored(&renderer, &services, json);
-            0
-        }
-        Err(err) => {
-            render::error(Some(&renderer), &err, json);
-            err.code()
-        }
-    }
+    finish(result, Some(&renderer), json, |services| {
+        render::restored(&renderer, services, json)
+    })
 }
 
 /// `ecs-migrate history`: recorded outcomes of a family's revisions.
 async fn history(args: HistoryArgs) -> i32 {
     let json = args.output == Output::Json;
     let result = async {
-        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        let clients = clients(&args.aws).await?;
         ecs_migrate_core::history::history(&clients.ecs, &args.task_definition, args.limit).await
     }
     .await;
-    match result {
-        Ok(entries) => {
-            render::history(&entries, json);
-            0
-        }
-        Err(err) => {
-            render::error(None, &err, json);
-            err.code()
-        }
-    }
+    finish(result, None, json, |entries| render::history(entries, json))
 }
 
 /// `ecs-migrate unlock`: clear a family lock and restore services from their records.
@@ -132,7 +116,7 @@ async fn unlock(args: UnlockArgs) -> i32 {
     let json = args.output == Output::Json;
     let renderer = Renderer::new(json, false, Running::default());
     let result = async {
-        let clients = Clients::new(&ecs_migrate_core::aws::load(&aws_options(&args.aws)).await?);
+        let clients = clients(&args.aws).await?;
         ecs_migrate_core::unlock(
             &clients,
             &args.cluster,
@@ -143,13 +127,31 @@ async fn unlock(args: UnlockArgs) -> i32 {
         .await
     }
     .await;
+    finish(result, Some(&renderer), json, |services| {
+        render::restored(&renderer, services, json)
+    })
+}
+
+async fn clients(aws: &AwsArgs) -> Result<Clients, Error> {
+    Ok(Clients::new(
+        &ecs_migrate_core::aws::load(&aws_options(aws)).await?,
+    ))
+}
+
+/// A subcommand's result → its output and exit status.
+fn finish<T>(
+    result: Result<T, Error>,
+    renderer: Option<&Renderer>,
+    json: bool,
+    render: impl FnOnce(&T),
+) -> i32 {
     match result {
-        Ok(services) => {
-            render::restored(&renderer, &services, json);
+        Ok(value) => {
+            render(&value);
             0
         }
         Err(err) => {
-            render::error(Some(&renderer), &err, json);
+            render::error(renderer, &err, json);
             err.code()
         }
     }

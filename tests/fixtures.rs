@@ -272,6 +272,46 @@ impl App {
             .collect()
     }
 
+    /// Every task ecs-migrate started in the cluster (its `startedBy`), running or stopped.
+    pub async fn migration_tasks(&self) -> Vec<String> {
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let out = self
+                .ecs
+                .list_tasks()
+                .cluster(&self.cluster)
+                .desired_status(status)
+                .send()
+                .await
+                .expect("ListTasks");
+            arns.extend(out.task_arns().iter().cloned());
+        }
+        if arns.is_empty() {
+            return arns;
+        }
+        let out = self
+            .ecs
+            .describe_tasks()
+            .cluster(&self.cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .expect("DescribeTasks");
+        let mut migrations: Vec<String> = out
+            .tasks()
+            .iter()
+            .filter(|t| {
+                t.started_by()
+                    .unwrap_or_default()
+                    .starts_with("ecs-migrate/")
+            })
+            .map(|t| t.task_arn().unwrap().to_owned())
+            .collect();
+        migrations.sort();
+        migrations.dedup();
+        migrations
+    }
+
     /// Every task a service has had, with its timestamps: (arn, createdAt, stoppedAt).
     pub async fn service_task_times(&self, service: &str) -> Vec<(String, f64, Option<f64>)> {
         let mut arns = Vec::new();

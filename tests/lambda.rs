@@ -55,7 +55,7 @@ async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report(
     };
     assert_eq!(id, second);
     assert_eq!(again["status"], "skipped", "{again}");
-    assert_eq!(emulator.all_tasks("app").await.len(), 1, "one task in all");
+    assert_eq!(app.migration_tasks().await.len(), 1, "one task in all");
 }
 
 /// A failed migration is a Lambda *error* with errorType `MigrationFailed` (so `aws lambda
@@ -149,20 +149,10 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
         "{}",
         posted.error_message()
     );
-    let tasks = emulator.all_tasks("app").await;
-    let service_tasks: Vec<String> = app
-        .service_task_times("web")
-        .await
-        .into_iter()
-        .map(|t| t.0)
-        .collect();
-    let migration: Vec<&String> = tasks
-        .iter()
-        .filter(|t| !service_tasks.contains(t))
-        .collect();
+    let migration = app.migration_tasks().await;
     assert_eq!(migration.len(), 1);
     assert!(
-        posted.error_message().contains(migration[0].as_str()),
+        posted.error_message().contains(&migration[0]),
         "names the task: {}",
         posted.error_message()
     );
@@ -179,19 +169,9 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
     assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
     assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
     assert!(app.pause_tags("web").await.is_empty());
-    let tasks_now = emulator.all_tasks("app").await;
-    let service_now: Vec<String> = app
-        .service_task_times("web")
-        .await
-        .into_iter()
-        .map(|t| t.0)
-        .collect();
     assert_eq!(
-        tasks_now
-            .iter()
-            .filter(|t| !service_now.contains(t))
-            .count(),
-        1,
+        app.migration_tasks().await,
+        migration,
         "exactly one migration task was started"
     );
 }

@@ -4,15 +4,6 @@ use crate::emulator::Emulator;
 use crate::fixtures::{App, Container};
 use crate::test::Test;
 
-/// The migration tasks in the cluster (service tasks excluded).
-async fn migration_tasks(emulator: &Emulator, app: &App) -> usize {
-    let mut service_tasks = 0;
-    for service in ["web"] {
-        service_tasks += app.service_task_times(service).await.len();
-    }
-    emulator.all_tasks("app").await.len() - service_tasks
-}
-
 async fn app(emulator: &Emulator, migration: &str) -> App {
     let app = App::new(emulator).await;
     app.task_definition("migrate", vec![Container::sh("migrate", migration)])
@@ -48,7 +39,7 @@ async fn a_succeeded_migration_is_skipped_unless_forced() {
         "{}",
         doc["reason"]
     );
-    assert_eq!(migration_tasks(&emulator, &app).await, 1, "nothing started");
+    assert_eq!(app.migration_tasks().await.len(), 1, "nothing started");
 
     let out = Test::new(&emulator)
         .args(args(&app))
@@ -56,11 +47,7 @@ async fn a_succeeded_migration_is_skipped_unless_forced() {
         .run()
         .await;
     assert_eq!(out.status(0).json()["status"], "succeeded");
-    assert_eq!(
-        migration_tasks(&emulator, &app).await,
-        2,
-        "--force ran it again"
-    );
+    assert_eq!(app.migration_tasks().await.len(), 2, "--force ran it again");
 }
 
 /// Another command on the same revision is another migration: not skipped.
@@ -89,7 +76,7 @@ async fn a_failed_migration_is_not_skipped() {
     let out = Test::new(&emulator).args(args(&app)).run().await;
 
     assert_eq!(out.status(1).json()["exit_code"], 3);
-    assert_eq!(migration_tasks(&emulator, &app).await, 2, "it ran again");
+    assert_eq!(app.migration_tasks().await.len(), 2, "it ran again");
 }
 
 /// Two runs started at the same instant: one task is started, both report the same outcome,
@@ -111,11 +98,7 @@ async fn two_concurrent_runs_start_one_task_and_agree() {
     );
 
     let (a, b) = (a.status(0).json(), b.status(0).json());
-    assert_eq!(
-        migration_tasks(&emulator, &app).await,
-        1,
-        "one migration task"
-    );
+    assert_eq!(app.migration_tasks().await.len(), 1, "one migration task");
     let outcome = |d: &serde_json::Value| (d["task_arn"].clone(), d["exit_code"].clone());
     assert!(
         outcome(&a) == outcome(&b) || a["status"] == "skipped" || b["status"] == "skipped",
@@ -180,7 +163,7 @@ async fn a_waiting_run_sees_the_other_runs_success() {
         matches!(doc["status"].as_str(), Some("succeeded") | Some("skipped")),
         "{doc}"
     );
-    assert_eq!(migration_tasks(&emulator, &app).await, 1);
+    assert_eq!(app.migration_tasks().await.len(), 1);
     assert_eq!(app.counts("web").await.0, 1);
 }
 
