@@ -175,6 +175,7 @@ async fn migrate(
         Some(task_arn) => Some(task_arn),
         None => lock::live_task(&clients.ecs, &plan.cluster, plan.migration.as_str()).await?,
     };
+    let attached = live.is_some();
     let task_arn = match live {
         Some(task_arn) => {
             progress.event(Event::Attached {
@@ -199,6 +200,7 @@ async fn migrate(
     let handed_off = Notify::new();
     let watching = async {
         let watched = Watch::new(&clients.ecs, &plan.cluster, &task_arn, progress, started)
+            .attached(attached)
             .until_stopped(deadline, shutdown)
             .await;
         if matches!(watched, Err(Error::StillRunning { .. })) {

@@ -17,7 +17,7 @@ use crate::verdict::Ending;
 use crate::{Error, Shutdown};
 use aws_sdk_ecs::types::Task;
 use aws_sdk_ecs::Client;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::time::{sleep, sleep_until, Instant};
 
 pub(crate) const POLL: Duration = Duration::from_secs(1);
@@ -36,6 +36,8 @@ pub(crate) struct Watch<'a> {
     pub started: Instant,
     last_status: Option<String>,
     launched: Instant,
+    /// Attached to a task an earlier run started: the timeout counts from the task's creation.
+    attached: bool,
 }
 
 enum Seen {
@@ -67,7 +69,15 @@ impl<'a> Watch<'a> {
             started,
             last_status: None,
             launched: Instant::now(),
+            attached: false,
         }
+    }
+
+    /// The task was started by an earlier run (re-attach): its age counts against the timeout,
+    /// so a migration re-attached to again and again still ends at its timeout.
+    pub(crate) fn attached(mut self, attached: bool) -> Watch<'a> {
+        self.attached = attached;
+        self
     }
 
     /// Waits until the task is STOPPED, the deadline passes, or shutdown fires. In the last two
@@ -80,6 +90,10 @@ impl<'a> Watch<'a> {
     ) -> Result<(Task, Ending), Error> {
         let mut delay = POLL;
         let hand_off = shutdown.hand_off_at();
+        // The timeout as the user gave it, for the message, whatever the task's age.
+        let timeout = deadline.map(|d| d - self.started);
+        let mut deadline = deadline;
+        let mut aged = !self.attached;
         loop {
             tokio::select! {
                 biased;
@@ -87,7 +101,7 @@ impl<'a> Watch<'a> {
                     return self.stop("ecs-migrate: interrupted by the operator", Ending::Interrupted).await;
                 }
                 _ = sleep_until_or_never(deadline) => {
-                    let after = deadline.map(|d| d - self.started).unwrap_or_default();
+                    let after = timeout.unwrap_or_default();
                     let reason = format!(
                         "ecs-migrate: timed out after {}",
                         humantime::format_duration(after)
@@ -108,6 +122,12 @@ impl<'a> Watch<'a> {
                     delay = POLL;
                     if is_stopped(&task) {
                         return Ok((*task, Ending::Stopped));
+                    }
+                    if !aged {
+                        aged = true;
+                        let lead = self.lead(&task);
+                        deadline =
+                            deadline.map(|d| d.checked_sub(lead).unwrap_or_else(Instant::now));
                     }
                 }
                 Ok(Seen::Missing) => {
@@ -131,6 +151,16 @@ impl<'a> Watch<'a> {
                 }
             }
         }
+    }
+
+    /// How long before this run started the attached task was created.
+    fn lead(&self, task: &Task) -> Duration {
+        let age = task
+            .created_at()
+            .and_then(|at| SystemTime::try_from(*at).ok())
+            .and_then(|at| SystemTime::now().duration_since(at).ok())
+            .unwrap_or_default();
+        age.saturating_sub(self.started.elapsed())
     }
 
     /// Stops the task (unless ECS already has) and waits for STOPPED, up to [`STOP_WAIT`].

@@ -407,6 +407,59 @@ async fn a_hand_off_leaves_the_task_running_and_the_lock_held() {
     );
 }
 
+/// A run that re-attaches to a live task of its migration (the runner died, a Lambda re-invoked)
+/// counts the task's age against the timeout: a 1 h migration attached to at 50 min is stopped
+/// 10 min later, not 1 h later.
+#[tokio::test(start_paused = true)]
+async fn an_attached_task_times_out_at_its_own_age() {
+    let created = std::time::SystemTime::now() - Duration::from_secs(50 * 60);
+    let live = mock!(Client::list_tasks)
+        .then_output(|| ListTasksOutput::builder().task_arns(TASK).build());
+    let stop_requested = Arc::new(AtomicBool::new(false));
+    let stopped_flag = stop_requested.clone();
+    let describe = mock!(Client::describe_tasks).then_compute_output(move |_| {
+        let mut task = Task::builder()
+            .task_arn(TASK)
+            .created_at(aws_smithy_types::DateTime::from(created));
+        task = if stopped_flag.load(Ordering::SeqCst) {
+            task.last_status("STOPPED")
+                .stop_code(TaskStopCode::UserInitiated)
+                .containers(Container::builder().name("migrate").exit_code(143).build())
+        } else {
+            task.last_status("RUNNING")
+        };
+        tasks(task.build())
+    });
+    let stop = mock!(Client::stop_task).then_compute_output(move |_| {
+        stop_requested.store(true, Ordering::SeqCst);
+        StopTaskOutput::builder().task(task("RUNNING")).build()
+    });
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        live,
+        describe,
+        stop,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
+    let plan = plan(&ecs, Timeout::after(Duration::from_secs(3600))).await;
+    let start = Instant::now();
+
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::TimedOut);
+    assert_eq!(
+        report.task_arn.as_deref(),
+        Some(TASK),
+        "attached, not started"
+    );
+    let waited = start.elapsed().as_secs();
+    assert!((599..=603).contains(&waited), "stopped after {waited}s");
+    assert_eq!(rules[4].num_calls(), 1);
+}
+
 /// The caller's shutdown future stops the task, and the run reports `interrupted`.
 #[tokio::test(start_paused = true)]
 async fn shutdown_stops_the_task_and_reports_interrupted() {
