@@ -311,26 +311,44 @@ pub fn history(entries: &[ecs_migrate_core::history::Entry], json: bool) {
         eprintln!("ecs-migrate: no recorded migrations for this family");
         return;
     }
-    let _ = writeln!(
-        stdout,
-        "{:<9} {:<12} {:<21} {:<5} {:<10} {:<16} TASK",
-        "REVISION", "STATUS", "WHEN", "EXIT", "CONTAINER", "RUN"
-    );
-    for e in entries {
-        let o = &e.outcome;
-        let _ = writeln!(
-            stdout,
-            "{:<9} {:<12} {:<21} {:<5} {:<10} {:<16} {}",
-            e.revision,
-            o.status,
-            o.at,
-            o.exit_code
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "-".into()),
-            o.container,
-            o.run_id,
-            o.task.as_deref().unwrap_or("-")
-        );
+    let header = [
+        "REVISION",
+        "STATUS",
+        "WHEN",
+        "EXIT",
+        "CONTAINER",
+        "RUN",
+        "TASK",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 7]> = entries
+        .iter()
+        .map(|e| {
+            let o = &e.outcome;
+            [
+                e.revision.to_string(),
+                o.status.clone(),
+                o.at.clone(),
+                o.exit_code.map_or_else(|| "-".into(), |c| c.to_string()),
+                o.container.clone(),
+                o.run_id.clone(),
+                o.task.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut widths = [0; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(stdout, "{}", line.join("  ").trim_end());
     }
 }
 

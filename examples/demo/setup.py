@@ -1,5 +1,6 @@
-"""Creates the demo app in the emulator: a cluster, the app's task definition (with awslogs, like
-a real Fargate app), and a service running it. The task definition's container runs this folder's
+"""Creates the demo app in the emulator: a cluster, two revisions of the app's task definition
+(with awslogs, like a real Fargate app; revision 2 is a release with a broken migration), and a
+service running revision 1. The task definition's container runs this folder's
 migrate.py against a SQLite file, so the migration task really migrates a database.
 
 Usage: setup.py WORK_DIR   (AWS_ENDPOINT_URL, AWS_REGION and fake credentials in the environment)
@@ -22,41 +23,54 @@ subnets = [
     for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
 ]
 ecs.create_cluster(clusterName="demo")
-task_definition = ecs.register_task_definition(
-    family="demo-app",
-    networkMode="awsvpc",
-    requiresCompatibilities=["FARGATE"],
-    cpu="256",
-    memory="512",
-    containerDefinitions=[
-        {
-            "name": "app",
-            "image": "example.com/demo-app:1.0.0",
-            "essential": True,
-            "memory": 512,
-            # What the app runs normally; the migration overrides it with `python3 migrate.py`.
-            "command": ["python3", "-m", "http.server", "8080"],
-            "workingDirectory": str(here),
-            "environment": [{"name": "DATABASE_PATH", "value": str(work / "app.db")}],
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": "/ecs/demo-app",
-                    "awslogs-region": region,
-                    "awslogs-stream-prefix": "demo",
+
+
+def register(version: str, migrations: str) -> str:
+    """Registers a revision of the app's task definition: release `version`, whose image would
+    carry the migrations in `migrations` (here: a MIGRATIONS_DIR setting)."""
+    return ecs.register_task_definition(
+        family="demo-app",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": f"example.com/demo-app:{version}",
+                "essential": True,
+                "memory": 512,
+                # What the app runs normally; the migration overrides it with `python3 migrate.py`.
+                "command": ["python3", "-c", "import time; time.sleep(3600)"],
+                "workingDirectory": str(here),
+                "environment": [
+                    {"name": "DATABASE_PATH", "value": str(work / "app.db")},
+                    {"name": "MIGRATIONS_DIR", "value": migrations},
+                ],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": "/ecs/demo-app",
+                        "awslogs-region": region,
+                        "awslogs-stream-prefix": "demo",
+                    },
                 },
-            },
-        }
-    ],
-)["taskDefinition"]["taskDefinitionArn"]
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+task_definition = register("1.0.0", "migrations")
+# Release 1.1.0 adds migration 004, which is broken.
+next_release = register("1.1.0", "migrations:migrations-broken")
 ecs.create_service(
     cluster="demo",
     serviceName="demo-web",
     taskDefinition=task_definition,
-    desiredCount=1,
+    desiredCount=2,
     launchType="FARGATE",
     networkConfiguration={
         "awsvpcConfiguration": {"subnets": subnets[:2], "assignPublicIp": "DISABLED"}
     },
 )
-print(f"cluster demo, service demo-web, task definition {task_definition}")
+print(f"cluster demo, service demo-web (2 tasks) on {task_definition}; next release: {next_release}")

@@ -47,8 +47,9 @@ pub(crate) struct Holder {
     pub what: String,
 }
 
+/// Now, RFC 3339 to the second (what the records and the history show).
 pub(crate) fn now() -> String {
-    DateTime::from(SystemTime::now())
+    DateTime::from_secs(DateTime::from(SystemTime::now()).secs())
         .fmt(Format::DateTime)
         .unwrap_or_default()
 }
