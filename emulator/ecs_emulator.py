@@ -154,6 +154,8 @@ class _EmulatorState:
         # (account, region, cluster ARN, clientToken) -> (time, task ARNs, failures)
         self.client_tokens: dict[tuple[str, str, str, str], tuple[float, list[str], list[dict[str, str]]]] = {}
         self.calls: Counter[str] = Counter()
+        # Wall-clock time (epoch seconds) of the first counted API request since the last reset.
+        self.first_request_at: float | None = None
         self.service_backends: list[EC2ContainerServiceBackend] = []
         self.sinks: set[LogSink] = set()
         self.scheduler_wakeup = threading.Condition(self.lock)
@@ -365,6 +367,10 @@ class EmulatorMiddleware:
         path = environ.get("PATH_INFO", "") or "/"
         if path.startswith("/moto-api") or path.startswith("/ecs-emulator"):
             return
+        arrived = time.time()
+        with STATE.lock:
+            if STATE.first_request_at is None:
+                STATE.first_request_at = arrived
         match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         service = match.group(1) if match else "unknown"
         if target:
@@ -393,7 +399,10 @@ class EmulatorMiddleware:
         if path == "/ecs-emulator/calls":
             with STATE.lock:
                 calls = dict(sorted(STATE.calls.items()))
-            body = json.dumps({"calls": calls, "total": sum(calls.values())}).encode()
+                first_request_at = STATE.first_request_at
+            body = json.dumps(
+                {"calls": calls, "total": sum(calls.values()), "first_request_at": first_request_at}
+            ).encode()
             status = "200 OK"
         elif path == "/ecs-emulator/health":
             body = b'{"status": "ok"}'
@@ -1828,6 +1837,7 @@ def _moto_reset(self: MotoAPIBackend) -> None:
     stop_all_tasks()
     with STATE.lock:
         STATE.calls.clear()
+        STATE.first_request_at = None
     _orig_moto_reset(self)
 
 

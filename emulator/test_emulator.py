@@ -226,6 +226,23 @@ def test_ready_line_and_call_counter(emu: Emulator) -> None:
     assert calls["total"] == 4
 
 
+def test_first_request_at_is_the_first_api_call_since_reset(emu: Emulator) -> None:
+    emu.reset()
+    assert emu.http("/ecs-emulator/calls")["first_request_at"] is None
+    emu.http("/ecs-emulator/health")  # control-plane requests are not API calls
+    assert emu.http("/ecs-emulator/calls")["first_request_at"] is None
+    before = time.time()
+    emu.client("ecs").list_clusters()
+    after = time.time()
+    first = emu.http("/ecs-emulator/calls")["first_request_at"]
+    assert isinstance(first, float) and before <= first <= after
+    time.sleep(0.05)
+    emu.client("ecs").list_clusters()
+    assert emu.http("/ecs-emulator/calls")["first_request_at"] == first  # later calls keep it
+    emu.reset()
+    assert emu.http("/ecs-emulator/calls")["first_request_at"] is None
+
+
 def test_sigterm_kills_task_processes_and_exits_0(tmp_path: Path) -> None:
     emu = Emulator(tmp_path / "emulator.log", ECS_EMULATOR_START_DELAY="0")
     try:
