@@ -1,0 +1,301 @@
+################################################################################
+# The ecs-migrate Lambda handler (custom runtime, `bootstrap`), its log group, a
+# least-privilege role, and one synchronous invocation per task definition revision and
+# payload. The handler pauses the services, runs the migration task, waits for it,
+# restores the services on every exit path, and returns a Lambda error unless the
+# migration succeeded (or had already succeeded), which fails the invocation and so the
+# apply.
+#
+# Resource addresses `aws_iam_role.lambda_execution` and `aws_lambda_function.migrator`
+# are those of Omni's modules/migrations, so that swapping the module's source updates the
+# function in place instead of creating a second one with the same name.
+################################################################################
+
+data "aws_region" "current" {}
+
+locals {
+  function_name = "${var.function_name_prefix}-${var.customer_name}-migrator"
+  # Not Omni's role name: the new role replaces Omni's, whose inline policy allowed
+  # ecs:RunTask on every task definition; deleting it deletes that policy with it.
+  role_name = "${local.function_name}-ecs-migrate"
+  zip_path  = coalesce(var.lambda_zip_path, "${path.module}/lambda/bootstrap.zip")
+
+  # arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+  task_definition = regex("^arn:(?P<partition>[^:]+):ecs:(?P<region>[^:]+):(?P<account>[0-9]+):task-definition/(?P<family>[^:]+):(?P<revision>[0-9]+)$", var.migrator_task_definition_arn)
+  partition       = local.task_definition.partition
+  account_id      = local.task_definition.account
+  ecs_arn         = "arn:${local.partition}:ecs:${var.region}:${local.account_id}"
+  logs_arn        = "arn:${local.partition}:logs:${var.region}:${local.account_id}"
+
+  cluster_name = startswith(var.cluster_name, "arn:") ? element(split("/", var.cluster_name), 1) : var.cluster_name
+  cluster_arn  = startswith(var.cluster_name, "arn:") ? var.cluster_name : "${local.ecs_arn}:cluster/${var.cluster_name}"
+
+  # Every revision of the migrator's family (RunTask is authorized on the revision's ARN).
+  task_definition_family_arn = "${local.ecs_arn}:task-definition/${local.task_definition.family}:*"
+  # Both service ARN formats: service/CLUSTER/NAME (current) and service/NAME (old accounts).
+  service_arns = flatten([for s in var.services : [
+    "${local.ecs_arn}:service/${local.cluster_name}/${s}",
+    "${local.ecs_arn}:service/${s}",
+  ]])
+
+  log_group_name = "/aws/lambda/${local.function_name}"
+  log_group_arn  = "${local.logs_arn}:log-group:${local.log_group_name}"
+
+  # Seconds in var.timeout ("1h2m3s" → 3723), to check it against the function's timeout.
+  timeout_seconds = sum(concat([0], [
+    for part in regexall("([0-9]+)([smh])", var.timeout) :
+    tonumber(part[0]) * lookup({ s = 1, m = 60, h = 3600 }, part[1])
+  ]))
+
+  # The invocation's payload: the keys the handler accepts (PascalCase); optional ones only
+  # when set. The first four are exactly Omni's payload.
+  payload = { for key, value in {
+    Cluster             = var.cluster_name
+    TaskDefinition      = var.migrator_task_definition_arn
+    Subnets             = join(",", var.subnet_ids)
+    SecurityGroups      = var.security_group_id
+    Services            = length(var.services) > 0 ? var.services : null
+    MinCapacity         = length(var.services) > 0 ? var.paused_count : null
+    DesiredCount        = length(var.services) > 0 ? var.desired_count : null
+    KeepPausedOnFailure = length(var.services) > 0 && var.keep_paused_on_failure ? true : null
+    Container           = var.container
+    Command             = var.command
+    Environment         = length(var.migration_environment) > 0 ? var.migration_environment : null
+    Timeout             = var.timeout
+    WaitForLock         = var.wait_for_lock
+    AssignPublicIp      = var.assign_public_ip ? "ENABLED" : null
+  } : key => value if value != null }
+
+  tags = merge({
+    Customer    = var.customer_name
+    Environment = var.environment
+    ManagedBy   = "Terraform"
+  }, var.tags)
+}
+
+################################################################################
+# Logs
+################################################################################
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  count = var.create_log_group ? 1 : 0
+
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_in_days
+  tags              = local.tags
+}
+
+################################################################################
+# IAM: only what ecs-migrate does, only on this app's resources
+################################################################################
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda_execution" {
+  name               = local.role_name
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "RunTheMigratorOnly"
+    actions   = ["ecs:RunTask"]
+    resources = [local.task_definition_family_arn]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.cluster_arn]
+    }
+  }
+
+  # The migration task is tagged at launch (its run id); tagging on create needs TagResource.
+  statement {
+    sid       = "TagTheTaskAtLaunch"
+    actions   = ["ecs:TagResource"]
+    resources = ["${local.ecs_arn}:task/${local.cluster_name}/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RunTask"]
+    }
+  }
+
+  statement {
+    sid       = "WatchAndStopTasksInTheCluster"
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
+    resources = ["${local.ecs_arn}:task/${local.cluster_name}/*"]
+  }
+
+  # ListTasks is authorized on the account, narrowed by the cluster it lists.
+  statement {
+    sid       = "ListTasksInTheCluster"
+    actions   = ["ecs:ListTasks"]
+    resources = ["*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.cluster_arn]
+    }
+  }
+
+  statement {
+    sid       = "DescribeTheCluster"
+    actions   = ["ecs:DescribeClusters"]
+    resources = [local.cluster_arn]
+  }
+
+  # DescribeTaskDefinition supports no resource-level permission.
+  statement {
+    sid       = "DescribeTaskDefinitions"
+    actions   = ["ecs:DescribeTaskDefinition"]
+    resources = ["*"]
+  }
+
+  # ecs-migrate's records are tags: the outcome of each migration on the task definition
+  # revision (run once), the lock on the cluster, the pause records on the services.
+  statement {
+    sid     = "KeepRecordsAsTags"
+    actions = ["ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
+    resources = concat(
+      [local.task_definition_family_arn, local.cluster_arn],
+      local.service_arns,
+    )
+  }
+
+  dynamic "statement" {
+    for_each = length(var.services) > 0 ? [1] : []
+    content {
+      sid       = "PauseAndRestoreTheServices"
+      actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
+      resources = local.service_arns
+    }
+  }
+
+  # Application Auto Scaling has no resource-level permissions for these actions.
+  dynamic "statement" {
+    for_each = length(var.services) > 0 ? [1] : []
+    content {
+      sid = "SuspendAndRestoreTheServicesAutoScaling"
+      actions = [
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:RegisterScalableTarget",
+      ]
+      resources = ["*"]
+    }
+  }
+
+  # The migration's own log lines, streamed into the function's log and its result: from
+  # migration_log_group_name, or (unknown here) any log group of the account and region.
+  statement {
+    sid       = "ReadTheMigrationLogs"
+    actions   = ["logs:GetLogEvents"]
+    resources = ["${local.logs_arn}:log-group:${coalesce(var.migration_log_group_name, "*")}:log-stream:*"]
+  }
+
+  statement {
+    sid       = "WriteTheFunctionsOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  # Without create_log_group, Lambda creates the group on the first invocation (if it is
+  # not there already).
+  dynamic "statement" {
+    for_each = var.create_log_group ? [] : [1]
+    content {
+      sid       = "CreateTheFunctionsLogGroup"
+      actions   = ["logs:CreateLogGroup"]
+      resources = [local.log_group_arn]
+    }
+  }
+
+  statement {
+    sid       = "PassTheMigratorsRolesToEcs"
+    actions   = ["iam:PassRole"]
+    resources = distinct([var.task_execution_role_arn, var.task_role_arn])
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "ecs-migrate"
+  role   = aws_iam_role.lambda_execution.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+################################################################################
+# The function
+################################################################################
+
+resource "aws_lambda_function" "migrator" {
+  function_name    = local.function_name
+  role             = aws_iam_role.lambda_execution.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  filename         = local.zip_path
+  source_code_hash = fileexists(local.zip_path) ? filebase64sha256(local.zip_path) : null
+  timeout          = var.lambda_timeout
+  memory_size      = var.memory_size
+  tags             = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.zip_path)
+      error_message = "There is no Lambda package at ${local.zip_path}. Build it with `scripts/lambda-zip ${var.architecture}` (it writes target/lambda/${var.architecture}/bootstrap.zip) and set lambda_zip_path to it."
+    }
+    precondition {
+      condition     = length(local.function_name) <= 64 && length(local.role_name) <= 64
+      error_message = "The function name (${local.function_name}) or its role's (${local.role_name}) is longer than 64 characters: shorten customer_name or function_name_prefix."
+    }
+    precondition {
+      condition     = var.region == data.aws_region.current.id
+      error_message = "The region is ${var.region} but the AWS provider's is ${data.aws_region.current.id}: the function runs in the provider's region and starts the task in its own, so they must be the same."
+    }
+    precondition {
+      condition     = local.task_definition.region == var.region
+      error_message = "The migrator_task_definition_arn is in ${local.task_definition.region}, not in region ${var.region}."
+    }
+    precondition {
+      condition     = local.timeout_seconds + 60 <= var.lambda_timeout
+      error_message = "The timeout (${var.timeout} = ${local.timeout_seconds}s) must be at least 60s shorter than lambda_timeout (${var.lambda_timeout}s), so that the handler can stop the task and restore the services before Lambda stops it."
+    }
+  }
+
+  # The role must be able to write logs and run the task before the first invocation.
+  depends_on = [
+    aws_cloudwatch_log_group.lambda,
+    aws_iam_role_policy.lambda,
+  ]
+}
+
+################################################################################
+# The invocation: once per task definition revision and payload
+################################################################################
+
+resource "aws_lambda_invocation" "migration" {
+  count = var.invoke ? 1 : 0
+
+  function_name = aws_lambda_function.migrator.function_name
+  input         = jsonencode(local.payload)
+
+  # No timestamp: a re-apply with nothing changed invokes nothing. A new revision, or any
+  # other change to the payload, invokes it again.
+  triggers = {
+    task_definition = var.migrator_task_definition_arn
+    payload         = sha256(jsonencode(local.payload))
+  }
+}

@@ -1,0 +1,82 @@
+################################################################################
+# Runs `ecs-migrate run` on the machine running Terraform, once per task definition
+# revision: it pauses the services, runs the migration as a one-off ECS task, waits for it
+# (up to `timeout_seconds`), restores the services on every exit path, and exits non-zero
+# unless the migration succeeded, which fails the apply.
+#
+# No shell is involved: the provisioner executes the binary directly
+# (argv = [ecs_migrate_path, "run"]) and every value reaches it as an ECS_MIGRATE_*
+# environment variable, so no input is ever parsed by a shell.
+################################################################################
+
+data "aws_region" "current" {}
+
+locals {
+  services = compact([var.ecs_service, var.vuln_service])
+
+  fleet_container = "fleet"
+  fleet_command   = ["fleet", "prepare", "db"]
+
+  # Fleet's addon brought `ecs_service` back at `desired_count` and its vulnerability
+  # service at its own count. ecs-migrate's --desired-count applies to every paused service,
+  # so with a vuln_service it is left out: each service comes back at the count it had
+  # before the pause (which is what ecs_service normally has: desired_count).
+  restore_to = var.vuln_service == "" ? var.desired_count : null
+
+  # Every setting as the environment variable ecs-migrate reads it. Empty values are left
+  # out (ecs-migrate treats an empty variable as an invalid value, not as unset).
+  settings = {
+    ECS_MIGRATE_CLUSTER                  = var.ecs_cluster
+    ECS_MIGRATE_TASK_DEFINITION          = var.task_definition
+    ECS_MIGRATE_REVISION                 = tostring(var.task_definition_revision)
+    ECS_MIGRATE_FROM_SERVICE             = var.ecs_service
+    ECS_MIGRATE_SUBNETS                  = join(",", var.subnets)
+    ECS_MIGRATE_SECURITY_GROUPS          = join(",", var.security_groups)
+    ECS_MIGRATE_CONTAINER                = var.container == null ? "" : var.container
+    ECS_MIGRATE_COMMAND                  = var.command == null ? "" : jsonencode(var.command)
+    ECS_MIGRATE_SERVICE                  = join(",", local.services)
+    ECS_MIGRATE_MIN_CAPACITY             = tostring(var.paused_count)
+    ECS_MIGRATE_DESIRED_COUNT            = local.restore_to == null ? "" : tostring(local.restore_to)
+    ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE   = var.keep_paused_on_failure ? "true" : ""
+    ECS_MIGRATE_TIMEOUT                  = var.timeout_seconds == 0 ? "0" : "${var.timeout_seconds}s"
+    ECS_MIGRATE_REGION                   = data.aws_region.current.id
+    ECS_MIGRATE_OUTPUT                   = "text"
+    ECS_MIGRATE_ASSUME_ROLE_ARN          = var.assume_role_arn
+    ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME = var.assume_role_session_name
+    ECS_MIGRATE_EXTERNAL_ID              = var.assume_role_external_id
+  }
+
+  environment = merge(
+    var.extra_environment,
+    { for name, value in local.settings : name => value if value != "" },
+  )
+
+  # What makes a new migration: the revision, as in Fleet's addon (its null_resource had
+  # `triggers = { task_definition_revision = N }`), plus the container and the command when
+  # they are not Fleet's. With Fleet's container and command this is exactly the trigger
+  # Fleet's addon had, so a `moved` block from its null_resource carries the migration over
+  # without running it again (see README). Nothing else re-runs it: a re-apply with nothing
+  # changed runs nothing.
+  triggers = { for key, value in {
+    task_definition_revision = tostring(var.task_definition_revision)
+    container                = var.container == local.fleet_container ? null : coalesce(var.container, "(the only essential container)")
+    command                  = jsonencode(var.command) == jsonencode(local.fleet_command) ? null : jsonencode(var.command)
+  } : key => value if value != null }
+}
+
+resource "terraform_data" "migration" {
+  triggers_replace = local.triggers
+
+  # Kept in state so that the outputs say what was migrated.
+  input = {
+    task_definition = "${var.task_definition}:${var.task_definition_revision}"
+    services        = local.services
+  }
+
+  provisioner "local-exec" {
+    # argv is interpreter + [command]: ["ecs-migrate", "run"]. No shell.
+    interpreter = [var.ecs_migrate_path]
+    command     = "run"
+    environment = local.environment
+  }
+}

@@ -1,0 +1,240 @@
+################################################################################
+# The inputs of Fleet's `addons/migrations` module: same names and types, and the same
+# defaults where it has them, so replacing its `source` with this module is the only change
+# a caller makes. (Its later versions added max_capacity and timeout_seconds: both are here.)
+################################################################################
+
+variable "ecs_cluster" {
+  description = "Name or ARN of the ECS cluster that runs the app's service and the migration task."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$", var.ecs_cluster))
+    error_message = "The ecs_cluster must be a cluster name (letters, digits, - and _) or a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
+}
+
+variable "ecs_service" {
+  description = "Name of the app's ECS service: paused (desired count `paused_count`, auto scaling suspended) during the migration and restored after it. The migration task also takes its launch type or capacity providers, platform version and public-IP setting from this service."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_service))
+    error_message = "The ecs_service must be a service name (letters, digits, - and _; not an ARN)."
+  }
+}
+
+variable "task_definition" {
+  description = "The task definition to run, without its revision: its family (e.g. `fleet`) or its ARN without the `:REVISION` suffix. The revision comes from `task_definition_revision`."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255})$", var.task_definition))
+    error_message = "The task_definition must be a family name or a task definition ARN WITHOUT the revision (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY); give the revision in task_definition_revision."
+  }
+}
+
+variable "task_definition_revision" {
+  description = "The revision of `task_definition` to migrate to. The migration runs whenever it changes, and only then."
+  type        = number
+  nullable    = false
+
+  validation {
+    condition     = var.task_definition_revision >= 1 && floor(var.task_definition_revision) == var.task_definition_revision
+    error_message = "The task_definition_revision must be a whole number, 1 or more."
+  }
+}
+
+variable "desired_count" {
+  description = "Desired count `ecs_service` comes back at after the migration. null, or when `vuln_service` is set: every paused service comes back at the count it had before the pause (ecs-migrate's `--desired-count` would apply to both services, and the vulnerability service is not meant to run `desired_count` tasks)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.desired_count == null ? true : (var.desired_count >= 0 && floor(var.desired_count) == var.desired_count)
+    error_message = "The desired_count must be null or a whole number, 0 or more."
+  }
+}
+
+variable "min_capacity" {
+  description = "Accepted for compatibility with Fleet's addon, which re-registered the service's Application Auto Scaling target with this minimum after the migration (callers pass the target's own `min_capacity`). ecs-migrate restores the target's minimum, maximum and suspended state exactly as it found them, so this is only checked. The count the services are paused at is `paused_count`."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.min_capacity == null ? true : (var.min_capacity >= 0 && floor(var.min_capacity) == var.min_capacity)
+    error_message = "The min_capacity must be null or a whole number, 0 or more."
+  }
+}
+
+variable "max_capacity" {
+  description = "Accepted for compatibility with the versions of Fleet's addon that declare it; only checked. ecs-migrate restores the service's Application Auto Scaling target exactly as it found it."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_capacity == null ? true : (var.max_capacity >= 0 && floor(var.max_capacity) == var.max_capacity)
+    error_message = "The max_capacity must be null or a whole number, 0 or more."
+  }
+}
+
+variable "subnets" {
+  description = "Subnet IDs for the migration task (awsvpc)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.subnets) > 0 && alltrue([for s in var.subnets : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "The subnets must be a non-empty list of subnet IDs (subnet-...)."
+  }
+}
+
+variable "security_groups" {
+  description = "Security group IDs for the migration task (awsvpc)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.security_groups) > 0 && alltrue([for s in var.security_groups : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "The security_groups must be a non-empty list of security group IDs (sg-...)."
+  }
+}
+
+variable "vuln_service" {
+  description = "Name of a second service to pause during the migration and restore after it (Fleet's vulnerability processing service). Empty: none."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.vuln_service == "" || can(regex("^[A-Za-z0-9_-]{1,255}$", var.vuln_service))
+    error_message = "The vuln_service must be empty or a service name (letters, digits, - and _)."
+  }
+}
+
+variable "assume_role_arn" {
+  description = "ARN of an IAM role ecs-migrate assumes for every AWS call it makes. Empty: it uses the credentials Terraform runs with (its environment, profile or instance role), not the provider block's."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.assume_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.assume_role_arn))
+    error_message = "The assume_role_arn must be empty or an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+  }
+}
+
+variable "assume_role_session_name" {
+  description = "Session name when assuming `assume_role_arn`. Empty: ecs-migrate picks one (ecs-migrate-<unix time>)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.assume_role_session_name == "" || can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role_session_name))
+    error_message = "The assume_role_session_name must be empty or 2 to 64 characters of letters, digits and +=,.@_-."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "How long the pause and the migration may take, in seconds, before ecs-migrate stops the task, restores the services and fails the apply. 0: no limit. Increase it (e.g. 1800 or more) for large databases."
+  type        = number
+  default     = 600
+  nullable    = false
+
+  validation {
+    condition     = var.timeout_seconds >= 0 && floor(var.timeout_seconds) == var.timeout_seconds
+    error_message = "The timeout_seconds must be a whole number of seconds, 0 (no limit) or more."
+  }
+}
+
+################################################################################
+# Additions
+################################################################################
+
+variable "paused_count" {
+  description = "Desired count of the paused services (`ecs_service` and `vuln_service`) while the migration runs: 0, as in Fleet's addon, so that no old task runs against the schema being migrated. Their auto scaling is suspended and its minimum lowered to this for the pause."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.paused_count >= 0 && floor(var.paused_count) == var.paused_count
+    error_message = "The paused_count must be a whole number, 0 or more."
+  }
+}
+
+variable "keep_paused_on_failure" {
+  description = "Leave the services paused when the migration fails or times out (the apply fails and ecs-migrate prints the `ecs-migrate restore` command). false, as in Fleet's addon: they are always restored."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "container" {
+  description = "The container of the task definition that runs the migration command and whose exit code decides. null: the task definition's only essential container."
+  type        = string
+  default     = "fleet"
+
+  validation {
+    condition     = var.container == null ? true : can(regex("^[A-Za-z0-9_-]{1,255}$", var.container))
+    error_message = "The container must be null or a container name (letters, digits, - and _)."
+  }
+}
+
+variable "command" {
+  description = "The migration command, as argv (no shell), run in `container` instead of the task definition's command. null: the task definition's own command."
+  type        = list(string)
+  default     = ["fleet", "prepare", "db"]
+
+  validation {
+    condition     = var.command == null ? true : (length(var.command) > 0 && length(trimspace(join("", var.command))) > 0)
+    error_message = "The command must be null or a non-empty list of strings."
+  }
+}
+
+variable "assume_role_external_id" {
+  description = "External ID to present when assuming `assume_role_arn`, if the role's trust policy requires one."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "ecs_migrate_path" {
+  description = "The ecs-migrate binary: a name looked up on the PATH of the machine running Terraform, or a path."
+  type        = string
+  default     = "ecs-migrate"
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.ecs_migrate_path)) > 0
+    error_message = "The ecs_migrate_path must not be empty."
+  }
+}
+
+variable "extra_environment" {
+  description = "More environment variables for ecs-migrate, such as `AWS_PROFILE`, `AWS_ENDPOINT_URL` or other `ECS_MIGRATE_*` settings (e.g. `ECS_MIGRATE_WAIT_FOR_LOCK = \"10m\"`, `ECS_MIGRATE_ENV` for the migration container's environment, one NAME=VALUE per line). Not for secrets: they show in plans. The variables this module sets from its inputs cannot be set here."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.extra_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "The extra_environment keys must be environment variable names ([A-Za-z_][A-Za-z0-9_]*)."
+  }
+
+  validation {
+    condition = length(setintersection(keys(var.extra_environment), [
+      "ECS_MIGRATE_CLUSTER", "ECS_MIGRATE_TASK_DEFINITION", "ECS_MIGRATE_REVISION",
+      "ECS_MIGRATE_FROM_SERVICE", "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS",
+      "ECS_MIGRATE_CONTAINER", "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE",
+      "ECS_MIGRATE_MIN_CAPACITY", "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE",
+      "ECS_MIGRATE_TIMEOUT", "ECS_MIGRATE_REGION", "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN",
+      "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME", "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN",
+    ])) == 0
+    error_message = "The extra_environment must not set the ECS_MIGRATE_* variables this module sets from its inputs (nor ECS_MIGRATE_DRY_RUN); use the corresponding input instead."
+  }
+}
