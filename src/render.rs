@@ -9,6 +9,7 @@ use crate::signals::Running;
 use ecs_migrate_core::{Error, Event, Plan, Progress, Report, ServiceReport, Status};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub struct Renderer {
@@ -17,6 +18,9 @@ pub struct Renderer {
     json: bool,
     timestamps: bool,
     running: Running,
+    /// Without a spinner: the service tasks still draining when last said, so that a long
+    /// drain shows in CI logs without a line a second.
+    drain_said: AtomicUsize,
 }
 
 impl Renderer {
@@ -36,6 +40,7 @@ impl Renderer {
             json,
             timestamps,
             running,
+            drain_said: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -201,10 +206,19 @@ impl Progress for Renderer {
                 self.say(&format!("paused service {service}: desired count {from} → {to}"));
                 self.status("pausing services".into());
             }
-            Event::Draining { remaining, elapsed } => self.status(format!(
-                "waiting for {remaining} service task(s) to stop ({})",
-                elapsed_text(elapsed)
-            )),
+            Event::Draining { remaining, elapsed } => {
+                let text = format!(
+                    "waiting for {remaining} service task(s) to stop ({})",
+                    elapsed_text(elapsed)
+                );
+                if self.bar.is_none() {
+                    if self.drain_said.swap(remaining, Ordering::Relaxed) != remaining {
+                        self.say(&text);
+                    }
+                } else {
+                    self.status(text);
+                }
+            }
             Event::ServicesDrained { elapsed } => self.say(&format!(
                 "the services' old tasks have stopped ({})",
                 elapsed_text(elapsed)
@@ -222,7 +236,7 @@ impl Progress for Renderer {
                 self.status("restoring services".into());
             }
             Event::KeptPaused { services, command } => self.say(&format!(
-                "LEFT PAUSED as asked (--keep-paused-on-failure): {}. Restore them with: {command}",
+                "LEFT PAUSED as asked (--keep-paused-on-failure): {}. Restore them with: {command} (the next `ecs-migrate run` of this app also restores them first)",
                 services.join(", ")
             )),
             Event::Warning(text) => self.say(&format!("warning: {text}")),
@@ -283,6 +297,9 @@ pub fn report(renderer: &Renderer, report: &Report, json: bool) {
         "ecs-migrate: migration {word}{duration}: {}",
         report.reason
     );
+    if let Some(restore_error) = &report.restore_error {
+        let _ = writeln!(out, "ecs-migrate: SERVICES NOT RESTORED: {restore_error}");
+    }
     if report.status != Status::Succeeded {
         if let Some(task) = &report.task_arn {
             let _ = writeln!(out, "ecs-migrate: task {task}");

@@ -10,12 +10,16 @@ use ecs_migrate_core::{migration, Clients, EnvVar, Error, Event, Progress, Reque
 use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
+    // An empty ECS_MIGRATE_* variable counts as unset, so that a wrapper (the Terraform
+    // module) can blank out whatever its caller's environment holds. Done before any thread.
+    for (name, value) in std::env::vars_os() {
+        if value.is_empty() && name.to_str().is_some_and(|n| n.starts_with("ECS_MIGRATE_")) {
+            std::env::remove_var(name);
+        }
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ECS_MIGRATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -64,7 +68,11 @@ async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Resul
         plan = ecs_migrate_core::resolve(&clients, &request) => plan?,
         _ = signals.shutdown() => {
             renderer.finish();
-            eprintln!("ecs-migrate: interrupted before anything was started");
+            let reason = "interrupted while resolving, before anything was started";
+            if json {
+                println!("{}", serde_json::json!({ "status": "interrupted", "reason": reason }));
+            }
+            eprintln!("ecs-migrate: {reason}");
             return Ok(ecs_migrate_core::Status::Interrupted.exit_code());
         }
     };
@@ -155,6 +163,47 @@ fn finish<T>(
             err.code()
         }
     }
+}
+
+/// `ECS_MIGRATE_LOG` (default `warn`). Where it asks for `trace`, the SDK's and the HTTP stack's
+/// crates are held at `debug`: at `trace` they print whole requests and responses, and
+/// RunTask's carry the `--env` values, which are never printed.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    const WIRE: [&str; 15] = [
+        "aws_smithy_runtime",
+        "aws_smithy_runtime_api",
+        "aws_smithy_http",
+        "aws_smithy_http_client",
+        "aws_smithy_types",
+        "aws_sdk_ecs",
+        "aws_sdk_cloudwatchlogs",
+        "aws_sdk_applicationautoscaling",
+        "aws_sdk_sts",
+        "aws_runtime",
+        "aws_config",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "rustls",
+    ];
+    let asked = std::env::var("ECS_MIGRATE_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "warn".into());
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&asked)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let verbose = filter
+        .max_level_hint()
+        .is_none_or(|level| level >= tracing_subscriber::filter::LevelFilter::TRACE);
+    if verbose {
+        for directive in WIRE
+            .iter()
+            .filter_map(|c| format!("{c}=debug").parse().ok())
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
 }
 
 fn aws_options(args: &AwsArgs) -> AwsOptions {

@@ -44,7 +44,7 @@ impl Running {
                 "Task {task} is left running; stop it with: aws ecs stop-task --cluster {} --task {task}",
                 left.cluster
             ),
-            None => "No task was started.".to_owned(),
+            None => "No migration task had been started yet (one started in this very moment is found and attached to by the next run).".to_owned(),
         };
         if !left.paused.is_empty() {
             let names: Vec<&str> = left.paused.iter().map(String::as_str).collect();

@@ -177,3 +177,41 @@ async fn no_logs_turns_streaming_off() {
     out.status(0);
     assert_eq!(out.stdout, "");
 }
+
+/// Lines are shown while the task runs, not only once it stopped: the migration prints a line
+/// and then cannot exit until a file exists, which the test creates only after it has seen that
+/// line in ecs-migrate's output (a follower that read the stream after STOPPED would hang here).
+#[tokio::test]
+async fn lines_are_shown_while_the_task_is_still_running() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    app.task_definition(
+        "gated",
+        vec![logged(
+            "migrate",
+            &format!(
+                "echo before-the-gate; while [ ! -e '{}' ]; do sleep 0.1; done; echo after-the-gate",
+                gate.display()
+            ),
+        )],
+    )
+    .await;
+
+    // JSON mode: the log lines go to stderr, where the running binary can be read line by line.
+    let mut run = Test::new(&emulator)
+        .args(app.base_args())
+        .args(["--task-definition", "gated", "--output", "json"])
+        .spawn();
+    run.wait_for_stderr("before-the-gate").await;
+    assert!(!gate.exists());
+    std::fs::write(&gate, b"").unwrap();
+
+    let out = run.finish().await;
+    let doc = out.status(0).json();
+    assert_eq!(
+        doc["log_tail"],
+        serde_json::json!(["before-the-gate", "after-the-gate"])
+    );
+}

@@ -167,17 +167,14 @@ async fn a_waiting_run_sees_the_other_runs_success() {
     assert_eq!(app.counts("web").await.0, 1);
 }
 
-/// A lock left by a run that is gone (no live task, past its expiry) is taken over: the
-/// services go back to their recorded counts first, then the migration runs.
-#[tokio::test]
-async fn an_expired_lock_is_taken_over() {
-    let emulator = Emulator::start();
-    let app = app(&emulator, "exit 0").await;
+/// Leaves on `app` what a run killed while it held the app leaves behind: web paused at 0 (it had
+/// 3) with its pause record (which says `record_expires`), and the family lock, whose lease runs
+/// until `lease_expires`. Returns the cluster's ARN.
+async fn leave_a_killed_run(app: &App, record_expires: &str, lease_expires: &str) -> String {
     let web = app
         .task_definition("web", vec![Container::sh("web", "sleep 3600")])
         .await;
     app.service("web", &web, 0).await;
-    // What a run killed long ago leaves behind: web paused at 0 (it had 3), its record, the lock.
     let cluster_arn = app
         .ecs
         .describe_clusters()
@@ -215,7 +212,7 @@ async fn an_expired_lock_is_taken_over() {
         .tags(tag("ecs-migrate:desired-count", "3"))
         .tags(tag("ecs-migrate:autoscaling", "none"))
         .tags(tag("ecs-migrate:migration", "0000000000000000"))
-        .tags(tag("ecs-migrate:expires", "2020-01-01T01:10:00Z"))
+        .tags(tag("ecs-migrate:expires", record_expires))
         .send()
         .await
         .unwrap();
@@ -224,11 +221,86 @@ async fn an_expired_lock_is_taken_over() {
         .resource_arn(&cluster_arn)
         .tags(tag(
             "ecs-migrate:lock:migrate",
-            "run=r-deadbeef0001 since=2020-01-01T00:00:00Z expires=2020-01-01T01:10:00Z migration=0000000000000000",
+            &format!("run=r-deadbeef0001 since=2020-01-01T00:00:00Z expires={lease_expires} migration=0000000000000000"),
         ))
         .send()
         .await
         .unwrap();
+    cluster_arn
+}
+
+async fn lock_tags(app: &App, cluster_arn: &str) -> Vec<String> {
+    let tags = app
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(cluster_arn)
+        .send()
+        .await
+        .unwrap();
+    tags.tags()
+        .iter()
+        .filter_map(|t| t.key())
+        .filter(|k| k.starts_with("ecs-migrate:lock:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A run killed while draining, before its task started (so no task is alive), with
+/// `--timeout 0`: its pause record never expires by age, but its lock's lease is no longer
+/// renewed, so the next run takes over at once, puts web back to its recorded count and
+/// migrates (a lock could otherwise hold the app down until someone runs `unlock`).
+#[tokio::test]
+async fn a_run_killed_before_its_task_started_is_taken_over_once_its_lease_lapses() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let cluster_arn = leave_a_killed_run(&app, "never", "2020-01-01T00:02:00Z").await;
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--service", "web", "--wait-for-lock", "0"])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    out.stderr_has("r-deadbeef0001").stderr_has("taking over");
+    assert_eq!(doc["status"], "succeeded");
+    assert_eq!(doc["services"][0]["desired_before"], 3);
+    assert_eq!(app.counts("web").await.0, 3, "back at the recorded count");
+    assert!(app.pause_tags("web").await.is_empty());
+    assert!(lock_tags(&app, &cluster_arn).await.is_empty());
+}
+
+/// A lock whose lease is still renewed is another run's, alive: the app is not touched, and
+/// the error names the run and the exact `unlock` command.
+#[tokio::test]
+async fn a_lock_with_a_live_lease_holds_the_app() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let cluster_arn = leave_a_killed_run(&app, "never", "2999-01-01T00:00:00Z").await;
+
+    let out = Test::new(&emulator)
+        .args(args(&app))
+        .args(["--service", "web", "--wait-for-lock", "0"])
+        .run()
+        .await;
+
+    out.status(5)
+        .stderr_has("locked by run r-deadbeef0001")
+        .stderr_has("ecs-migrate unlock --cluster app --task-definition migrate --service web");
+    assert_eq!(app.counts("web").await.0, 0, "left as the other run has it");
+    assert_eq!(app.pause_tags("web").await.len(), 6, "its record stands");
+    assert_eq!(lock_tags(&app, &cluster_arn).await.len(), 1);
+    assert!(app.migration_tasks().await.is_empty(), "nothing started");
+}
+
+/// A lock left by a run that is gone (no live task, its lease lapsed long ago) is taken over:
+/// the services go back to their recorded counts first, then the migration runs.
+#[tokio::test]
+async fn an_expired_lock_is_taken_over() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let cluster_arn =
+        leave_a_killed_run(&app, "2020-01-01T01:10:00Z", "2020-01-01T01:10:00Z").await;
 
     let out = Test::new(&emulator)
         .args(args(&app))
@@ -245,17 +317,7 @@ async fn an_expired_lock_is_taken_over() {
         "restored to the recorded count"
     );
     assert!(app.pause_tags("web").await.is_empty());
-    let tags = app
-        .ecs
-        .list_tags_for_resource()
-        .resource_arn(&cluster_arn)
-        .send()
-        .await
-        .unwrap();
-    assert!(tags
-        .tags()
-        .iter()
-        .all(|t| !t.key().unwrap().starts_with("ecs-migrate:lock:")));
+    assert!(lock_tags(&app, &cluster_arn).await.is_empty());
 }
 
 /// `history` lists what happened to a family's migrations, from what is recorded in AWS.

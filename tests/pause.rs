@@ -231,6 +231,34 @@ async fn keep_paused_on_failure_then_restore() {
     assert_restored(&app).await;
 }
 
+/// After `--keep-paused-on-failure`, the next run of the app (here with the fix, a new
+/// command) is not locked out: it puts the services back to their recorded counts first (never
+/// recording the paused 0 as theirs), pauses them again, migrates, and restores them.
+#[tokio::test]
+async fn after_keep_paused_the_next_run_restores_first_then_migrates() {
+    let emulator = Emulator::start();
+    let app = app_with_services(&emulator, "exit 1").await;
+    Test::new(&emulator)
+        .args(pause_args(&app))
+        .arg("--keep-paused-on-failure")
+        .run()
+        .await
+        .status(1);
+    assert_eq!(app.counts("web").await.0, 0);
+
+    let out = Test::new(&emulator)
+        .args(pause_args(&app))
+        .args(["--wait-for-lock", "0", "--", "sh", "-c", "echo fixed"])
+        .run()
+        .await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["status"], "succeeded");
+    assert_eq!(doc["services"][0]["desired_before"], 2, "{doc}");
+    assert_eq!(doc["services"][1]["desired_before"], 1, "{doc}");
+    assert_restored(&app).await;
+}
+
 /// A runner killed (SIGKILL) mid-migration leaves the records; the next run of the same
 /// migration attaches to the same task (no second task), then restores each service to its
 /// *recorded* count (not the paused 0 it now shows).

@@ -245,7 +245,8 @@ async fn a_malformed_command_variable_is_refused() {
     assert!(emulator.all_tasks("app").await.is_empty());
 }
 
-/// Environment values given with `--env` never appear in any output, even on error.
+/// Environment values given with `--env` never appear in any output, even on error, and even
+/// with the most verbose logging (the SDK would print the RunTask request's overrides at trace).
 #[tokio::test]
 async fn env_values_are_never_printed() {
     let emulator = Emulator::start();
@@ -253,12 +254,15 @@ async fn env_values_are_never_printed() {
     app.task_definition("one", vec![Container::sh("migrate", "exit 0")])
         .await;
 
-    for extra in [
-        &["--dry-run"][..],
-        &["--output", "json"][..],
-        &["--env", "hunter2"][..],
+    for (extra, log) in [
+        (&["--dry-run"][..], "warn"),
+        (&["--output", "json"][..], "warn"),
+        (&["--env", "hunter2"][..], "warn"),
+        (&["--force"][..], "trace"),
+        (&["--force"][..], "5"),
     ] {
         let out = Test::new(&emulator)
+            .env("ECS_MIGRATE_LOG", log)
             .args(app.base_args())
             .args([
                 "--task-definition",
@@ -271,7 +275,7 @@ async fn env_values_are_never_printed() {
             .await;
         assert!(
             !out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"),
-            "secret printed with {extra:?}:\n{}\n{}",
+            "secret printed with {extra:?} at {log}:\n{}\n{}",
             out.stdout,
             out.stderr
         );

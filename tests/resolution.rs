@@ -103,6 +103,31 @@ async fn revision_completes_a_revisionless_arn() {
     assert_eq!(doc["task_definition"], second);
 }
 
+/// An empty `ECS_MIGRATE_*` variable is the same as an unset one (how the Terraform module
+/// keeps its caller's settings out), while a set one is read.
+#[tokio::test]
+async fn empty_ecs_migrate_variables_count_as_unset() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition("one", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    let dry_run = |launch_type: &str| {
+        Test::new(&emulator)
+            .env("ECS_MIGRATE_LAUNCH_TYPE", launch_type)
+            .env("ECS_MIGRATE_TIMEOUT", "")
+            .env("ECS_MIGRATE_CAPACITY_PROVIDER", "")
+            .args(app.base_args())
+            .args(["--task-definition", "one", "--dry-run", "--output", "json"])
+            .run()
+    };
+
+    let doc = dry_run("").await.status(0).json();
+    assert_eq!(doc["plan"]["run_task"]["launchType"], "FARGATE", "{doc}");
+    assert_eq!(doc["plan"]["timeout"], 3600, "the default timeout");
+
+    dry_run("EC3").await.status(2).stderr_has("EC3");
+}
+
 /// `--dry-run` prints the exact RunTask request (env values redacted) and starts nothing.
 #[tokio::test]
 async fn dry_run_prints_the_request_and_changes_nothing() {

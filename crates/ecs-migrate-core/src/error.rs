@@ -109,12 +109,14 @@ pub enum Error {
         message: String,
     },
 
-    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. Wait for it, raise --wait-for-lock, or if that run is gone: `ecs-migrate unlock`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
+    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s and a dead one's is taken over 2 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
     Locked {
         cluster: String,
         what: String,
         by: Box<LockHolder>,
         waited: u64,
+        /// The `ecs-migrate unlock` command that clears it.
+        unlock: String,
     },
 
     #[error("the migration task {task_arn} is still running in cluster `{cluster}`; stopped waiting for it after {waited}s, before the invocation's deadline. The paused services stay paused and the lock stays held: invoke again with the same payload to re-attach to the same task (nothing runs twice), or follow it with `ecs-migrate run` and the same arguments")]

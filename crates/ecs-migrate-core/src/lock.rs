@@ -2,17 +2,24 @@
 //!
 //! What holds an app:
 //! - the *family lock*, a tag on the cluster: `ecs-migrate:lock:<family>` =
-//!   `run=r-… since=<RFC 3339> expires=<RFC 3339|never> migration=<id>`;
-//! - the *pause records* on its services (see `pause_record.rs`), which carry the same fields.
+//!   `run=r-… since=<RFC 3339> expires=<RFC 3339> migration=<id>`, a *lease*: the run holding it
+//!   renews `expires` every [`RENEW_EVERY`] (30 s) to [`LEASE`] (2 min) ahead, from the moment it
+//!   takes the app until it lets go (see [`holding`]);
+//! - the *pause records* on its services (see `pause_record.rs`), which name the run.
 //!
-//! A run that finds one held by another run:
+//! A run is alive while its lease is renewed or a task of its migration is live. A run that
+//! finds the app held by another run:
 //! - joins it when that run is migrating the same [`MigrationId`] and its task is alive (a run
 //!   killed mid-migration, a re-invoked Lambda, two pipelines at once): it attaches to that task,
 //!   restores the services to the *recorded* counts afterwards, and never starts a second task;
-//! - takes it over when it has expired: no live task of that migration and the record is older
-//!   than that run's timeout (plus a margin) — the run died; its services are restored first;
-//! - otherwise waits (`--wait-for-lock`), and then sees that run's outcome or fails with
-//!   [`Error::Locked`] (exit 5). `ecs-migrate unlock` clears a lock by hand.
+//! - takes it over when that run is gone: no live task of its migration and no lease of its run
+//!   renewed in the last [`LEASE`] (killed with -9 while draining, a CI runner lost after its
+//!   task stopped, a Lambda handed off and never re-invoked, `--keep-paused-on-failure`); the
+//!   services it left paused are restored to their recorded counts first. `--timeout 0` changes
+//!   nothing here: a dead run is detected by its lease, not by its timeout;
+//! - otherwise waits (`--wait-for-lock`, default 5 min: longer than a lease), and then sees that
+//!   run's outcome or fails with [`Error::Locked`] (exit 5). `ecs-migrate unlock` clears a lock
+//!   by hand.
 //!
 //! Tags are not compare-and-swap: two runs starting within the same instant can both see the app
 //! free. Both then pause the services with the same recorded counts and send RunTask with the
@@ -31,8 +38,13 @@ use std::time::{Duration, SystemTime};
 use tokio::time::{sleep, Instant};
 
 pub const LOCK_PREFIX: &str = "ecs-migrate:lock:";
-/// How long past a run's timeout its lock still counts as held.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(600);
+/// How long a lock counts as held after its last renewal.
+pub(crate) const LEASE: Duration = Duration::from_secs(120);
+/// How often the run holding a lock renews it (a few failed renewals in a row are survived).
+pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// How long past a run's timeout its pause records may still be its own (what they say in
+/// `ecs-migrate:expires`, for people; liveness is the lease's and the task's).
+const RECORD_MARGIN: Duration = Duration::from_secs(600);
 /// How often a waiting run looks again.
 const WAIT_POLL: Duration = Duration::from_secs(2);
 
@@ -54,38 +66,41 @@ pub(crate) fn now() -> String {
         .unwrap_or_default()
 }
 
-/// When a lock taken now by a run with `timeout` expires.
-pub(crate) fn expiry(timeout: Option<Duration>) -> Option<String> {
-    let at = SystemTime::now() + timeout? + EXPIRY_MARGIN;
-    DateTime::from(at).fmt(Format::DateTime).ok()
+/// `duration` from now, RFC 3339 to the second.
+fn from_now(duration: Duration) -> String {
+    let at = DateTime::from(SystemTime::now() + duration);
+    DateTime::from_secs(at.secs() + 1)
+        .fmt(Format::DateTime)
+        .unwrap_or_default()
 }
 
-fn is_past(expires: Option<&str>) -> bool {
-    let Some(expires) = expires else {
-        return false;
-    };
-    match DateTime::from_str(expires, Format::DateTime) {
-        Ok(at) => DateTime::from(SystemTime::now()) > at,
-        Err(_) => true, // unreadable: treat as expired rather than lock forever
-    }
+/// What a pause record written now by a run with `timeout` says in `ecs-migrate:expires`.
+pub(crate) fn record_expiry(timeout: Option<Duration>) -> Option<String> {
+    Some(from_now(timeout? + RECORD_MARGIN))
 }
 
-fn family_lock_tag(plan: &Plan, family: &str, migration: &MigrationId) -> Tag {
+/// Whether a lease that runs until `expires` is still held. No expiry (`never`, written by
+/// earlier versions) or an unreadable one is not a lease.
+fn is_live(expires: Option<&str>) -> bool {
+    expires
+        .and_then(|expires| DateTime::from_str(expires, Format::DateTime).ok())
+        .is_some_and(|at| DateTime::from(SystemTime::now()) <= at)
+}
+
+fn family_lock_tag(plan: &Plan, family: &str, migration: &MigrationId, since: &str) -> Tag {
     Tag::builder()
         .key(format!("{LOCK_PREFIX}{family}"))
         .value(format!(
-            "run={} since={} expires={} migration={migration}",
+            "run={} since={since} expires={} migration={migration}",
             plan.run_id,
-            now(),
-            expiry(plan.timeout.duration()).unwrap_or_else(|| "never".into())
+            from_now(LEASE)
         ))
         .build()
 }
 
-fn parse_family_lock(tag: &Tag, family: &str) -> Option<Holder> {
-    if tag.key()? != format!("{LOCK_PREFIX}{family}") {
-        return None;
-    }
+/// Every family lock on the cluster, as (family, holder).
+fn parse_lock(tag: &Tag) -> Option<(String, Holder)> {
+    let family = tag.key()?.strip_prefix(LOCK_PREFIX)?;
     let mut holder = Holder {
         run_id: String::new(),
         since: String::new(),
@@ -103,7 +118,18 @@ fn parse_family_lock(tag: &Tag, family: &str) -> Option<Holder> {
             _ => {}
         }
     }
-    Some(holder)
+    Some((family.to_owned(), holder))
+}
+
+/// Every family lock on the cluster.
+async fn read_locks(ecs: &Client, cluster: &str) -> Result<Vec<(String, Holder)>, Error> {
+    let out = ecs
+        .list_tags_for_resource()
+        .resource_arn(cluster)
+        .send()
+        .await
+        .map_err(|err| Error::aws("ListTagsForResource", Some(cluster), None, err))?;
+    Ok(out.tags().iter().filter_map(parse_lock).collect())
 }
 
 pub(crate) async fn read_family_lock(
@@ -111,28 +137,55 @@ pub(crate) async fn read_family_lock(
     cluster: &str,
     family: &str,
 ) -> Result<Option<Holder>, Error> {
-    let out = ecs
-        .list_tags_for_resource()
-        .resource_arn(cluster)
-        .send()
-        .await
-        .map_err(|err| Error::aws("ListTagsForResource", Some(cluster), None, err))?;
-    Ok(out.tags().iter().find_map(|t| parse_family_lock(t, family)))
+    let locks = read_locks(ecs, cluster).await?;
+    Ok(locks.into_iter().find(|(f, _)| f == family).map(|(_, h)| h))
 }
 
+/// Takes (or renews) the family lock for this run, held since `since`.
 pub(crate) async fn write_family_lock(
     ecs: &Client,
     plan: &Plan,
     family: &str,
     migration: &MigrationId,
+    since: &str,
 ) -> Result<(), Error> {
     ecs.tag_resource()
         .resource_arn(&plan.cluster)
-        .tags(family_lock_tag(plan, family, migration))
+        .tags(family_lock_tag(plan, family, migration, since))
         .send()
         .await
         .map_err(|err| Error::aws("TagResource", Some(&plan.cluster), None, err))?;
     Ok(())
+}
+
+/// Runs `work` while this run holds the app: the lock's lease is renewed every
+/// [`RENEW_EVERY`] until `work` is done, so that other runs know this one is alive, and know
+/// within a [`LEASE`] when it is not. A failed renewal is a warning; the next one may succeed.
+pub(crate) async fn holding<T>(
+    ecs: &Client,
+    plan: &Plan,
+    since: &str,
+    progress: &dyn Progress,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let renew = async {
+        loop {
+            sleep(RENEW_EVERY).await;
+            if let Err(err) =
+                write_family_lock(ecs, plan, &plan.family, &plan.migration, since).await
+            {
+                progress.event(Event::Warning(format!(
+                    "could not renew the lock (other runs take over {}s after the last renewal): {err}",
+                    LEASE.as_secs()
+                )));
+            }
+        }
+    };
+    tokio::select! {
+        biased;
+        out = work => out,
+        () = renew => unreachable!("the renewal loop never ends"),
+    }
 }
 
 pub(crate) async fn release_family_lock(
@@ -164,6 +217,19 @@ pub(crate) async fn live_task(
         .await
         .map_err(|err| Error::aws("ListTasks", Some(cluster), None, err))?;
     Ok(out.task_arns().first().cloned())
+}
+
+/// The command that clears this app's lock and restores its services by hand.
+fn unlock_command(plan: &Plan) -> String {
+    let cluster = plan.cluster.rsplit('/').next().unwrap_or(&plan.cluster);
+    let mut command = format!(
+        "ecs-migrate unlock --cluster {cluster} --task-definition {}",
+        plan.family
+    );
+    for service in plan.pause.iter().flat_map(|p| &p.services) {
+        command.push_str(&format!(" --service {}", service.name));
+    }
+    command
 }
 
 /// What the run may do once the app is free for it.
@@ -203,8 +269,15 @@ pub(crate) async fn acquire(
             }
             None => Vec::new(),
         };
+        let locks = read_locks(ecs, &plan.cluster).await?;
+        // Runs whose lease is held: alive, whatever their task does.
+        let leased: Vec<String> = locks
+            .iter()
+            .filter(|(_, h)| is_live(h.expires.as_deref()))
+            .map(|(_, h)| h.run_id.clone())
+            .collect();
         let mut holders: Vec<Holder> = Vec::new();
-        if let Some(lock) = read_family_lock(ecs, &plan.cluster, family).await? {
+        if let Some((_, lock)) = locks.into_iter().find(|(f, _)| f == family) {
             holders.push(lock);
         }
         for service in &services {
@@ -242,17 +315,17 @@ pub(crate) async fn acquire(
                 }));
             }
         }
-        // Take over what dead runs left: no live task of their migration, past their expiry.
+        // Take over what dead runs left: no live task of their migration, no lease renewed.
         let mut held = Vec::new();
         for holder in holders {
             let alive = live_task(ecs, &plan.cluster, &holder.migration).await?;
-            if alive.is_none() && is_past(holder.expires.as_deref()) {
+            if alive.is_none() && !leased.contains(&holder.run_id) {
                 progress.event(Event::Warning(format!(
-                    "{} was locked by run {} since {}, which is gone (no live task, expired {}): taking over",
+                    "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
                     holder.what,
                     holder.run_id,
                     holder.since,
-                    holder.expires.as_deref().unwrap_or("never")
+                    LEASE.as_secs()
                 )));
                 if holder.what.starts_with("task definition family") {
                     release_family_lock(ecs, &plan.cluster, family).await?;
@@ -274,6 +347,7 @@ pub(crate) async fn acquire(
                     task,
                 }),
                 waited: plan.wait_for_lock.as_secs(),
+                unlock: unlock_command(plan),
             });
         }
         if !said_waiting {
@@ -302,12 +376,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expiry_is_the_timeout_plus_a_margin_or_never() {
-        assert_eq!(expiry(None), None);
-        let at = expiry(Some(Duration::from_secs(3600))).unwrap();
-        assert!(!is_past(Some(&at)));
-        assert!(is_past(Some("2020-01-01T00:00:00Z")));
-        assert!(!is_past(None), "a lock without expiry never expires by age");
+    fn a_lease_is_live_until_it_runs_out_and_never_without_an_expiry() {
+        assert!(is_live(Some(&from_now(LEASE))));
+        assert!(!is_live(Some("2020-01-01T00:00:00Z")));
+        assert!(!is_live(None), "`never` (earlier versions) is no lease");
+        assert!(!is_live(Some("soon")), "an unreadable expiry is no lease");
+        assert_eq!(record_expiry(None), None);
+        assert!(record_expiry(Some(Duration::from_secs(60))).is_some());
     }
 
     #[test]
@@ -316,12 +391,17 @@ mod tests {
             .key("ecs-migrate:lock:app")
             .value("run=r-1 since=2026-11-21T10:00:00Z expires=never migration=abc")
             .build();
-        let holder = parse_family_lock(&tag, "app").unwrap();
+        let (family, holder) = parse_lock(&tag).unwrap();
         assert_eq!(
-            (holder.run_id.as_str(), holder.migration.as_str()),
-            ("r-1", "abc")
+            (
+                family.as_str(),
+                holder.run_id.as_str(),
+                holder.migration.as_str()
+            ),
+            ("app", "r-1", "abc")
         );
         assert_eq!(holder.expires, None);
-        assert_eq!(parse_family_lock(&tag, "other"), None);
+        let other = Tag::builder().key("team").value("payments").build();
+        assert_eq!(parse_lock(&other), None);
     }
 }

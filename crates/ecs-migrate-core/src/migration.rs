@@ -2,7 +2,8 @@
 //!
 //! 0. once    — this migration already succeeded: report `skipped`, change nothing (`--force`);
 //! 1. lock    — wait until no other run holds the app; join a live run of this same migration;
-//!    take over what a dead run left, restoring its services first (see `lock.rs`);
+//!    take over what a dead run left, restoring its services first (see `lock.rs`). The lock's
+//!    lease is renewed while 2–5 run;
 //! 2. pause   — record, suspend auto scaling, scale the services down, wait for their old tasks
 //!    to stop (see `service_pause.rs`);
 //! 3. launch  — RunTask with an idempotency token, or attach to the live task of this
@@ -60,10 +61,7 @@ pub async fn run(
     let (services, attach_to) = match acquired {
         None => return Ok(verdict::interrupted_before_start(plan)),
         Some(Acquired::Finished(outcome)) => return Ok(verdict::recorded(plan, &outcome, true)),
-        Some(Acquired::Free { services }) => {
-            lock::write_family_lock(&clients.ecs, plan, &plan.family, &plan.migration).await?;
-            (services, None)
-        }
+        Some(Acquired::Free { services }) => (services, None),
         Some(Acquired::Join {
             task_arn,
             holder,
@@ -77,7 +75,9 @@ pub async fn run(
         }
     };
     let joined = attach_to.is_some();
+    // The lock is this run's now (a joining run takes it over from the run it joins).
     let now = lock::now();
+    lock::write_family_lock(&clients.ecs, plan, &plan.family, &plan.migration, &now).await?;
     let mut paused = Paused::new(
         clients,
         &plan.cluster,
@@ -86,35 +86,39 @@ pub async fn run(
             run_id: &plan.run_id,
             paused_at: &now,
             migration: plan.migration.as_str(),
-            expires: lock::expiry(plan.timeout.duration()),
+            expires: lock::record_expiry(plan.timeout.duration()),
             services,
             joined,
         },
         progress,
     );
 
-    // 2. pause (after restoring what a dead run left paused).
-    let drained = match paused.recover_leftovers().await {
-        Ok(()) => paused.pause(deadline, shutdown).await,
-        Err(err) => Err(err),
-    };
+    let outcome = lock::holding(&clients.ecs, plan, &now, progress, async {
+        // 2. pause (after restoring what a dead run left paused).
+        let drained = match paused.recover_leftovers().await {
+            Ok(()) => paused.pause(deadline, shutdown).await,
+            Err(err) => Err(err),
+        };
 
-    // 3–5. migrate, only once every service is drained.
-    let outcome = match drained {
-        Ok(Drain::Done) => {
-            migrate(
-                clients, plan, attach_to, progress, shutdown, started, deadline,
-            )
-            .await
+        // 3–5. migrate, only once every service is drained.
+        match drained {
+            Ok(Drain::Done) => {
+                migrate(
+                    clients, plan, attach_to, progress, shutdown, started, deadline,
+                )
+                .await
+            }
+            Ok(Drain::TimedOut) => Ok(verdict::timed_out_before_start(plan, started.elapsed())),
+            Ok(Drain::Interrupted) => Ok(verdict::interrupted_before_start(plan)),
+            Err(err) => Err(err),
         }
-        Ok(Drain::TimedOut) => Ok(verdict::timed_out_before_start(plan, started.elapsed())),
-        Ok(Drain::Interrupted) => Ok(verdict::interrupted_before_start(plan)),
-        Err(err) => Err(err),
-    };
+    })
+    .await;
 
     // Handed off (a Lambda near its deadline): the task runs on, the services stay paused as
-    // recorded and the lock stays held, all for the next invocation to re-attach to and finish
-    // (or, if none comes, for the lock's expiry and the next run's takeover to restore).
+    // recorded and the lock stays, all for the next invocation to re-attach to and finish (or,
+    // if none comes, once the task has stopped and the lease has run out, for the next run to
+    // take over and restore).
     if let Err(err @ Error::StillRunning { .. }) = outcome {
         return Err(err);
     }
@@ -128,15 +132,13 @@ pub async fn run(
             .is_some_and(|p| p.keep_paused_on_failure);
     let (service_reports, restore_error) = paused.restore(keep).await;
 
-    // 7. record the outcome and let go of the lock.
+    // 7. record the outcome and let go of the lock. Services kept paused keep their records:
+    //    the next run (of any migration of this app) restores them first, as a dead run's.
     if let Ok(report) = &outcome {
         record(clients, plan, report, progress).await;
     }
-    if !keep {
-        if let Err(err) = lock::release_family_lock(&clients.ecs, &plan.cluster, &plan.family).await
-        {
-            progress.event(Event::Warning(format!("could not release the lock: {err}")));
-        }
+    if let Err(err) = lock::release_family_lock(&clients.ecs, &plan.cluster, &plan.family).await {
+        progress.event(Event::Warning(format!("could not release the lock: {err}")));
     }
 
     match (outcome, restore_error) {

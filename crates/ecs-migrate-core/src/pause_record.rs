@@ -10,8 +10,9 @@
 //! - `ecs-migrate:autoscaling` — `none`, or `min=1 max=10 in=false out=false scheduled=false`:
 //!   the scalable target's bounds and suspended state before the pause;
 //! - `ecs-migrate:migration` — the [`crate::MigrationId`] the run was migrating;
-//! - `ecs-migrate:expires` — when the record counts as left by a dead run (the run's timeout
-//!   plus a margin), or `never` (`--timeout 0`).
+//! - `ecs-migrate:expires` — the latest the run could still be going (its timeout plus a margin,
+//!   or `never` with `--timeout 0`), for people reading the tags; whether the run is alive is
+//!   decided by its lock's lease and its task (see `lock.rs`), not by this.
 
 use aws_sdk_ecs::types::Tag;
 use serde::Serialize;

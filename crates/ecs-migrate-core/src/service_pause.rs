@@ -470,6 +470,7 @@ pub async fn restore(
     let targets =
         crate::resolve::resolve_services(clients, &cluster_arn, cluster, services).await?;
     let mut reports = Vec::new();
+    let mut failures = Vec::new();
     for target in targets {
         let Some(record) = &target.leftover else {
             progress.event(Event::Warning(format!(
@@ -496,7 +497,13 @@ pub async fn restore(
             now: target.desired_count,
         });
         let to = desired_count.unwrap_or(record.desired_count);
-        restore_service(clients, &cluster_arn, &target.name, &target.arn, record, to).await?;
+        // One service that cannot be restored does not keep the others down.
+        if let Err(err) =
+            restore_service(clients, &cluster_arn, &target.name, &target.arn, record, to).await
+        {
+            failures.push(format!("{}: {err}", target.name));
+            continue;
+        }
         progress.event(Event::ServiceRestored {
             service: &target.name,
             desired_count: to,
@@ -513,7 +520,19 @@ pub async fn restore(
             recovered_from: Some(record.run_id.clone()),
         });
     }
-    Ok(reports)
+    if failures.is_empty() {
+        return Ok(reports);
+    }
+    let names: Vec<&str> = services.iter().map(String::as_str).collect();
+    Err(Error::RestoreFailed {
+        cluster: cluster_arn.clone(),
+        cause: format!("restored {} of {} services", reports.len(), services.len()),
+        restore_error: format!(
+            "could not restore {}; their previous state is still recorded on them: run `{}` again",
+            failures.join("; "),
+            restore_command(&cluster_arn, &names)
+        ),
+    })
 }
 
 /// `ecs-migrate unlock`: clear the family lock of `task_definition` on `cluster` and restore

@@ -223,13 +223,15 @@ async fn polling_is_prompt_and_cheap() {
         latency <= Duration::from_millis(1500),
         "verdict {latency:?} after STOPPED"
     );
+    // At most one call per second of migration, including the one that sees STOPPED...
     let describes = rules[3].num_calls();
     assert!(
-        describes <= 601,
+        describes <= 600,
         "{describes} DescribeTasks calls in a 600 s migration"
     );
+    // ...and no slower than one every 1.2 s while healthy (that bounds the latency above).
     assert!(
-        describes >= 590,
+        describes >= 500,
         "{describes} calls: polling must not slow down while healthy"
     );
 }
@@ -395,10 +397,12 @@ async fn a_hand_off_leaves_the_task_running_and_the_lock_held() {
     );
     assert_eq!(rules[4].num_calls(), 0, "StopTask must not be called");
     let (tag, untag) = (&all[rules.len() + 2], &all[rules.len() + 3]);
+    // Taken at the start, its lease renewed every 30 s until the hand-off at 300 s (the
+    // renewal due at 300 s loses to the hand-off), and no outcome recorded.
     assert_eq!(
         tag.num_calls(),
-        1,
-        "the lock was taken (and nothing recorded)"
+        10,
+        "the lock taken, renewed 9 times, and nothing recorded"
     );
     assert_eq!(
         untag.num_calls(),

@@ -41,12 +41,6 @@ locals {
   log_group_name = "/aws/lambda/${local.function_name}"
   log_group_arn  = "${local.logs_arn}:log-group:${local.log_group_name}"
 
-  # Seconds in var.timeout ("1h2m3s" → 3723), to check it against the function's timeout.
-  timeout_seconds = sum(concat([0], [
-    for part in regexall("([0-9]+)([smh])", var.timeout) :
-    tonumber(part[0]) * lookup({ s = 1, m = 60, h = 3600 }, part[1])
-  ]))
-
   # The invocation's payload: the keys the handler accepts (PascalCase); optional ones only
   # when set. The first four are exactly Omni's payload.
   payload = { for key, value in {
@@ -268,10 +262,6 @@ resource "aws_lambda_function" "migrator" {
     precondition {
       condition     = local.task_definition.region == var.region
       error_message = "The migrator_task_definition_arn is in ${local.task_definition.region}, not in region ${var.region}."
-    }
-    precondition {
-      condition     = local.timeout_seconds + 60 <= var.lambda_timeout
-      error_message = "The timeout (${var.timeout} = ${local.timeout_seconds}s) must be at least 60s shorter than lambda_timeout (${var.lambda_timeout}s), so that the handler can stop the task and restore the services before Lambda stops it."
     }
   }
 

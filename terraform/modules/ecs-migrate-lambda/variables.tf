@@ -179,9 +179,9 @@ variable "migration_environment" {
 }
 
 variable "timeout" {
-  description = "How long the migration may take before the task is stopped and the apply fails: `90s`, `10m`, `14m`. It must leave at least 60 seconds of `lambda_timeout` for stopping the task and restoring the services; a Lambda function cannot run longer than 15 minutes (use the local-exec module for longer migrations)."
+  description = "How long the migration may take before the task is stopped and the apply fails: `90s`, `10m`, `1h`. Up to `lambda_timeout` minus 2 minutes (the default, `13m`, with 900 s), a migration ends within one invocation: the handler hands off 60 s before the invocation's deadline and stopping a task takes up to its stopTimeout. Longer: a migration still running near the deadline is handed off (the apply fails with `StillRunning`, the services stay paused) and the next apply re-attaches to the same task, until it ends or its age reaches this timeout."
   type        = string
-  default     = "14m"
+  default     = "13m"
   nullable    = false
 
   validation {
@@ -189,7 +189,7 @@ variable "timeout" {
       for part in regexall("([0-9]+)([smh])", var.timeout) :
       tonumber(part[0]) * lookup({ s = 1, m = 60, h = 3600 }, part[1])
     ])) > 0
-    error_message = "The timeout must be a duration such as 90s, 10m or 14m (not 0: a Lambda function always has a limit)."
+    error_message = "The timeout must be a duration such as 90s, 10m or 1h (not 0: a migration run from Lambda always has a limit)."
   }
 }
 

@@ -23,8 +23,7 @@ locals {
   # before the pause (which is what ecs_service normally has: desired_count).
   restore_to = var.vuln_service == "" ? var.desired_count : null
 
-  # Every setting as the environment variable ecs-migrate reads it. Empty values are left
-  # out (ecs-migrate treats an empty variable as an invalid value, not as unset).
+  # Every setting as the environment variable ecs-migrate reads it; empty when not set.
   settings = {
     ECS_MIGRATE_CLUSTER                  = var.ecs_cluster
     ECS_MIGRATE_TASK_DEFINITION          = var.task_definition
@@ -46,9 +45,22 @@ locals {
     ECS_MIGRATE_EXTERNAL_ID              = var.assume_role_external_id
   }
 
+  # Every other setting of `ecs-migrate run`, blank (ecs-migrate takes an empty ECS_MIGRATE_*
+  # variable as unset): what the caller's own environment holds (ECS_MIGRATE_DRY_RUN,
+  # ECS_MIGRATE_FORCE, ECS_MIGRATE_LAUNCH_TYPE, …) never reaches the run unless given in
+  # extra_environment.
+  unset = [
+    "ECS_MIGRATE_ASSIGN_PUBLIC_IP", "ECS_MIGRATE_CAPACITY_PROVIDER", "ECS_MIGRATE_DRY_RUN",
+    "ECS_MIGRATE_ENDPOINT_URL", "ECS_MIGRATE_ENV", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_LAUNCH_TYPE",
+    "ECS_MIGRATE_LOG_TAIL", "ECS_MIGRATE_LOG_TIMESTAMPS", "ECS_MIGRATE_NO_LOGS",
+    "ECS_MIGRATE_PLATFORM_VERSION", "ECS_MIGRATE_PROFILE", "ECS_MIGRATE_TAG",
+    "ECS_MIGRATE_WAIT_FOR_LOCK",
+  ]
+
   environment = merge(
+    { for name in local.unset : name => "" },
     var.extra_environment,
-    { for name, value in local.settings : name => value if value != "" },
+    local.settings,
   )
 
   # What makes a new migration: the revision, as in Fleet's addon (its null_resource had

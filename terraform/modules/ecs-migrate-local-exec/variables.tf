@@ -140,9 +140,9 @@ variable "assume_role_session_name" {
 }
 
 variable "timeout_seconds" {
-  description = "How long the pause and the migration may take, in seconds, before ecs-migrate stops the task, restores the services and fails the apply. 0: no limit. Increase it (e.g. 1800 or more) for large databases."
+  description = "How long the pause and the migration may take, in seconds, before ecs-migrate stops the task, restores the services and fails the apply. 0: no limit. Default: one hour, ecs-migrate's own default."
   type        = number
-  default     = 600
+  default     = 3600
   nullable    = false
 
   validation {
