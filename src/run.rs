@@ -60,8 +60,11 @@ async fn run(args: RunArgs) -> i32 {
 async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Result<i32, Error> {
     let json = args.output == Output::Json;
     let dry_run = args.dry_run;
-    let aws = aws_options(&args.aws);
+    let mut aws = aws_options(&args.aws);
     let request = request(args)?;
+    // The assumed role's session names the run, so CloudTrail meets the records' run id.
+    aws.assume_role_session_name
+        .get_or_insert_with(|| format!("ecs-migrate-{}", request.run_id));
     let clients = Clients::new(&ecs_migrate_core::aws::load(&aws).await?);
 
     let plan = tokio::select! {
@@ -265,5 +268,6 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         wait_for_lock: args.wait_for_lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
+        ..Request::default()
     })
 }

@@ -60,7 +60,8 @@ async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report(
 
 /// A failed migration is a Lambda *error* with errorType `MigrationFailed` (so `aws lambda
 /// invoke` shows FunctionError and Terraform fails the apply), carrying the exit code and the
-/// last log lines; a bad payload is `InvalidInput` naming the key, and changes nothing.
+/// last log lines; a bad payload is `InvalidInput` naming the key, and changes nothing; a
+/// migration past its `Timeout` is stopped and is `TimedOut`.
 #[tokio::test]
 async fn failures_are_function_errors_with_stable_types() {
     let emulator = Emulator::start();
@@ -80,6 +81,12 @@ async fn failures_are_function_errors_with_stable_types() {
     bad["Timeout"] = json!("soon");
     let bad_id = api.invoke(bad, Duration::from_secs(900));
     let failing = api.invoke(omni_payload(&app, &td), Duration::from_secs(900));
+    let slow = app
+        .task_definition("slow", vec![Container::sh("migrate", "sleep 60")])
+        .await;
+    let mut too_slow = omni_payload(&app, &slow);
+    too_slow["Timeout"] = json!("2s");
+    let too_slow_id = api.invoke(too_slow, Duration::from_secs(900));
     let _function = api.start_function(&emulator);
 
     let posted = api.posted(HANG);
@@ -109,6 +116,19 @@ async fn failures_are_function_errors_with_stable_types() {
     assert!(
         message.contains("relation users already exists"),
         "{message}"
+    );
+
+    // The run's Timeout passed: the task was stopped, and the invocation fails as TimedOut.
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &too_slow_id);
+    assert_eq!(posted.error_type(), Some("TimedOut"));
+    assert!(
+        posted.error_message().contains("timed out after 2s"),
+        "{}",
+        posted.error_message()
     );
 }
 

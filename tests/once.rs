@@ -320,7 +320,8 @@ async fn an_expired_lock_is_taken_over() {
     assert!(lock_tags(&app, &cluster_arn).await.is_empty());
 }
 
-/// `history` lists what happened to a family's migrations, from what is recorded in AWS.
+/// `history` lists what happened to a family's migrations, from what is recorded in AWS,
+/// including revisions deregistered since (their tags stay).
 #[tokio::test]
 async fn history_lists_the_recorded_outcomes() {
     let emulator = Emulator::start();
@@ -329,6 +330,12 @@ async fn history_lists_the_recorded_outcomes() {
     app.task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
         .await;
     Test::new(&emulator).args(args(&app)).run().await.status(0);
+    app.ecs
+        .deregister_task_definition()
+        .task_definition("migrate:1")
+        .send()
+        .await
+        .unwrap();
 
     let out = Test::new(&emulator)
         .args([

@@ -13,7 +13,7 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub assume_role_arn: Option<String>,
-    /// Default: `ecs-migrate-<unix time>`.
+    /// Default: `ecs-migrate-<unix time>`; the CLI gives `ecs-migrate-<run id>`.
     pub assume_role_session_name: Option<String>,
     pub external_id: Option<String>,
 }

@@ -107,6 +107,9 @@ pub enum Error {
         task_arn: Option<String>,
         code: Option<String>,
         message: String,
+        /// Throttling, a 5xx or a network fault that outlasted the SDK's retries: a loop that
+        /// waits anyway may wait it out.
+        transient: bool,
     },
 
     #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s and a dead one's is taken over 2 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
@@ -226,7 +229,19 @@ impl Error {
             task_arn: task_arn.map(str::to_owned),
             code: err.code().map(str::to_owned),
             message: DisplayErrorContext(&err).to_string(),
+            transient: classify(&err) == Retry::Transient,
         }
+    }
+
+    /// Whether waiting may help (see [`Error::Aws`]'s `transient`).
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Aws {
+                transient: true,
+                ..
+            }
+        )
     }
 }
 

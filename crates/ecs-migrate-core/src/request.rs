@@ -44,6 +44,9 @@ pub struct Request {
     pub follow_logs: bool,
     /// How many of the last log lines the report keeps (`--log-tail`).
     pub log_tail: usize,
+    /// This run's id (`r-` and 12 hex digits), in its records, its lock and, by default, the
+    /// assumed role's session name; a fresh one by default.
+    pub run_id: String,
 }
 
 /// How long a run waits for another that holds the app, by default.
@@ -78,6 +81,7 @@ impl Default for Request {
             wait_for_lock: DEFAULT_WAIT_FOR_LOCK,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
+            run_id: crate::plan::new_run_id(),
         }
     }
 }

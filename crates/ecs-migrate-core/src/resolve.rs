@@ -57,7 +57,7 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
             keep_paused_on_failure: request.keep_paused_on_failure,
         })
     };
-    let run_id = crate::plan::new_run_id();
+    let run_id = request.run_id.clone();
     let migration =
         crate::MigrationId::new(&task_definition_arn, &container, request.command.as_deref());
     let previous = crate::outcome_record::read_one(ecs, &task_definition_arn, &migration).await?;

@@ -251,25 +251,41 @@ impl<'a> Paused<'a> {
                 to: plan.min_capacity,
             });
         }
-        // 4. wait until the old tasks have really stopped.
+        // 4. wait until the old tasks have really stopped. Throttling that outlasts the SDK's
+        //    retries is waited out here too (a drain can take minutes: stopTimeout, load
+        //    balancer deregistration), backing off up to 30 s.
         let started = Instant::now();
+        let mut delay = DRAIN_POLL;
         loop {
-            let remaining = self.remaining_tasks(plan.min_capacity).await?;
-            if remaining == 0 {
-                self.progress.event(Event::ServicesDrained {
-                    elapsed: started.elapsed(),
-                });
-                return Ok(Drain::Done);
+            match self.remaining_tasks(plan.min_capacity).await {
+                Ok(0) => {
+                    self.progress.event(Event::ServicesDrained {
+                        elapsed: started.elapsed(),
+                    });
+                    return Ok(Drain::Done);
+                }
+                Ok(remaining) => {
+                    delay = DRAIN_POLL;
+                    self.progress.event(Event::Draining {
+                        remaining,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                Err(err) if err.is_transient() => {
+                    delay = (delay * 2).clamp(Duration::from_secs(2), Duration::from_secs(30));
+                    self.progress.event(Event::Retrying {
+                        operation: "ListTasks/DescribeTasks",
+                        message: err.to_string(),
+                        retry_in: delay,
+                    });
+                }
+                Err(err) => return Err(err),
             }
-            self.progress.event(Event::Draining {
-                remaining,
-                elapsed: started.elapsed(),
-            });
             tokio::select! {
                 biased;
                 _ = shutdown.recv_or_hand_off() => return Ok(Drain::Interrupted),
                 _ = sleep_until_or_never(deadline) => return Ok(Drain::TimedOut),
-                _ = sleep(DRAIN_POLL) => {}
+                _ = sleep(delay) => {}
             }
         }
     }

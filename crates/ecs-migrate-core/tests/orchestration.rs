@@ -874,3 +874,143 @@ async fn throttled_log_reads_back_off_and_lose_nothing() {
     assert!(shown == expected, "lines lost or repeated under throttling");
     assert!(calls > 15, "throttled calls were retried");
 }
+
+const SERVICE: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+const WEB_TASK: &str = "arn:aws:ecs:eu-west-1:123456789012:task/prod/web0000000000000";
+
+/// Counts the retries the core announces.
+#[derive(Default)]
+struct Retries(Mutex<Vec<&'static str>>);
+
+impl Progress for Retries {
+    fn event(&self, event: Event<'_>) {
+        if let Event::Retrying { operation, .. } = event {
+            self.0.lock().unwrap().push(operation);
+        }
+    }
+}
+
+/// A paused service comes back at its recorded count when the run ends in an AWS error
+/// mid-way (RunTask denied after the drain), and a drain throttled past the SDK's retries is
+/// waited out rather than ending the run with the app down.
+#[tokio::test(start_paused = true)]
+async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_is_waited_out() {
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::operation::list_tasks::ListTasksError;
+    use aws_sdk_ecs::operation::run_task::RunTaskError;
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+    use aws_sdk_ecs::types::Service;
+
+    let counts: Arc<Mutex<Vec<i32>>> = Arc::default();
+    let recorded = counts.clone();
+    let throttled = || {
+        ListTasksError::generic(
+            ErrorMetadata::builder()
+                .code("ThrottlingException")
+                .message("Rate exceeded")
+                .build(),
+        )
+    };
+    let rules = vec![
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        mock!(Client::describe_services).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(
+                    Service::builder()
+                        .service_name("web")
+                        .service_arn(SERVICE)
+                        .status("ACTIVE")
+                        .desired_count(2)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(Client::update_service).then_compute_output(move |input| {
+            recorded
+                .lock()
+                .unwrap()
+                .push(input.desired_count().unwrap());
+            UpdateServiceOutput::builder().build()
+        }),
+        // web's task when it is paused; then, while draining, throttled three times; then gone.
+        mock!(Client::list_tasks)
+            .match_requests(|input| input.service_name() == Some("web"))
+            .sequence()
+            .output(|| ListTasksOutput::builder().task_arns(WEB_TASK).build())
+            .error(throttled)
+            .times(3)
+            .output(|| ListTasksOutput::builder().build())
+            .repeatedly()
+            .build(),
+        mock!(Client::describe_tasks).then_output(|| {
+            tasks(
+                Task::builder()
+                    .task_arn(WEB_TASK)
+                    .last_status("STOPPED")
+                    .build(),
+            )
+        }),
+        mock!(Client::run_task).then_error(|| {
+            RunTaskError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not authorized to perform: ecs:RunTask")
+                    .build(),
+            )
+        }),
+    ];
+    let all = with_records(&rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
+    let no_targets = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
+        .then_output(|| {
+            aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
+        });
+    let clients = Clients {
+        ecs: ecs.clone(),
+        logs: ecs_only(&ecs).logs,
+        autoscaling: mock_client!(
+            aws_sdk_applicationautoscaling,
+            RuleMode::MatchAny,
+            [&no_targets]
+        ),
+    };
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        services: vec!["web".into()],
+        follow_logs: false,
+        ..Request::default()
+    };
+    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+    let retries = Retries::default();
+
+    let err = migration::run(&clients, &plan, &retries, &mut Shutdown::never())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            &err,
+            Error::Aws {
+                operation: "RunTask",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        *counts.lock().unwrap(),
+        [0, 2],
+        "paused at 0, then back at its recorded 2"
+    );
+    // The fake's client retries as the SDK does by default, so the three throttled answers
+    // reach the core as fewer errors; each one it saw was waited out, none ended the run.
+    let retries = retries.0.lock().unwrap();
+    assert!(
+        !retries.is_empty() && retries.iter().all(|op| *op == "ListTasks/DescribeTasks"),
+        "the throttled drain was waited out: {retries:?}"
+    );
+    assert_eq!(rules[5].num_calls(), 1, "RunTask only after the drain");
+}

@@ -141,6 +141,7 @@ pub fn request(payload: &Value) -> Result<Request, Error> {
         },
         follow_logs: f.bool("FollowLogs")?.unwrap_or(true),
         log_tail: f.number("LogTail")?.unwrap_or(defaults.log_tail),
+        run_id: defaults.run_id,
     })
 }
 
