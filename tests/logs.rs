@@ -215,3 +215,82 @@ async fn lines_are_shown_while_the_task_is_still_running() {
         serde_json::json!(["before-the-gate", "after-the-gate"])
     );
 }
+
+/// `--log-timestamps` puts the time CloudWatch has for each line (RFC 3339, UTC, to the
+/// millisecond) in front of it; without it the line is exactly what the migration wrote.
+#[tokio::test]
+async fn log_timestamps_prefix_each_line_with_its_cloudwatch_time() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition("two", vec![logged("migrate", "echo first; echo second")])
+        .await;
+    let run = |extra: &'static [&'static str]| {
+        Test::new(&emulator)
+            .args(app.base_args())
+            .args(["--task-definition", "two", "--force"])
+            .args(extra)
+            .run()
+    };
+
+    let plain = run(&[]).await;
+    assert_eq!(plain.status(0).stdout, "first\nsecond\n");
+
+    let stamped = run(&["--log-timestamps"]).await;
+    let lines: Vec<&str> = stamped.status(0).stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", stamped.stdout);
+    for (line, text) in lines.iter().zip(["first", "second"]) {
+        let (at, rest) = line.split_once(' ').unwrap();
+        assert_eq!(rest, text);
+        // 2026-11-29T23:40:00.123Z (trailing zeros of the fraction dropped)
+        assert!(
+            at.len() >= 20 && at.starts_with("20") && at.ends_with('Z') && &at[10..11] == "T",
+            "{at}"
+        );
+    }
+}
+
+/// On a terminal, the tool's progress is a spinner redrawn in place (indicatif); in a pipe, as
+/// in CI logs, it is plain lines without a single escape code.
+#[tokio::test]
+async fn progress_is_a_spinner_on_a_terminal_and_plain_lines_in_a_pipe() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!(
+            "this test needs util-linux `script` (Debian: bsdutils) to give ecs-migrate a terminal"
+        );
+    }
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    app.task_definition(
+        "slow",
+        vec![logged("migrate", "echo working; sleep 2; echo done")],
+    )
+    .await;
+    let run = || {
+        Test::new(&emulator)
+            .args(app.base_args())
+            .args(["--task-definition", "slow", "--force"])
+    };
+
+    let piped = run().run().await;
+    piped
+        .status(0)
+        .stderr_has("ecs-migrate: started task")
+        .stderr_has("ecs-migrate: migration succeeded");
+    assert!(!piped.stderr.contains('\u{1b}'), "{:?}", piped.stderr);
+
+    let terminal = run().on_a_terminal().run().await;
+    let screen = &terminal.status(0).stdout;
+    assert!(
+        screen.contains("working") && screen.contains("done"),
+        "{screen:?}"
+    );
+    assert!(screen.contains("migration succeeded"), "{screen:?}");
+    assert!(
+        screen.contains('\u{1b}') && screen.chars().any(|c| "⠁⠂⠄⡀⢀⠠⠐⠈".contains(c)),
+        "no spinner on the terminal: {screen:?}"
+    );
+}

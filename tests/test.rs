@@ -59,6 +59,33 @@ impl Test {
         self
     }
 
+    /// Runs it on a pseudo-terminal (util-linux `script`), as at a person's terminal; what the
+    /// terminal shows (stdout and stderr together) comes back as `stdout`.
+    pub fn on_a_terminal(self) -> Test {
+        let inner = self.command.as_std();
+        let quote =
+            |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
+        let line: Vec<String> = std::iter::once(inner.get_program())
+            .chain(inner.get_args())
+            .map(quote)
+            .collect();
+        let mut command = Command::new("script");
+        command.args(["-q", "-e", "-c", &line.join(" "), "/dev/null"]);
+        for (key, value) in inner.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        command
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        Test { command }
+    }
+
     pub async fn run(mut self) -> Output {
         let out = self.command.output().await.expect("run ecs-migrate");
         Output {
