@@ -17,7 +17,8 @@ Exit status:
   3    AWS error: not found, access denied, lost track of the task, a paused
        service could not be restored
   4    timed out: the task was stopped
-  5    locked: another run holds the app and did not finish within --wait-for-lock
+  5    locked: another run holds the app (did not finish within --wait-for-lock), or
+       this run lost the lock while draining and started nothing
   130  interrupted (SIGINT/SIGTERM): the task was stopped";
 
 #[derive(Debug, Parser)]
@@ -115,7 +116,7 @@ pub struct AwsArgs {
     #[arg(long, env = "ECS_MIGRATE_ASSUME_ROLE_ARN", value_name = "ARN")]
     pub assume_role_arn: Option<String>,
 
-    /// Session name for the assumed role (default: ecs-migrate-<unix time>)
+    /// Session name for the assumed role (default: ecs-migrate-<run id>, as in its records)
     #[arg(
         long,
         env = "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME",

@@ -18,11 +18,7 @@ pub fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter())
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,16 +165,19 @@ fn finish<T>(
     }
 }
 
-/// `ECS_MIGRATE_LOG` (default `warn`). Where it asks for `trace`, the SDK's and the HTTP stack's
-/// crates are held at `debug`: at `trace` they print whole requests and responses, and
-/// RunTask's carry the `--env` values, which are never printed.
-fn log_filter() -> tracing_subscriber::EnvFilter {
-    const WIRE: [&str; 15] = [
+/// Debug logging on stderr: `ECS_MIGRATE_LOG` (an `EnvFilter`, default `warn`), coloured only on
+/// a terminal. Whatever it asks for, the SDK's and the HTTP stack's `trace` events are dropped:
+/// they carry whole requests and responses, and RunTask's carry the `--env` values, which are
+/// never printed.
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    const WIRE: [&str; 16] = [
         "aws_smithy_runtime",
         "aws_smithy_runtime_api",
         "aws_smithy_http",
         "aws_smithy_http_client",
         "aws_smithy_types",
+        "aws_sigv4",
         "aws_sdk_ecs",
         "aws_sdk_cloudwatchlogs",
         "aws_sdk_applicationautoscaling",
@@ -194,20 +193,25 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "warn".into());
-    let mut filter = tracing_subscriber::EnvFilter::try_new(&asked)
+    let filter = tracing_subscriber::EnvFilter::try_new(&asked)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let verbose = filter
-        .max_level_hint()
-        .is_none_or(|level| level >= tracing_subscriber::filter::LevelFilter::TRACE);
-    if verbose {
-        for directive in WIRE
-            .iter()
-            .filter_map(|c| format!("{c}=debug").parse().ok())
-        {
-            filter = filter.add_directive(directive);
-        }
-    }
-    filter
+    let no_wire_trace = tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() != tracing::Level::TRACE
+            || !WIRE.iter().any(|c| {
+                meta.target()
+                    .strip_prefix(c)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+            })
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_writer(std::io::stderr)
+                .with_filter(filter)
+                .with_filter(no_wire_trace),
+        )
+        .init();
 }
 
 fn aws_options(args: &AwsArgs) -> AwsOptions {

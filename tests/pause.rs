@@ -434,3 +434,99 @@ async fn min_capacity_and_desired_count_are_honoured() {
     assert_eq!(app.counts("web").await.0, 3);
     assert_eq!(app.counts("worker").await.0, 3);
 }
+
+/// A run taken for dead while it drained (its renewals failed for a whole lease; here the run
+/// that took over is simulated by its lock on the cluster and its record on `web`) finds out
+/// before RunTask: it starts nothing, leaves `web` to the run that holds it now, puts back only
+/// `worker`, whose record is still its own, and leaves the other run's lock alone. Exit 5.
+#[tokio::test]
+async fn a_run_that_lost_its_lock_while_draining_starts_nothing_and_leaves_the_other_runs_services()
+{
+    let emulator = Emulator::start_with(&[("ECS_EMULATOR_DRAIN_SECONDS", "4")]);
+    let app = app_with_services(&emulator, "exit 0").await;
+    let mut run = Test::new(&emulator).args(pause_args(&app)).spawn();
+    run.wait_for_stderr("waiting for").await;
+
+    let tag = |k: &str, v: &str| {
+        ecs_migrate_core::ecs::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+    };
+    let cluster_arn = app
+        .ecs
+        .describe_clusters()
+        .clusters("app")
+        .send()
+        .await
+        .unwrap()
+        .clusters()[0]
+        .cluster_arn()
+        .unwrap()
+        .to_owned();
+    let web_arn = app
+        .ecs
+        .describe_services()
+        .cluster("app")
+        .services("web")
+        .send()
+        .await
+        .unwrap()
+        .services()[0]
+        .service_arn()
+        .unwrap()
+        .to_owned();
+    app.ecs
+        .tag_resource()
+        .resource_arn(&cluster_arn)
+        .tags(tag(
+            "ecs-migrate:lock:migrate",
+            "run=r-0ther0000001 since=2026-01-01T00:00:00Z expires=2999-01-01T00:00:00Z migration=ffffffffffffffff",
+        ))
+        .send()
+        .await
+        .unwrap();
+    app.ecs
+        .tag_resource()
+        .resource_arn(&web_arn)
+        .tags(tag("ecs-migrate:run", "r-0ther0000001"))
+        .send()
+        .await
+        .unwrap();
+
+    let out = run.finish().await;
+
+    out.status(5)
+        .stderr_has("lost the lock")
+        .stderr_has("r-0ther0000001");
+    assert!(app.migration_tasks().await.is_empty(), "no task started");
+    assert_eq!(
+        app.counts("web").await.0,
+        0,
+        "web is the other run's to restore"
+    );
+    assert!(app
+        .pause_tags("web")
+        .await
+        .contains(&("ecs-migrate:run".into(), "r-0ther0000001".into())));
+    assert_eq!(
+        app.counts("worker").await.0,
+        1,
+        "worker, still ours, put back"
+    );
+    assert!(app.pause_tags("worker").await.is_empty());
+    let lock = app
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(&cluster_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        lock.tags().iter().any(|t| t
+            .value()
+            .unwrap_or_default()
+            .starts_with("run=r-0ther0000001")),
+        "the other run's lock stays"
+    );
+}

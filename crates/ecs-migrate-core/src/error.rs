@@ -112,7 +112,7 @@ pub enum Error {
         transient: bool,
     },
 
-    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s and a dead one's is taken over 2 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
+    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s; a dead one's is taken over once its task has stopped and 2-3 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
     Locked {
         cluster: String,
         what: String,
@@ -122,7 +122,14 @@ pub enum Error {
         unlock: String,
     },
 
-    #[error("the migration task {task_arn} is still running in cluster `{cluster}`; stopped waiting for it after {waited}s, before the invocation's deadline. The paused services stay paused and the lock stays held: invoke again with the same payload to re-attach to the same task (nothing runs twice), or follow it with `ecs-migrate run` and the same arguments")]
+    #[error("lost the lock on task definition family `{family}` in cluster `{cluster}`{by}: this run could not renew it for over 2 minutes and was taken for dead. No task was started; the services are left to the run that holds the lock now. Run again once it is done", by = by.as_deref().map(|r| format!(" to run {r}")).unwrap_or_default())]
+    LockLost {
+        cluster: String,
+        family: String,
+        by: Option<String>,
+    },
+
+    #[error("the migration task {task_arn} is still running in cluster `{cluster}`; stopped waiting for it after {waited}s, before the invocation's deadline. The paused services stay paused and the live task keeps the app this run's: invoke again with the same payload to re-attach to the same task (nothing runs twice), or follow it with `ecs-migrate run` and the same arguments")]
     StillRunning {
         cluster: String,
         task_arn: String,
@@ -177,7 +184,7 @@ impl Error {
     /// The process exit status this error maps to.
     pub fn code(&self) -> i32 {
         match self {
-            Error::Locked { .. } => EXIT_LOCKED,
+            Error::Locked { .. } | Error::LockLost { .. } => EXIT_LOCKED,
             Error::StillRunning { .. } => EXIT_STILL_RUNNING,
             Error::InvalidTaskDefinition { .. }
             | Error::RevisionConflict { .. }

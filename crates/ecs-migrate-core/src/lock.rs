@@ -4,7 +4,8 @@
 //! - the *family lock*, a tag on the cluster: `ecs-migrate:lock:<family>` =
 //!   `run=r-… since=<RFC 3339> expires=<RFC 3339> migration=<id>`, a *lease*: the run holding it
 //!   renews `expires` every [`RENEW_EVERY`] (30 s) to [`LEASE`] (2 min) ahead, from the moment it
-//!   takes the app until it lets go (see [`holding`]);
+//!   takes the app until it has restored the services and recorded the outcome (see
+//!   [`holding`]); others allow [`CLOCK_SKEW`] (1 min) between the machines' clocks;
 //! - the *pause records* on its services (see `pause_record.rs`), which name the run.
 //!
 //! A run is alive while its lease is renewed or a task of its migration is live. A run that
@@ -13,13 +14,17 @@
 //!   killed mid-migration, a re-invoked Lambda, two pipelines at once): it attaches to that task,
 //!   restores the services to the *recorded* counts afterwards, and never starts a second task;
 //! - takes it over when that run is gone: no live task of its migration and no lease of its run
-//!   renewed in the last [`LEASE`] (killed with -9 while draining, a CI runner lost after its
+//!   renewed in the last [`LEASE`] + [`CLOCK_SKEW`] (killed with -9 while draining, a CI runner lost after its
 //!   task stopped, a Lambda handed off and never re-invoked, `--keep-paused-on-failure`); the
 //!   services it left paused are restored to their recorded counts first. `--timeout 0` changes
 //!   nothing here: a dead run is detected by its lease, not by its timeout;
 //! - otherwise waits (`--wait-for-lock`, default 5 min: longer than a lease), and then sees that
 //!   run's outcome or fails with [`Error::Locked`] (exit 5). `ecs-migrate unlock` clears a lock
 //!   by hand.
+//!
+//! A run that was taken for dead (its renewals failed for a whole lease) finds out before it
+//! starts a task ([`ensure_held`]: [`Error::LockLost`]), restores only the services whose
+//! pause record is still its own, and releases the lock only if it still names it.
 //!
 //! Tags are not compare-and-swap: two runs starting within the same instant can both see the app
 //! free. Both then pause the services with the same recorded counts and send RunTask with the
@@ -40,8 +45,11 @@ use tokio::time::{sleep, Instant};
 pub const LOCK_PREFIX: &str = "ecs-migrate:lock:";
 /// How long a lock counts as held after its last renewal.
 pub(crate) const LEASE: Duration = Duration::from_secs(120);
-/// How often the run holding a lock renews it (a few failed renewals in a row are survived).
+/// How often the run holding a lock renews it (three renewals may fail in a row).
 pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// How far the clocks of two machines running ecs-migrate may disagree: a lease counts as
+/// lapsed only this long after the `expires` its holder wrote with its own clock.
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// How long past a run's timeout its pause records may still be its own (what they say in
 /// `ecs-migrate:expires`, for people; liveness is the lease's and the task's).
 const RECORD_MARGIN: Duration = Duration::from_secs(600);
@@ -82,9 +90,10 @@ pub(crate) fn record_expiry(timeout: Option<Duration>) -> Option<String> {
 /// Whether a lease that runs until `expires` is still held. No expiry (`never`, written by
 /// earlier versions) or an unreadable one is not a lease.
 fn is_live(expires: Option<&str>) -> bool {
+    let lapsed_by = DateTime::from(SystemTime::now() - CLOCK_SKEW);
     expires
         .and_then(|expires| DateTime::from_str(expires, Format::DateTime).ok())
-        .is_some_and(|at| DateTime::from(SystemTime::now()) <= at)
+        .is_some_and(|at| lapsed_by <= at)
 }
 
 fn family_lock_tag(plan: &Plan, family: &str, migration: &MigrationId, since: &str) -> Tag {
@@ -200,6 +209,33 @@ pub(crate) async fn release_family_lock(
         .await
         .map_err(|err| Error::aws("UntagResource", Some(cluster), None, err))?;
     Ok(())
+}
+
+/// Lets go of the family lock if it is still this run's (a run whose lease lapsed may have
+/// been taken over; the lock is then the other run's).
+pub(crate) async fn release_if_held(ecs: &Client, plan: &Plan) -> Result<(), Error> {
+    match read_family_lock(ecs, &plan.cluster, &plan.family).await? {
+        Some(holder) if holder.run_id == plan.run_id => {
+            release_family_lock(ecs, &plan.cluster, &plan.family).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Right before RunTask: is the app still this run's? A run whose renewals failed for a whole
+/// lease (a network partition while draining) may have been taken for dead and taken over;
+/// then it must not start a migration next to the other run's. Another run of this same
+/// migration holding it is fine: RunTask's idempotency token makes both watch one task.
+pub(crate) async fn ensure_held(ecs: &Client, plan: &Plan) -> Result<(), Error> {
+    let holder = read_family_lock(ecs, &plan.cluster, &plan.family).await?;
+    match holder {
+        Some(h) if h.run_id == plan.run_id || h.migration == plan.migration.as_str() => Ok(()),
+        other => Err(Error::LockLost {
+            cluster: plan.cluster.clone(),
+            family: plan.family.clone(),
+            by: other.map(|h| h.run_id),
+        }),
+    }
 }
 
 /// A live (PROVISIONING, PENDING or RUNNING) task of `migration`, found by its `startedBy`.
@@ -379,6 +415,11 @@ mod tests {
     fn a_lease_is_live_until_it_runs_out_and_never_without_an_expiry() {
         assert!(is_live(Some(&from_now(LEASE))));
         assert!(!is_live(Some("2020-01-01T00:00:00Z")));
+        // Another machine's clock may be a little behind: just past is still live.
+        let just_past = DateTime::from(SystemTime::now() - Duration::from_secs(30))
+            .fmt(Format::DateTime)
+            .unwrap();
+        assert!(is_live(Some(&just_past)));
         assert!(!is_live(None), "`never` (earlier versions) is no lease");
         assert!(!is_live(Some("soon")), "an unreadable expiry is no lease");
         assert_eq!(record_expiry(None), None);

@@ -93,7 +93,9 @@ pub async fn run(
         progress,
     );
 
-    let outcome = lock::holding(&clients.ecs, plan, &now, progress, async {
+    // 2–7 run while the lock's lease is renewed, so that no other run takes the app over
+    // before this one has put the services back and recorded the outcome.
+    let finished = lock::holding(&clients.ecs, plan, &now, progress, async {
         // 2. pause (after restoring what a dead run left paused).
         let drained = match paused.recover_leftovers().await {
             Ok(()) => paused.pause(deadline, shutdown).await,
@@ -101,7 +103,7 @@ pub async fn run(
         };
 
         // 3–5. migrate, only once every service is drained.
-        match drained {
+        let outcome = match drained {
             Ok(Drain::Done) => {
                 migrate(
                     clients, plan, attach_to, progress, shutdown, started, deadline,
@@ -111,33 +113,40 @@ pub async fn run(
             Ok(Drain::TimedOut) => Ok(verdict::timed_out_before_start(plan, started.elapsed())),
             Ok(Drain::Interrupted) => Ok(verdict::interrupted_before_start(plan)),
             Err(err) => Err(err),
+        };
+
+        // Handed off (a Lambda near its deadline): the task runs on and the services stay
+        // paused as recorded, for the next invocation to re-attach to and finish. If none
+        // comes, the lease lapses and, once the task has stopped, the next run takes over and
+        // restores.
+        if let Err(err @ Error::StillRunning { .. }) = outcome {
+            return Err(err);
         }
+
+        // 6. restore, whatever happened above — unless asked to keep them paused after a
+        //    failure. Only services whose record is still this run's: a run that lost its lock
+        //    leaves them to the run that took over.
+        let failed =
+            matches!(&outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
+        let keep = failed
+            && plan
+                .pause
+                .as_ref()
+                .is_some_and(|p| p.keep_paused_on_failure);
+        let (service_reports, restore_error) = paused.restore(keep).await;
+
+        // 7. record the outcome. Services kept paused keep their records: the next run (of any
+        //    migration of this app) restores them first, as a dead run's.
+        if let Ok(report) = &outcome {
+            record(clients, plan, report, progress).await;
+        }
+        Ok((outcome, service_reports, restore_error))
     })
     .await;
+    let (outcome, service_reports, restore_error) = finished?;
 
-    // Handed off (a Lambda near its deadline): the task runs on, the services stay paused as
-    // recorded and the lock stays, all for the next invocation to re-attach to and finish (or,
-    // if none comes, once the task has stopped and the lease has run out, for the next run to
-    // take over and restore).
-    if let Err(err @ Error::StillRunning { .. }) = outcome {
-        return Err(err);
-    }
-
-    // 6. restore, whatever happened above — unless asked to keep them paused after a failure.
-    let failed = matches!(&outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
-    let keep = failed
-        && plan
-            .pause
-            .as_ref()
-            .is_some_and(|p| p.keep_paused_on_failure);
-    let (service_reports, restore_error) = paused.restore(keep).await;
-
-    // 7. record the outcome and let go of the lock. Services kept paused keep their records:
-    //    the next run (of any migration of this app) restores them first, as a dead run's.
-    if let Ok(report) = &outcome {
-        record(clients, plan, report, progress).await;
-    }
-    if let Err(err) = lock::release_family_lock(&clients.ecs, &plan.cluster, &plan.family).await {
+    // 7. let go of the lock, if it is still this run's.
+    if let Err(err) = lock::release_if_held(&clients.ecs, plan).await {
         progress.event(Event::Warning(format!("could not release the lock: {err}")));
     }
 
@@ -185,15 +194,19 @@ async fn migrate(
             });
             task_arn
         }
-        None => match launch::launch(&clients.ecs, plan).await? {
-            launch::Launch::Started { task_arn } => {
-                progress.event(Event::TaskStarted {
-                    task_arn: &task_arn,
-                });
-                task_arn
+        None => {
+            // Still this run's app? (It may have been taken for dead while it drained.)
+            lock::ensure_held(&clients.ecs, plan).await?;
+            match launch::launch(&clients.ecs, plan).await? {
+                launch::Launch::Started { task_arn } => {
+                    progress.event(Event::TaskStarted {
+                        task_arn: &task_arn,
+                    });
+                    task_arn
+                }
+                launch::Launch::Refused(failures) => return Ok(verdict::refused(plan, failures)),
             }
-            launch::Launch::Refused(failures) => return Ok(verdict::refused(plan, failures)),
-        },
+        }
     };
 
     // 4. watch, and follow the logs until the task has stopped and the stream is read through.

@@ -290,6 +290,27 @@ impl<'a> Paused<'a> {
         }
     }
 
+    /// The run id in the pause record a service carries now, if it carries one.
+    async fn record_on(&self, entry: &Entry) -> Result<Option<String>, Error> {
+        let tags = self
+            .clients
+            .ecs
+            .list_tags_for_resource()
+            .resource_arn(&entry.target.arn)
+            .send()
+            .await
+            .map_err(|err| Error::aws("ListTagsForResource", Some(self.cluster), None, err))?;
+        match PauseRecord::from_tags(tags.tags()) {
+            Some(Ok(record)) => Ok(Some(record.run_id)),
+            Some(Err(problem)) => Err(Error::BrokenPauseRecord {
+                cluster: self.cluster.to_owned(),
+                service: entry.target.name.clone(),
+                problem,
+            }),
+            None => Ok(None),
+        }
+    }
+
     /// How many tasks beyond the paused count are still not STOPPED, over all services.
     async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
         let mut remaining = 0;
@@ -342,16 +363,39 @@ impl<'a> Paused<'a> {
                 report.desired_after = Some(entry.target.before().0);
                 report.restored = true;
             } else if !keep {
-                match restore_service(
-                    self.clients,
-                    self.cluster,
-                    &entry.target.name,
-                    &entry.target.arn,
-                    &entry.record,
-                    to,
-                )
-                .await
-                {
+                let restored = match self.record_on(entry).await {
+                    // Someone else's now (a run that took this one for dead and took over), or
+                    // already put back (`ecs-migrate restore` by hand): not ours to touch.
+                    Ok(Some(other)) if other != entry.record.run_id => {
+                        self.progress.event(Event::Warning(format!(
+                            "service {} is now paused by run {other}, which took over: left to it",
+                            entry.target.name
+                        )));
+                        reports.push(report);
+                        continue;
+                    }
+                    Ok(None) => {
+                        self.progress.event(Event::Warning(format!(
+                            "service {} has no pause record any more (restored by hand?): left as it is",
+                            entry.target.name
+                        )));
+                        reports.push(report);
+                        continue;
+                    }
+                    // Ours, or unreadable just now: restore from what we recorded.
+                    Ok(Some(_)) | Err(_) => {
+                        restore_service(
+                            self.clients,
+                            self.cluster,
+                            &entry.target.name,
+                            &entry.target.arn,
+                            &entry.record,
+                            to,
+                        )
+                        .await
+                    }
+                };
+                match restored {
                     Ok(()) => {
                         report.desired_after = Some(to);
                         report.autoscaling_restored = entry.record.autoscaling.is_some();
@@ -542,7 +586,11 @@ pub async fn restore(
     let names: Vec<&str> = services.iter().map(String::as_str).collect();
     Err(Error::RestoreFailed {
         cluster: cluster_arn.clone(),
-        cause: format!("restored {} of {} services", reports.len(), services.len()),
+        cause: format!(
+            "restored {} of {} services",
+            reports.iter().filter(|r| r.restored).count(),
+            services.len()
+        ),
         restore_error: format!(
             "could not restore {}; their previous state is still recorded on them: run `{}` again",
             failures.join("; "),

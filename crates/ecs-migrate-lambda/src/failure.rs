@@ -60,7 +60,7 @@ impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
         let error_type = match &err {
             Error::StillRunning { .. } => "StillRunning",
-            Error::Locked { .. } => "Locked",
+            Error::Locked { .. } | Error::LockLost { .. } => "Locked",
             Error::RestoreFailed { .. } => "RestoreFailed",
             err if err.code() == ecs_migrate_core::EXIT_INVALID_INPUT => "InvalidInput",
             _ => "AwsError",

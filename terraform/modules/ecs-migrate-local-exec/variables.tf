@@ -128,7 +128,7 @@ variable "assume_role_arn" {
 }
 
 variable "assume_role_session_name" {
-  description = "Session name when assuming `assume_role_arn`. Empty: ecs-migrate picks one (ecs-migrate-<unix time>)."
+  description = "Session name when assuming `assume_role_arn`. Empty: ecs-migrate names the run (ecs-migrate-<run id>, the id in its records and lock)."
   type        = string
   default     = ""
   nullable    = false
