@@ -74,11 +74,13 @@ Counted at the emulator (one run per scenario; the longest migration for the thr
 {calls}
 
 ecs-migrate's fixed calls, once per run: DescribeClusters, DescribeTaskDefinition (resolution);
-ListTagsForResource ×2 (the lock tag on the cluster and the outcome records on the task definition:
-run-once), TagResource on the cluster (the lock), ListTasks (a live task of this same migration to
-attach to), RunTask, TagResource on the task definition (the outcome record) and UntagResource
-(the lock released). Then one DescribeTasks and one GetLogEvents a second while the task runs, and
-the log stream read to its end after STOPPED. The baselines make RunTask, one DescribeTasks every
+ListTagsForResource ×4 (the outcome records on the task definition: run-once; the lock on the
+cluster when taking it, again right before RunTask to be sure it is still this run's, and before
+releasing it), TagResource on the cluster (the lock, renewed every 30 s), ListTasks (a live task
+of this same migration to attach to), RunTask, TagResource on the task definition (the outcome
+record) and UntagResource (the lock released). With `--service`, per service: its tags read
+again before it is restored. Then one DescribeTasks every 1.2 s and one GetLogEvents a second
+while the task runs, and the log stream read to its end after STOPPED. The baselines make RunTask, one DescribeTasks every
 6 s, and one more for the exit code; they show no logs (users add `aws logs tail --follow` for that,
 which polls too).
 

@@ -285,6 +285,8 @@ pub(crate) enum Acquired {
 }
 
 /// Waits until the app is free for this run (or joinable, or finished by another run).
+/// Throttling and network faults that outlast the SDK's retries are waited out, within
+/// `--wait-for-lock`.
 pub(crate) async fn acquire(
     clients: &crate::Clients,
     plan: &Plan,
@@ -293,111 +295,29 @@ pub(crate) async fn acquire(
     progress: &dyn Progress,
     shutdown: &mut Shutdown,
 ) -> Result<Option<Acquired>, Error> {
-    let ecs = &clients.ecs;
     let started = Instant::now();
     let mut said_waiting = false;
     loop {
-        let services = match &plan.pause {
-            Some(pause) => {
-                let names: Vec<String> = pause.services.iter().map(|s| s.name.clone()).collect();
-                crate::resolve::resolve_services(clients, &plan.cluster, &plan.cluster, &names)
-                    .await?
-            }
-            None => Vec::new(),
-        };
-        let locks = read_locks(ecs, &plan.cluster).await?;
-        // Runs whose lease is held: alive, whatever their task does.
-        let leased: Vec<String> = locks
-            .iter()
-            .filter(|(_, h)| is_live(h.expires.as_deref()))
-            .map(|(_, h)| h.run_id.clone())
-            .collect();
-        let mut holders: Vec<Holder> = Vec::new();
-        if let Some((_, lock)) = locks.into_iter().find(|(f, _)| f == family) {
-            holders.push(lock);
-        }
-        for service in &services {
-            if let Some(record) = &service.leftover {
-                holders.push(Holder {
-                    run_id: record.run_id.clone(),
-                    since: record.paused_at.clone(),
-                    expires: record.expires.clone(),
-                    migration: record.migration.clone(),
-                    what: format!("service {}", service.name),
+        let look = look(
+            clients,
+            plan,
+            family,
+            migration,
+            progress,
+            started,
+            &mut said_waiting,
+        );
+        match look.await {
+            Ok(Some(acquired)) => return Ok(Some(acquired)),
+            Ok(None) => {}
+            Err(err) if err.is_transient() && started.elapsed() < plan.wait_for_lock => {
+                progress.event(Event::Retrying {
+                    operation: "reading the lock",
+                    message: err.to_string(),
+                    retry_in: WAIT_POLL,
                 });
             }
-        }
-        holders.retain(|h| h.run_id != plan.run_id);
-
-        // Another run finished this migration while we waited: its outcome is ours to report.
-        if said_waiting {
-            let outcome = outcome_record::read_one(ecs, &plan.task_definition, migration).await?;
-            if let Some(outcome) = outcome {
-                if plan.previous.as_ref().map(Outcome::value) != Some(outcome.value()) {
-                    return Ok(Some(Acquired::Finished(outcome)));
-                }
-            }
-        }
-        if holders.is_empty() {
-            return Ok(Some(Acquired::Free { services }));
-        }
-        // Join a live run of this same migration.
-        if holders.iter().all(|h| h.migration == migration.as_str()) {
-            if let Some(task_arn) = live_task(ecs, &plan.cluster, migration.as_str()).await? {
-                return Ok(Some(Acquired::Join {
-                    task_arn,
-                    holder: holders[0].run_id.clone(),
-                    services,
-                }));
-            }
-        }
-        // Take over what dead runs left: no live task of their migration, no lease renewed.
-        let mut held = Vec::new();
-        for holder in holders {
-            let alive = live_task(ecs, &plan.cluster, &holder.migration).await?;
-            if alive.is_none() && !leased.contains(&holder.run_id) {
-                progress.event(Event::Warning(format!(
-                    "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
-                    holder.what,
-                    holder.run_id,
-                    holder.since,
-                    LEASE.as_secs()
-                )));
-                if holder.what.starts_with("task definition family") {
-                    release_family_lock(ecs, &plan.cluster, family).await?;
-                }
-            } else {
-                held.push((holder, alive));
-            }
-        }
-        let Some((holder, task)) = held.into_iter().next() else {
-            return Ok(Some(Acquired::Free { services }));
-        };
-        if started.elapsed() >= plan.wait_for_lock {
-            return Err(Error::Locked {
-                cluster: plan.cluster.clone(),
-                what: holder.what,
-                by: Box::new(LockHolder {
-                    run_id: holder.run_id,
-                    since: holder.since,
-                    task,
-                }),
-                waited: plan.wait_for_lock.as_secs(),
-                unlock: unlock_command(plan),
-            });
-        }
-        if !said_waiting {
-            progress.event(Event::Warning(format!(
-                "{} is locked by run {} since {}{}; waiting up to {}s for it",
-                holder.what,
-                holder.run_id,
-                holder.since,
-                task.as_deref()
-                    .map(|t| format!(" (task {t})"))
-                    .unwrap_or_default(),
-                plan.wait_for_lock.as_secs()
-            )));
-            said_waiting = true;
+            Err(err) => return Err(err),
         }
         tokio::select! {
             biased;
@@ -405,6 +325,121 @@ pub(crate) async fn acquire(
             _ = sleep(WAIT_POLL) => {}
         }
     }
+}
+
+/// One look at who holds the app: what this run may do now, or `None` to look again later.
+async fn look(
+    clients: &crate::Clients,
+    plan: &Plan,
+    family: &str,
+    migration: &MigrationId,
+    progress: &dyn Progress,
+    started: Instant,
+    said_waiting: &mut bool,
+) -> Result<Option<Acquired>, Error> {
+    let ecs = &clients.ecs;
+    let services = match &plan.pause {
+        Some(pause) => {
+            let names: Vec<String> = pause.services.iter().map(|s| s.name.clone()).collect();
+            crate::resolve::resolve_services(clients, &plan.cluster, &plan.cluster, &names).await?
+        }
+        None => Vec::new(),
+    };
+    let locks = read_locks(ecs, &plan.cluster).await?;
+    // Runs whose lease is held: alive, whatever their task does.
+    let leased: Vec<String> = locks
+        .iter()
+        .filter(|(_, h)| is_live(h.expires.as_deref()))
+        .map(|(_, h)| h.run_id.clone())
+        .collect();
+    let mut holders: Vec<Holder> = Vec::new();
+    if let Some((_, lock)) = locks.into_iter().find(|(f, _)| f == family) {
+        holders.push(lock);
+    }
+    for service in &services {
+        if let Some(record) = &service.leftover {
+            holders.push(Holder {
+                run_id: record.run_id.clone(),
+                since: record.paused_at.clone(),
+                expires: record.expires.clone(),
+                migration: record.migration.clone(),
+                what: format!("service {}", service.name),
+            });
+        }
+    }
+    holders.retain(|h| h.run_id != plan.run_id);
+
+    // Another run finished this migration while we waited: its outcome is ours to report.
+    if *said_waiting {
+        let outcome = outcome_record::read_one(ecs, &plan.task_definition, migration).await?;
+        if let Some(outcome) = outcome {
+            if plan.previous.as_ref().map(Outcome::value) != Some(outcome.value()) {
+                return Ok(Some(Acquired::Finished(outcome)));
+            }
+        }
+    }
+    if holders.is_empty() {
+        return Ok(Some(Acquired::Free { services }));
+    }
+    // Join a live run of this same migration.
+    if holders.iter().all(|h| h.migration == migration.as_str()) {
+        if let Some(task_arn) = live_task(ecs, &plan.cluster, migration.as_str()).await? {
+            return Ok(Some(Acquired::Join {
+                task_arn,
+                holder: holders[0].run_id.clone(),
+                services,
+            }));
+        }
+    }
+    // Take over what dead runs left: no live task of their migration, no lease renewed.
+    let mut held = Vec::new();
+    for holder in holders {
+        let alive = live_task(ecs, &plan.cluster, &holder.migration).await?;
+        if alive.is_none() && !leased.contains(&holder.run_id) {
+            progress.event(Event::Warning(format!(
+                "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
+                holder.what,
+                holder.run_id,
+                holder.since,
+                LEASE.as_secs()
+            )));
+            if holder.what.starts_with("task definition family") {
+                release_family_lock(ecs, &plan.cluster, family).await?;
+            }
+        } else {
+            held.push((holder, alive));
+        }
+    }
+    let Some((holder, task)) = held.into_iter().next() else {
+        return Ok(Some(Acquired::Free { services }));
+    };
+    if started.elapsed() >= plan.wait_for_lock {
+        return Err(Error::Locked {
+            cluster: plan.cluster.clone(),
+            what: holder.what,
+            by: Box::new(LockHolder {
+                run_id: holder.run_id,
+                since: holder.since,
+                task,
+            }),
+            waited: plan.wait_for_lock.as_secs(),
+            unlock: unlock_command(plan),
+        });
+    }
+    if !*said_waiting {
+        progress.event(Event::Warning(format!(
+            "{} is locked by run {} since {}{}; waiting up to {}s for it",
+            holder.what,
+            holder.run_id,
+            holder.since,
+            task.as_deref()
+                .map(|t| format!(" (task {t})"))
+                .unwrap_or_default(),
+            plan.wait_for_lock.as_secs()
+        )));
+        *said_waiting = true;
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
