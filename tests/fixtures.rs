@@ -243,7 +243,18 @@ impl App {
     }
 
     /// The `ecs-migrate:*` tags on a service (its pause record, if any).
-    pub async fn pause_tags(&self, service: &str) -> Vec<(String, String)> {
+    pub async fn cluster_arn(&self) -> String {
+        let out = self
+            .ecs
+            .describe_clusters()
+            .clusters(&self.cluster)
+            .send()
+            .await
+            .expect("DescribeClusters");
+        out.clusters()[0].cluster_arn().unwrap().to_owned()
+    }
+
+    pub async fn service_arn(&self, service: &str) -> String {
         let out = self
             .ecs
             .describe_services()
@@ -252,7 +263,11 @@ impl App {
             .send()
             .await
             .expect("DescribeServices");
-        let arn = out.services()[0].service_arn().unwrap().to_owned();
+        out.services()[0].service_arn().unwrap().to_owned()
+    }
+
+    pub async fn pause_tags(&self, service: &str) -> Vec<(String, String)> {
+        let arn = self.service_arn(service).await;
         let tags = self
             .ecs
             .list_tags_for_resource()

@@ -175,29 +175,8 @@ async fn leave_a_killed_run(app: &App, record_expires: &str, lease_expires: &str
         .task_definition("web", vec![Container::sh("web", "sleep 3600")])
         .await;
     app.service("web", &web, 0).await;
-    let cluster_arn = app
-        .ecs
-        .describe_clusters()
-        .clusters("app")
-        .send()
-        .await
-        .unwrap()
-        .clusters()[0]
-        .cluster_arn()
-        .unwrap()
-        .to_owned();
-    let web_arn = app
-        .ecs
-        .describe_services()
-        .cluster("app")
-        .services("web")
-        .send()
-        .await
-        .unwrap()
-        .services()[0]
-        .service_arn()
-        .unwrap()
-        .to_owned();
+    let cluster_arn = app.cluster_arn().await;
+    let web_arn = app.service_arn("web").await;
     let tag = |k: &str, v: &str| {
         ecs_migrate_core::ecs::types::Tag::builder()
             .key(k)

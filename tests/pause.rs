@@ -453,29 +453,8 @@ async fn a_run_that_lost_its_lock_while_draining_starts_nothing_and_leaves_the_o
             .value(v)
             .build()
     };
-    let cluster_arn = app
-        .ecs
-        .describe_clusters()
-        .clusters("app")
-        .send()
-        .await
-        .unwrap()
-        .clusters()[0]
-        .cluster_arn()
-        .unwrap()
-        .to_owned();
-    let web_arn = app
-        .ecs
-        .describe_services()
-        .cluster("app")
-        .services("web")
-        .send()
-        .await
-        .unwrap()
-        .services()[0]
-        .service_arn()
-        .unwrap()
-        .to_owned();
+    let cluster_arn = app.cluster_arn().await;
+    let web_arn = app.service_arn("web").await;
     app.ecs
         .tag_resource()
         .resource_arn(&cluster_arn)
