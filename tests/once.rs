@@ -2,7 +2,7 @@
 
 use crate::emulator::Emulator;
 use crate::fixtures::{App, Container};
-use crate::test::Test;
+use crate::test::{Output, Test};
 
 async fn app(emulator: &Emulator, migration: &str) -> App {
     let app = App::new(emulator).await;
@@ -224,6 +224,15 @@ async fn lock_tags(app: &App, cluster_arn: &str) -> Vec<String> {
         .collect()
 }
 
+/// `ecs-migrate run` of the app's migration, pausing web, not waiting for any lock.
+async fn run_pausing_web_without_waiting(emulator: &Emulator, app: &App) -> Output {
+    Test::new(emulator)
+        .args(args(app))
+        .args(["--service", "web", "--wait-for-lock", "0"])
+        .run()
+        .await
+}
+
 /// A run killed while draining, before its task started (so no task is alive), with
 /// `--timeout 0`: its pause record never expires by age, but its lock's lease is no longer
 /// renewed, so the next run takes over at once, puts web back to its recorded count and
@@ -234,11 +243,7 @@ async fn a_run_killed_before_its_task_started_is_taken_over_once_its_lease_lapse
     let app = app(&emulator, "exit 0").await;
     let cluster_arn = leave_a_killed_run(&app, "never", "2020-01-01T00:02:00Z").await;
 
-    let out = Test::new(&emulator)
-        .args(args(&app))
-        .args(["--service", "web", "--wait-for-lock", "0"])
-        .run()
-        .await;
+    let out = run_pausing_web_without_waiting(&emulator, &app).await;
 
     let doc = out.status(0).json();
     out.stderr_has("r-deadbeef0001").stderr_has("taking over");
@@ -257,11 +262,7 @@ async fn a_lock_with_a_live_lease_holds_the_app() {
     let app = app(&emulator, "exit 0").await;
     let cluster_arn = leave_a_killed_run(&app, "never", "2999-01-01T00:00:00Z").await;
 
-    let out = Test::new(&emulator)
-        .args(args(&app))
-        .args(["--service", "web", "--wait-for-lock", "0"])
-        .run()
-        .await;
+    let out = run_pausing_web_without_waiting(&emulator, &app).await;
 
     out.status(5)
         .stderr_has("locked by run r-deadbeef0001")
@@ -281,11 +282,7 @@ async fn an_expired_lock_is_taken_over() {
     let cluster_arn =
         leave_a_killed_run(&app, "2020-01-01T01:10:00Z", "2020-01-01T01:10:00Z").await;
 
-    let out = Test::new(&emulator)
-        .args(args(&app))
-        .args(["--service", "web", "--wait-for-lock", "0"])
-        .run()
-        .await;
+    let out = run_pausing_web_without_waiting(&emulator, &app).await;
 
     let doc = out.status(0).json();
     out.stderr_has("which is gone").stderr_has("taking over");

@@ -401,7 +401,7 @@ async fn look(
                 holder.what,
                 holder.run_id,
                 holder.since,
-                LEASE.as_secs()
+                (LEASE + CLOCK_SKEW).as_secs()
             )));
             if holder.what.starts_with("task definition family") {
                 release_family_lock(ecs, &plan.cluster, family).await?;

@@ -11,6 +11,7 @@
 
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
+use crate::watch::next_backoff;
 use crate::LogSource;
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::VecDeque;
@@ -19,7 +20,6 @@ use tokio::sync::watch;
 use tokio::time::sleep;
 
 const POLL: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// After STOPPED, how long transient errors are retried before the tail is given up.
 const FINAL_READ_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -122,7 +122,7 @@ impl<'a> LogFollower<'a> {
                     break;
                 }
                 Err(Failed::Transient(message)) => {
-                    delay = (delay * 2).clamp(Duration::from_secs(2), MAX_BACKOFF);
+                    delay = next_backoff(delay);
                     if let Some(since) = final_read_since {
                         if since.elapsed() > FINAL_READ_PATIENCE {
                             self.progress.event(Event::Warning(format!(

@@ -15,7 +15,7 @@
 use crate::autoscaling;
 use crate::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
 use crate::progress::{Event, Progress};
-use crate::watch::sleep_until_or_never;
+use crate::watch::{next_backoff, sleep_until_or_never};
 use crate::{Clients, Error, Shutdown};
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;
@@ -272,7 +272,7 @@ impl<'a> Paused<'a> {
                     });
                 }
                 Err(err) if err.is_transient() => {
-                    delay = (delay * 2).clamp(Duration::from_secs(2), Duration::from_secs(30));
+                    delay = next_backoff(delay);
                     self.progress.event(Event::Retrying {
                         operation: "ListTasks/DescribeTasks",
                         message: err.to_string(),
@@ -290,8 +290,10 @@ impl<'a> Paused<'a> {
         }
     }
 
-    /// The run id in the pause record a service carries now, if it carries one.
-    async fn record_on(&self, entry: &Entry) -> Result<Option<String>, Error> {
+    /// Why a service this run paused is no longer its to restore, read from the record it
+    /// carries now: another run's (a run that took this one for dead and took over), or none
+    /// (put back by hand). `None`: still ours, or unreadable just now (then ours is restored).
+    async fn not_ours_to_restore(&self, entry: &Entry) -> Option<String> {
         let tags = self
             .clients
             .ecs
@@ -299,15 +301,17 @@ impl<'a> Paused<'a> {
             .resource_arn(&entry.target.arn)
             .send()
             .await
-            .map_err(|err| Error::aws("ListTagsForResource", Some(self.cluster), None, err))?;
+            .ok()?;
+        let name = &entry.target.name;
         match PauseRecord::from_tags(tags.tags()) {
-            Some(Ok(record)) => Ok(Some(record.run_id)),
-            Some(Err(problem)) => Err(Error::BrokenPauseRecord {
-                cluster: self.cluster.to_owned(),
-                service: entry.target.name.clone(),
-                problem,
-            }),
-            None => Ok(None),
+            Some(Ok(record)) if record.run_id != entry.record.run_id => Some(format!(
+                "service {name} is now paused by run {}, which took over: left to it",
+                record.run_id
+            )),
+            None => Some(format!(
+                "service {name} has no pause record any more (restored by hand?): left as it is"
+            )),
+            Some(_) => None,
         }
     }
 
@@ -363,50 +367,31 @@ impl<'a> Paused<'a> {
                 report.desired_after = Some(entry.target.before().0);
                 report.restored = true;
             } else if !keep {
-                let restored = match self.record_on(entry).await {
-                    // Someone else's now (a run that took this one for dead and took over), or
-                    // already put back (`ecs-migrate restore` by hand): not ours to touch.
-                    Ok(Some(other)) if other != entry.record.run_id => {
-                        self.progress.event(Event::Warning(format!(
-                            "service {} is now paused by run {other}, which took over: left to it",
-                            entry.target.name
-                        )));
-                        reports.push(report);
-                        continue;
+                if let Some(why) = self.not_ours_to_restore(entry).await {
+                    self.progress.event(Event::Warning(why));
+                } else {
+                    match restore_service(
+                        self.clients,
+                        self.cluster,
+                        &entry.target.name,
+                        &entry.target.arn,
+                        &entry.record,
+                        to,
+                    )
+                    .await
+                    {
+                        Ok(()) => {
+                            report.desired_after = Some(to);
+                            report.autoscaling_restored = entry.record.autoscaling.is_some();
+                            report.restored = true;
+                            self.progress.event(Event::ServiceRestored {
+                                service: &entry.target.name,
+                                desired_count: to,
+                                autoscaling: entry.record.autoscaling.is_some(),
+                            });
+                        }
+                        Err(err) => failures.push(format!("{}: {err}", entry.target.name)),
                     }
-                    Ok(None) => {
-                        self.progress.event(Event::Warning(format!(
-                            "service {} has no pause record any more (restored by hand?): left as it is",
-                            entry.target.name
-                        )));
-                        reports.push(report);
-                        continue;
-                    }
-                    // Ours, or unreadable just now: restore from what we recorded.
-                    Ok(Some(_)) | Err(_) => {
-                        restore_service(
-                            self.clients,
-                            self.cluster,
-                            &entry.target.name,
-                            &entry.target.arn,
-                            &entry.record,
-                            to,
-                        )
-                        .await
-                    }
-                };
-                match restored {
-                    Ok(()) => {
-                        report.desired_after = Some(to);
-                        report.autoscaling_restored = entry.record.autoscaling.is_some();
-                        report.restored = true;
-                        self.progress.event(Event::ServiceRestored {
-                            service: &entry.target.name,
-                            desired_count: to,
-                            autoscaling: entry.record.autoscaling.is_some(),
-                        });
-                    }
-                    Err(err) => failures.push(format!("{}: {err}", entry.target.name)),
                 }
             }
             reports.push(report);

@@ -297,7 +297,9 @@ fn is_stopped(task: &Task) -> bool {
     task.last_status() == Some("STOPPED")
 }
 
-fn next_backoff(delay: Duration) -> Duration {
+/// The next wait after a transient failure: 2 s first, then doubling up to [`MAX_BACKOFF`]
+/// (every wait loop backs off the same way: the task, the logs, the drain).
+pub(crate) fn next_backoff(delay: Duration) -> Duration {
     if delay < FIRST_BACKOFF {
         FIRST_BACKOFF
     } else {
