@@ -46,6 +46,9 @@ it fixes):
      Application Auto Scaling SuspendedState
   7. control plane: /moto-api/reset also forgets tasks, /ecs-emulator/calls
   8. launcher (server, READY line, signals)
+  9. strict mode (strict.py holds the logic): RunTask clientToken conflicts,
+     tag limits, log ingestion lag and empty pages, describe lag, stale
+     desiredCount, stopped-task retention, fault injection, timeline
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from urllib.parse import parse_qs
 import botocore.session
 from botocore.model import Shape
 from moto.applicationautoscaling import models as aas_models
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.ec2 import ec2_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
@@ -95,6 +99,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import strict  # noqa: E402  (emulator/strict.py)
 
 log = logging.getLogger("ecs_emulator")
 
@@ -124,8 +131,6 @@ START_DELAY = _env_seconds("ECS_EMULATOR_START_DELAY", 0.2)
 STOP_GRACE = _env_seconds("ECS_EMULATOR_STOP_GRACE", 2.0)
 #: How long a service task takes to go RUNNING -> STOPPED when scaled in.
 DRAIN_SECONDS = _env_seconds("ECS_EMULATOR_DRAIN_SECONDS", 1.0)
-#: RunTask clientToken memory (ECS keeps them for 24 hours).
-CLIENT_TOKEN_TTL = 24 * 3600.0
 #: How often buffered log lines are pushed into moto's logs backend.
 LOG_FLUSH_INTERVAL = 0.05
 #: Flush a container's buffer early once it holds this many events.
@@ -151,8 +156,8 @@ class _EmulatorState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.tasks: dict[str, TaskRuntime] = {}  # task ARN -> runtime (insertion order)
-        # (account, region, cluster ARN, clientToken) -> (time, task ARNs, failures)
-        self.client_tokens: dict[tuple[str, str, str, str], tuple[float, list[str], list[dict[str, str]]]] = {}
+        # (account, region, cluster ARN, clientToken) -> (time, task ARNs, failures, canonical request)
+        self.client_tokens: dict[tuple[str, str, str, str], tuple[float, list[str], list[dict[str, str]], str]] = {}
         self.calls: Counter[str] = Counter()
         # Wall-clock time (epoch seconds) of the first counted API request since the last reset.
         self.first_request_at: float | None = None
@@ -163,6 +168,9 @@ class _EmulatorState:
 
 
 STATE = _EmulatorState()
+
+#: Strict mode: configuration, fault RNG, fault counters, timeline (section 9).
+STRICT = strict.Strict()
 
 
 def _now() -> float:
@@ -356,17 +364,18 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/]+/([^/]+)/aws4_requ
 
 class EmulatorMiddleware:
     """WSGI wrapper around moto's dispatcher: response coercion, call counting,
-    and the ``/ecs-emulator/...`` control endpoints."""
+    fault injection (section 9) and the ``/ecs-emulator/...`` control endpoints."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.coercer = ModelCoercer()
 
     # -- call recording (section 7) -----------------------------------------
-    def _record_call(self, environ: dict[str, Any], target: str) -> None:
+    def _record_call(self, environ: dict[str, Any], target: str) -> tuple[str, str] | None:
+        """Count an API call; return its (service, operation), None for control requests."""
         path = environ.get("PATH_INFO", "") or "/"
         if path.startswith("/moto-api") or path.startswith("/ecs-emulator"):
-            return
+            return None
         arrived = time.time()
         with STATE.lock:
             if STATE.first_request_at is None:
@@ -393,20 +402,46 @@ class EmulatorMiddleware:
                 operation = f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
         with STATE.lock:
             STATE.calls[f"{service}:{operation}"] += 1
+        return service, operation
 
     def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        status = "200 OK"
         if path == "/ecs-emulator/calls":
             with STATE.lock:
                 calls = dict(sorted(STATE.calls.items()))
                 first_request_at = STATE.first_request_at
             body = json.dumps(
-                {"calls": calls, "total": sum(calls.values()), "first_request_at": first_request_at}
+                {
+                    "calls": calls,
+                    "total": sum(calls.values()),
+                    "first_request_at": first_request_at,
+                    "faults": STRICT.fault_counts(),
+                }
             ).encode()
-            status = "200 OK"
         elif path == "/ecs-emulator/health":
             body = b'{"status": "ok"}'
-            status = "200 OK"
+        elif path == "/ecs-emulator/config" and method == "GET":
+            body = json.dumps(STRICT.snapshot()).encode()
+        elif path == "/ecs-emulator/config" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            try:
+                try:
+                    update = json.loads(raw.decode("utf-8") or "null")
+                except ValueError as exc:
+                    raise strict.ConfigError(f"the body is not valid JSON: {exc}") from None
+                body = json.dumps(STRICT.update(update)).encode()
+                log.info("strict config changed: %s", raw.decode("utf-8", "replace"))
+            except strict.ConfigError as exc:
+                body = json.dumps(exc.to_json()).encode()
+                status = "400 Bad Request"
+        elif path == "/ecs-emulator/config":
+            body = b'{"message": "use GET or POST"}'
+            status = "405 Method Not Allowed"
+        elif path == "/ecs-emulator/timeline":
+            body = json.dumps({"events": STRICT.timeline()}).encode()
         else:
             body = b'{"message": "not found"}'
             status = "404 Not Found"
@@ -417,10 +452,33 @@ class EmulatorMiddleware:
         if environ.get("PATH_INFO", "").startswith("/ecs-emulator/"):
             return self._control(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        call = None
         try:
-            self._record_call(environ, target)
+            call = self._record_call(environ, target)
         except Exception:  # never let bookkeeping break a request
             log.exception("could not record call")
+        fault = STRICT.draw_fault(*call) if call is not None else None
+        if fault is None:
+            return self._serve(environ, start_response, target)
+        service, operation = call  # type: ignore[misc]
+        log.info("injecting %s into %s:%s", fault, service, operation)
+        if fault == "lost_response":
+            # Process the request for real, then lose the answer.
+            try:
+                result = self._serve(environ, lambda *args, **kwargs: (lambda data: None), target)
+                try:
+                    for _chunk in result:
+                        pass
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            except Exception:
+                log.exception("request failed before its response was lost")
+        status, headers, body = strict.fault_response(service, fault)
+        start_response(status, headers)
+        return [body]
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any], target: str) -> Iterable[bytes]:
         found = self.coercer.output_shape(target)
         if found is None:
             return self.app(environ, start_response)
@@ -783,6 +841,17 @@ class ContainerRuntime:
         self.reaped = False
         self.kill_deadline: float | None = None
 
+    @property
+    def last_status(self) -> str:
+        return self._last_status
+
+    @last_status.setter
+    def last_status(self, value: str) -> None:
+        previous = self.__dict__.get("_last_status")
+        self._last_status = value
+        if value == "STOPPED" and previous != "STOPPED":
+            _timeline_container_stopped(self)
+
     # -- start --------------------------------------------------------------
     def start(self) -> None:
         """Start the process (called with STATE.lock held).  Raises OSError."""
@@ -952,6 +1021,17 @@ class TaskRuntime:
             for cdef in task_definition.container_definitions
         ]
         self.thread = threading.Thread(target=self._lifecycle, name=f"task-{task.id}", daemon=True)
+
+    @property
+    def last_status(self) -> str:
+        return self._last_status
+
+    @last_status.setter
+    def last_status(self, value: str) -> None:
+        previous = self.__dict__.get("_last_status")
+        self._last_status = value
+        if value != previous:
+            _timeline_task_status(self)
 
     # -- helpers (STATE.lock held) ------------------------------------------------
     def _set_status(self, status: str) -> None:
@@ -1330,14 +1410,15 @@ def _log_flusher() -> None:
 
 
 def _find_task(backend: EC2ContainerServiceBackend, cluster: Cluster, ref: str) -> Task | None:
+    """The task, unless it is unknown or forgotten (stopped longer than the retention)."""
     tasks = backend.tasks.get(cluster.name, {})
-    if ref in tasks:
-        return tasks[ref]
-    wanted = _task_id(ref)
-    for arn, task in tasks.items():
-        if _task_id(arn) == wanted:
-            return task
-    return None
+    found = tasks.get(ref)
+    if found is None:
+        wanted = _task_id(ref)
+        found = next((task for arn, task in tasks.items() if _task_id(arn) == wanted), None)
+    if found is None or _task_forgotten(found, _now()):
+        return None
+    return found
 
 
 def _missing_task_arn(backend: EC2ContainerServiceBackend, cluster: Cluster, ref: str) -> str:
@@ -1348,8 +1429,9 @@ def _missing_task_arn(backend: EC2ContainerServiceBackend, cluster: Cluster, ref
 
 
 # 5a. RunTask.  Fixes: clientToken is ignored by moto (ECS returns the same
-#     tasks for a token reused within 24 h); failure conventions ("no-capacity");
-#     tasks come back as snapshots of their TaskRuntime.
+#     tasks for a token reused within 24 h, and ConflictException for a token
+#     reused with other parameters: section 9); failure conventions
+#     ("no-capacity"); tasks come back as snapshots of their TaskRuntime.
 def _resp_run_task(self: EC2ContainerServiceResponse) -> ActionResult:
     backend = self.ecs_backend
     cluster_str = self._get_param("cluster", "default")
@@ -1358,12 +1440,16 @@ def _resp_run_task(self: EC2ContainerServiceResponse) -> ActionResult:
     client_token = self._get_param("clientToken")
     if count is None or not 1 <= count <= 10:
         raise InvalidParameterException("count must be between 1 and 10.")
+    _check_request_tags(self)
+    request = _request_fingerprint(self)
     with STATE.lock:
         cluster = backend._get_cluster(cluster_str)
         token_key = (backend.account_id, backend.region_name, cluster.arn, client_token or "")
         if client_token:
             seen = STATE.client_tokens.get(token_key)
-            if seen is not None and _now() - seen[0] < CLIENT_TOKEN_TTL:
+            if seen is not None and _now() - seen[0] < STRICT["client_token_ttl_seconds"]:
+                if STRICT["run_task_conflict"] and seen[3] != request:
+                    raise RunTaskConflict(client_token, seen[1])
                 tasks = [STATE.tasks[arn].describe(include_tags=True) for arn in seen[1] if arn in STATE.tasks]
                 return ActionResult({"tasks": tasks, "failures": seen[2]})
         task_definition = backend.describe_task_definition(task_definition_str)
@@ -1394,7 +1480,7 @@ def _resp_run_task(self: EC2ContainerServiceResponse) -> ActionResult:
                 self._get_param("capacityProviderStrategy"),
             )
         if client_token:
-            STATE.client_tokens[token_key] = (_now(), [t.task_arn for t in created], failures)
+            STATE.client_tokens[token_key] = (_now(), [t.task_arn for t in created], failures, request)
         tasks = [_describe_task(t, include_tags=True) for t in created]
     return ActionResult({"tasks": tasks, "failures": failures})
 
@@ -1412,9 +1498,10 @@ def _resp_describe_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
     include_tags = "TAGS" in (self._get_param("include") or [])
     tasks, failures = [], []
     with STATE.lock:
+        now = _now()
         for ref in refs:
             task = _find_task(backend, cluster, ref)
-            if task is None:
+            if task is None or _task_in_describe_lag(task, now):
                 failures.append({"arn": _missing_task_arn(backend, cluster, ref), "reason": "MISSING"})
             else:
                 tasks.append(_describe_task(task, include_tags))
@@ -1453,7 +1540,8 @@ def _list_tasks(
     launch_type: str | None = None,
 ) -> list[Task]:
     with STATE.lock:
-        result = [task for tasks in self.tasks.values() for task in tasks.values()]
+        now = _now()
+        result = [task for tasks in self.tasks.values() for task in tasks.values() if not _task_forgotten(task, now)]
         if cluster_str:
             cluster = self._get_cluster(cluster_str)
             result = [t for t in result if t.cluster_arn == cluster.arn]
@@ -1484,7 +1572,8 @@ def _resp_list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
         self._get_param("desiredStatus") or "RUNNING",
         self._get_param("launchType"),
     )
-    arns = [t.task_arn for t in tasks]
+    now = _now()
+    arns = [t.task_arn for t in tasks if not _task_in_describe_lag(t, now)]
     max_results = self._get_int_param("maxResults") or 100
     token = self._get_param("nextToken")
     start = 0
@@ -1508,7 +1597,7 @@ def _get_resource(self: EC2ContainerServiceBackend, resource_arn: str, parsed_ar
     if parsed_arn.get("service") == "task":
         with STATE.lock:
             for tasks in self.tasks.values():
-                if resource_arn in tasks:
+                if resource_arn in tasks and not _task_forgotten(tasks[resource_arn], _now()):
                     return tasks[resource_arn]
         raise InvalidParameterException("The specified task is not found.")
     return _orig_get_resource(self, resource_arn, parsed_arn)
@@ -1705,8 +1794,15 @@ def _propagated_tags(backend: EC2ContainerServiceBackend, service: Service) -> l
 
 
 def _service_scheduler() -> None:
+    purged_at = 0.0
     while True:
         with STATE.lock:
+            if time.monotonic() - purged_at >= 1.0:  # retention (section 9c)
+                purged_at = time.monotonic()
+                try:
+                    _purge_forgotten(_now())
+                except Exception:
+                    log.exception("purging forgotten tasks failed")
             for backend in list(STATE.service_backends):
                 for service in list(backend.services.values()):
                     try:
@@ -1731,6 +1827,7 @@ def _create_service(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any)
     with STATE.lock:
         service = _orig_create_service(self, *args, **kwargs)
         service.__dict__["_emu_tasks"] = []
+        _desired_count_set(service, stale=False)
         _new_deployment(service, service.launch_type)
         _register_service_backend(self)
         _reconcile_service(self, service)
@@ -1743,8 +1840,11 @@ def _update_service(self: EC2ContainerServiceBackend, service_properties: dict[s
         name = str(service_properties.get("service", "")).split("/")[-1]
         before = self._get_service(cluster_str, name)
         old_task_definition = before.task_definition
+        old_desired_count = before.desired_count
         force = bool(service_properties.get("force_new_deployment"))
         service = _orig_update_service(self, dict(service_properties))
+        if service_properties.get("desired_count") is not None:
+            _desired_count_set(service, stale=service.desired_count != old_desired_count)
         if service.task_definition and service.task_definition != old_task_definition:
             service.task_definition = self.describe_task_definition(service.task_definition).arn
         if service.task_definition != old_task_definition or force:
@@ -1838,10 +1938,327 @@ def _moto_reset(self: MotoAPIBackend) -> None:
     with STATE.lock:
         STATE.calls.clear()
         STATE.first_request_at = None
+    STRICT.reset()  # start-up config, re-seeded RNG, no fault counters, empty timeline
     _orig_moto_reset(self)
 
 
 MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
+
+
+# ===========================================================================
+# 9. Strict mode.  The logic and the configuration live in strict.py; these
+#    are the hooks that need moto's internals.  Every knob is read at the
+#    moment it matters, so POST /ecs-emulator/config takes effect at once.
+# ===========================================================================
+
+# 9a. Tag restrictions (knob tag_limits).  Fixes: moto accepts any tags.  ECS
+#     checks the documented restrictions (at most 50 per resource, key 1-128
+#     and value 0-256 characters, letters/numbers/spaces and + - = . _ : / @,
+#     no aws: key prefix) and applies nothing of a refused request.
+
+
+def _check_tags(tags: Any, existing_keys: Iterable[str] = ()) -> None:
+    if not STRICT["tag_limits"]:
+        return
+    try:
+        strict.check_ecs_tags(tags, existing_keys)
+    except strict.TagError as exc:
+        raise InvalidParameterException(str(exc)) from None
+
+
+def _check_request_tags(response: EC2ContainerServiceResponse) -> None:
+    _check_tags(response._get_param("tags"))
+
+
+def _tags_checked(method: Callable[[EC2ContainerServiceResponse], Any]) -> Callable[[EC2ContainerServiceResponse], Any]:
+    def wrapper(self: EC2ContainerServiceResponse) -> Any:
+        _check_request_tags(self)
+        return method(self)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+for _name in ("create_cluster", "create_service", "register_task_definition"):
+    setattr(EC2ContainerServiceResponse, _name, _tags_checked(getattr(EC2ContainerServiceResponse, _name)))
+
+_orig_resp_tag_resource = EC2ContainerServiceResponse.tag_resource
+
+
+def _resp_tag_resource(self: EC2ContainerServiceResponse) -> Any:
+    if STRICT["tag_limits"]:
+        backend = self.ecs_backend
+        arn = self._get_param("resourceArn") or ""
+        resource = backend._get_resource(arn, backend._parse_resource_arn(arn))
+        _check_tags(self._get_param("tags") or [], [t.get("key") for t in resource.tags or []])
+    return _orig_resp_tag_resource(self)
+
+
+EC2ContainerServiceResponse.tag_resource = _resp_tag_resource  # type: ignore[method-assign]
+
+
+# 9b. RunTask idempotency (knobs run_task_conflict, client_token_ttl_seconds).
+#     A clientToken reused in the same cluster with other parameters is a
+#     ConflictException whose resourceIds are the tasks the token started
+#     (the whole request body but clientToken is compared, as canonical JSON).
+
+
+class RunTaskConflict(ServiceException):
+    code = "ConflictException"
+
+    def __init__(self, client_token: str, task_arns: list[str]) -> None:
+        super().__init__(
+            f"The clientToken {client_token!r} is already in use with a different RunTask request; "
+            "run the task with a new clientToken, or with this clientToken and the original parameters."
+        )
+        self.resourceIds = list(task_arns)
+
+
+def _request_fingerprint(response: EC2ContainerServiceResponse) -> str:
+    try:
+        body = json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        body = response._get_params()
+    if not isinstance(body, dict):
+        body = {}
+    body = {k: v for k, v in body.items() if k != "clientToken"}
+    return strict.canonical_json(body)
+
+
+# 9c. Describe lag and retention (knobs describe_lag_seconds,
+#     stopped_task_retention_seconds).  Fixes: moto shows a task at once and
+#     forever.  ECS is eventually consistent (a new task can be MISSING for a
+#     while) and forgets stopped tasks (DescribeTasks shows them "for at least
+#     one hour").  Forgotten tasks are also purged from memory.
+
+
+def _task_forgotten(task: Task, now: float) -> bool:
+    runtime = task.__dict__.get("_emu")
+    if runtime is None or runtime.last_status != "STOPPED" or runtime.stopped_at is None:
+        return False
+    return now - runtime.stopped_at > STRICT["stopped_task_retention_seconds"]
+
+
+def _task_in_describe_lag(task: Task, now: float) -> bool:
+    lag = STRICT["describe_lag_seconds"]
+    runtime = task.__dict__.get("_emu")
+    return lag > 0 and runtime is not None and now - runtime.created_at < lag
+
+
+def _purge_forgotten(now: float) -> None:
+    """Drop forgotten tasks and expired clientTokens (STATE.lock held)."""
+    forgotten = [rt for rt in STATE.tasks.values() if _task_forgotten(rt.task, now)]
+    for runtime in forgotten:
+        arn = runtime.task.task_arn
+        STATE.tasks.pop(arn, None)
+        runtime.backend.tasks.get(runtime.task.cluster_name, {}).pop(arn, None)
+    if forgotten:
+        for backend in STATE.service_backends:
+            for service in backend.services.values():
+                runtimes = _service_runtimes(service)
+                runtimes[:] = [rt for rt in runtimes if rt.task.task_arn in STATE.tasks]
+    ttl = STRICT["client_token_ttl_seconds"]
+    for key in [k for k, seen in STATE.client_tokens.items() if now - seen[0] >= ttl]:
+        del STATE.client_tokens[key]
+
+
+# 9d. Stale desiredCount (knob stale_desired_count_seconds).  For that long
+#     after UpdateService changed desiredCount, DescribeServices shows the
+#     previous value (in the service and its PRIMARY deployment); the
+#     scheduler uses the new value at once.  Every real setting of the desired
+#     count (CreateService, UpdateService) goes on the timeline.
+
+
+def _desired_count_set(service: Service, stale: bool) -> None:
+    value = int(service.desired_count or 0)
+    history = service.__dict__.setdefault("_emu_desired_history", [])
+    if stale or not history:
+        history.append((_now() if stale else float("-inf"), value))
+        del history[:-100]
+    STRICT.record("desired_count", service_arn=service.arn, service=service.name, desired_count=value)
+
+
+def _visible_desired_count(service: Service, now: float) -> int | None:
+    lag = STRICT["stale_desired_count_seconds"]
+    history = service.__dict__.get("_emu_desired_history") or []
+    if lag <= 0 or not history:
+        return None
+    for set_at, value in reversed(history):
+        if set_at <= now - lag:
+            return value
+    return history[0][1]
+
+
+class _StaleServiceView:
+    """A service as DescribeServices shows it during the stale window: only
+    ``desiredCount`` differs (the class is named Service for moto's serializer)."""
+
+    def __init__(self, service: Service, desired_count: int) -> None:
+        self.__dict__["_service"] = service
+        self.__dict__["desired_count"] = desired_count
+        self.__dict__["deployments"] = [
+            dict(d, desiredCount=desired_count) if d.get("status") == "PRIMARY" else d
+            for d in service.deployments or []
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_service"], name)
+
+
+_StaleServiceView.__name__ = _StaleServiceView.__qualname__ = "Service"
+
+_orig_resp_describe_services = EC2ContainerServiceResponse.describe_services
+
+
+def _resp_describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    result = _orig_resp_describe_services(self)
+    body = result.result
+    if isinstance(body, dict) and body.get("services"):
+        now = _now()
+        with STATE.lock:
+            views = []
+            for service in body["services"]:
+                shown = _visible_desired_count(service, now)
+                if shown is None or shown == service.desired_count:
+                    views.append(service)
+                else:
+                    views.append(_StaleServiceView(service, shown))
+        body["services"] = views
+    return result
+
+
+EC2ContainerServiceResponse.describe_services = _resp_describe_services  # type: ignore[method-assign]
+
+
+# 9e. Timeline: every task lastStatus change, every container reaching
+#     STOPPED, every real desired count (9d).  Tasks killed by a reset or
+#     shutdown are not recorded.
+
+
+def _timeline_task_status(runtime: "TaskRuntime") -> None:
+    if getattr(runtime, "abandoned", False):
+        return
+    task = runtime.task
+    STRICT.record(
+        "task",
+        task_arn=task.task_arn,
+        started_by=task.started_by or None,
+        group=task.group,
+        status=runtime.last_status,
+    )
+
+
+def _timeline_container_stopped(container: "ContainerRuntime") -> None:
+    runtime = container.task_rt
+    if getattr(runtime, "abandoned", False):
+        return
+    STRICT.record(
+        "container_stopped",
+        task_arn=runtime.task.task_arn,
+        container=container.name,
+        exit_code=container.exit_code,
+    )
+
+
+# 9f. CloudWatch Logs ingestion lag and empty pages (knobs log_lag_ms,
+#     log_empty_page_rate).  An event is visible once its ingestionTime + lag
+#     has passed; reads stop at the first invisible event (in the stream's
+#     timestamp order), so a forward token never skips one.  With a nextToken
+#     and more events after it, a share of GetLogEvents calls returns no
+#     events and a different nextForwardToken for the same position:
+#     "<f|b>/<56-digit index>/<8 hex nonce>" (moto's own tokens are
+#     "<f|b>/<56-digit index>").  A forward token that reached the end of
+#     what is visible comes back exactly as it was passed in.
+
+
+def _visible_prefix(events: list[Any]) -> list[Any]:
+    lag = STRICT["log_lag_ms"]
+    if lag <= 0:
+        return events
+    now_ms = time.time() * 1000.0
+    for index, event in enumerate(events):
+        if event.ingestion_time + lag > now_ms:
+            return events[:index]
+    return events
+
+
+def _parse_log_token(token: str | None) -> tuple[str | None, int]:
+    if token is None:
+        return None, 0
+    parts = token.split("/")
+    try:
+        if len(parts) not in (2, 3) or parts[0] not in ("f", "b"):
+            raise ValueError(token)
+        if len(parts) == 3 and not re.fullmatch(r"[0-9a-f]{8}", parts[2]):
+            raise ValueError(token)
+        return parts[0], int(parts[1])
+    except ValueError:
+        raise logs_models.InvalidParameterException("The specified nextToken is invalid.") from None
+
+
+def _stream_get_log_events(
+    self: Any, start_time: Any, end_time: Any, limit: Any, next_token: str | None, start_from_head: Any
+) -> tuple[list[dict[str, Any]], str, str]:
+    limit = 10000 if limit is None else int(limit)
+    direction, index = _parse_log_token(next_token)
+    everything = sorted(
+        (
+            e
+            for e in self.events
+            if not (start_time and e.timestamp < start_time) and not (end_time and e.timestamp > end_time)
+        ),
+        key=lambda e: e.timestamp,
+    )
+    if direction == "f" and index + 1 < len(everything) and STRICT.empty_page():
+        nonce = STRICT.nonce()
+        return [], f"b/{index + 1:056d}/{nonce}", f"f/{index:056d}/{nonce}"
+    events = _visible_prefix(everything)
+    final_index = len(events) - 1
+    if direction is None:
+        if start_from_head:
+            start_index, end_index = 0, limit - 1
+        else:
+            end_index = final_index
+            start_index = end_index - limit + 1
+    elif direction == "f":
+        start_index = index + 1
+        end_index = start_index + limit - 1
+    else:
+        end_index = index - 1
+        start_index = end_index - limit + 1
+    if start_index < 0:
+        start_index = 0
+    elif start_index > final_index:
+        if direction == "f":  # nothing (visible) after the token: the same token, as CloudWatch does
+            return [], f"b/{index + 1:056d}", next_token  # type: ignore[return-value]
+        return [], f"b/{final_index:056d}", f"f/{final_index:056d}"
+    if end_index > final_index:
+        end_index = final_index
+    elif end_index < 0:
+        return [], f"b/{0:056d}", f"f/{0:056d}"
+    page = [e.to_response_dict() for e in events[start_index : end_index + 1]]
+    return page, f"b/{start_index:056d}", f"f/{end_index:056d}"
+
+
+def _stream_filter_log_events(self: Any, start_time: Any, end_time: Any, filter_pattern: Any) -> list[dict[str, Any]]:
+    events = _visible_prefix(sorted(self.events, key=lambda e: e.timestamp))
+    out = []
+    matcher = logs_models.EventMessageFilter(filter_pattern)
+    for event in events:
+        if start_time and event.timestamp < start_time:
+            continue
+        if end_time and event.timestamp > end_time:
+            continue
+        if not matcher.matches(event.message):
+            continue
+        item = event.to_filter_dict()
+        item["logStreamName"] = self.log_stream_name
+        out.append(item)
+    return out
+
+
+logs_models.LogStream.get_log_events = _locked(_stream_get_log_events)  # type: ignore[method-assign]
+logs_models.LogStream.filter_log_events = _locked(_stream_filter_log_events)  # type: ignore[method-assign]
 
 
 # ===========================================================================
@@ -1869,6 +2286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     args = parser.parse_args(argv)
+    try:
+        STRICT.load_startup(os.environ.get("ECS_EMULATOR_CONFIG"))
+    except strict.ConfigError as exc:
+        sys.stderr.write(f"ecs-emulator: invalid ECS_EMULATOR_CONFIG: {exc.message}\n")
+        sys.stderr.flush()
+        return 2
 
     verbose = os.environ.get("ECS_EMULATOR_VERBOSE", "") not in ("", "0", "false")
     logging.basicConfig(
@@ -1898,8 +2321,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     log.info(
-        "serving on port %d (START_DELAY=%ss STOP_GRACE=%ss DRAIN_SECONDS=%ss)",
-        port, START_DELAY, STOP_GRACE, DRAIN_SECONDS,
+        "serving on port %d (START_DELAY=%ss STOP_GRACE=%ss DRAIN_SECONDS=%ss) strict config %s",
+        port, START_DELAY, STOP_GRACE, DRAIN_SECONDS, json.dumps(STRICT.snapshot()),
     )
     sys.stdout.write(f"ECS_EMULATOR_READY http://{_display_host(args.host)}:{port}\n")
     sys.stdout.flush()
