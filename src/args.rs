@@ -314,6 +314,12 @@ pub struct RunArgs {
           value_name = "N")]
     pub log_tail: usize,
 
+    /// How long the log stream must stay quiet after the migration's containers stopped before it
+    /// counts as read to the end (CloudWatch shows a line a moment after it was written)
+    #[arg(long, env = "ECS_MIGRATE_LOG_SETTLE", default_value = "2s", value_name = "DURATION",
+          value_parser = parse_duration)]
+    pub log_settle: std::time::Duration,
+
     /// Prefix each log line with its CloudWatch timestamp
     #[arg(long, env = "ECS_MIGRATE_LOG_TIMESTAMPS")]
     pub log_timestamps: bool,

@@ -273,6 +273,7 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         wait_for_lock: args.wait_for_lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
+        log_settle: args.log_settle,
         ..Request::default()
     })
 }

@@ -3,7 +3,8 @@
 //! minimum lowered for the pause, and all of it is put back exactly as recorded afterwards.
 
 use crate::pause_record::AutoScalingState;
-use crate::Error;
+use crate::progress::Progress;
+use crate::{aws_call, Error};
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 use aws_sdk_applicationautoscaling::Client;
 
@@ -17,15 +18,20 @@ pub(crate) fn resource_id(cluster_arn: &str, service: &str) -> String {
 pub(crate) async fn describe(
     client: &Client,
     resource_id: &str,
+    progress: &dyn Progress,
 ) -> Result<Option<AutoScalingState>, Error> {
-    let out = client
+    let call = client
         .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Ecs)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .resource_ids(resource_id)
-        .send()
-        .await
-        .map_err(|err| Error::aws("DescribeScalableTargets", None, None, err))?;
+        .resource_ids(resource_id);
+    let out = aws_call::send(
+        progress,
+        "DescribeScalableTargets",
+        || format!("scalable target `{resource_id}`"),
+        || call.clone().send(),
+    )
+    .await?;
     Ok(out
         .scalable_targets()
         .iter()
@@ -53,8 +59,9 @@ pub(crate) async fn register(
     client: &Client,
     resource_id: &str,
     state: AutoScalingState,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
-    client
+    let call = client
         .register_scalable_target()
         .service_namespace(ServiceNamespace::Ecs)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -67,10 +74,14 @@ pub(crate) async fn register(
                 .dynamic_scaling_out_suspended(state.dynamic_scaling_out_suspended)
                 .scheduled_scaling_suspended(state.scheduled_scaling_suspended)
                 .build(),
-        )
-        .send()
-        .await
-        .map_err(|err| Error::aws("RegisterScalableTarget", None, None, err))?;
+        );
+    aws_call::send(
+        progress,
+        "RegisterScalableTarget",
+        || format!("scalable target `{resource_id}`"),
+        || call.clone().send(),
+    )
+    .await?;
     Ok(())
 }
 

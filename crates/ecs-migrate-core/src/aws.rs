@@ -2,10 +2,30 @@
 //! `AWS_ENDPOINT_URL`, ...) as the AWS CLI reads them, with the CLI's `--region`, `--profile` and
 //! `--endpoint-url` on top, and optionally an assumed role (the SDK's own assume-role provider,
 //! which refreshes the credentials before they expire, so runs longer than an hour keep working).
+//!
+//! Retries are set for a tool that must ride out a busy account, not fail fast: adaptive mode
+//! (the SDK's client-side rate limiter slows every call down once AWS throttles), up to
+//! [`MAX_ATTEMPTS`] attempts a call with jittered backoff up to [`MAX_BACKOFF`]. `AWS_RETRY_MODE`
+//! and `AWS_MAX_ATTEMPTS`, when set, win, as in every AWS tool. Throttling that outlasts these
+//! attempts is retried on top (`aws_call.rs`).
 
 use crate::Error;
+use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::time::Duration;
+
+/// Attempts the SDK makes for one call (its default is 3).
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The SDK's longest wait between two attempts (its default is 20 s).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// The retry configuration ecs-migrate runs with.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_max_backoff(MAX_BACKOFF)
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
@@ -29,6 +49,12 @@ pub async fn load(options: &AwsOptions) -> Result<SdkConfig, Error> {
     }
     if let Some(endpoint) = &options.endpoint_url {
         loader = loader.endpoint_url(endpoint);
+    }
+    let set_by_user = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    if !set_by_user {
+        loader = loader.retry_config(retry_config());
     }
     let config = loader.load().await;
     if config.region().is_none() {

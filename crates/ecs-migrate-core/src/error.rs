@@ -100,16 +100,31 @@ pub enum Error {
     },
 
     // ---- AWS failures ----
-    #[error("AWS {operation} failed{context}: {message}", context = context_suffix(cluster, task_arn))]
+    #[error("{}", aws_message(operation, resource.as_deref(), code.as_deref(), message, *transient, *retried_for))]
     Aws {
+        /// The API operation, as the IAM action names it after the service prefix (`RunTask`).
         operation: &'static str,
-        cluster: Option<String>,
-        task_arn: Option<String>,
+        /// What it was about: `cluster `prod``, `service `web``, `task `…``.
+        resource: Option<String>,
+        /// AWS's error code (`AccessDeniedException`), when AWS answered.
         code: Option<String>,
+        /// AWS's message, or what went wrong on the way (timeout, connection).
         message: String,
-        /// Throttling, a 5xx or a network fault that outlasted the SDK's retries: a loop that
-        /// waits anyway may wait it out.
+        /// Throttling, a 5xx or a network fault: a loop that waits anyway may wait it out.
         transient: bool,
+        /// How long the call was retried (on top of the SDK's attempts) before giving up.
+        retried_for: Option<std::time::Duration>,
+    },
+
+    #[error("RunTask's idempotency token for this migration in cluster `{cluster}` was already used by {} for a different request, and none of them is a task of this migration; nothing was started. Check those tasks (`aws ecs describe-tasks`); ECS forgets a token 24 hours after its first use", tasks.join(", "))]
+    TokenConflict { cluster: String, tasks: Vec<String> },
+
+    #[error("the {what} record on {resource} would break AWS's tag limits: {problem}. Nothing was changed. {fix}")]
+    TagLimit {
+        what: &'static str,
+        resource: String,
+        problem: String,
+        fix: String,
     },
 
     #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s; a dead one's is taken over once its task has stopped and 2-3 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
@@ -158,15 +173,116 @@ pub enum Error {
     },
 }
 
-fn context_suffix(cluster: &Option<String>, task_arn: &Option<String>) -> String {
-    let mut out = String::new();
-    if let Some(cluster) = cluster {
-        let _ = write!(out, " for cluster `{cluster}`");
+/// The IAM service prefix of an operation the core calls.
+fn service_of(operation: &str) -> &'static str {
+    match operation {
+        "GetLogEvents" | "FilterLogEvents" | "DescribeLogStreams" => "logs",
+        "DescribeScalableTargets" | "RegisterScalableTarget" => "application-autoscaling",
+        "AssumeRole" => "sts",
+        _ => "ecs",
     }
-    if let Some(task) = task_arn {
-        let _ = write!(out, " (task `{task}`)");
+}
+
+/// `Error::Aws` as one line: the operation, the resource, AWS's code and message, what to do.
+fn aws_message(
+    operation: &str,
+    resource: Option<&str>,
+    code: Option<&str>,
+    message: &str,
+    transient: bool,
+    retried_for: Option<std::time::Duration>,
+) -> String {
+    let service = service_of(operation);
+    let mut out = format!("AWS {service}:{operation}");
+    if let Some(resource) = resource {
+        let _ = write!(out, " on {resource}");
+    }
+    out.push_str(" failed: ");
+    match code {
+        Some(code) if !message.is_empty() && message != code => {
+            let _ = write!(out, "{code}: {message}");
+        }
+        Some(code) => out.push_str(code),
+        None => out.push_str(message),
+    }
+    let denied = code.is_some_and(|c| {
+        c.contains("AccessDenied")
+            || c == "UnauthorizedOperation"
+            || c == "UnrecognizedClientException"
+    });
+    if denied {
+        let _ = write!(
+            out,
+            ". Allow `{service}:{operation}` on that resource in the IAM policy of the identity ecs-migrate runs as"
+        );
+    } else if transient {
+        match retried_for {
+            Some(d) if !d.is_zero() => {
+                let _ = write!(
+                    out,
+                    ". It was retried for {}s (throttling, 5xx or the network); try again later, or lower the API load on this account",
+                    d.as_secs()
+                );
+            }
+            _ => out.push_str(". This is transient (throttling, 5xx or the network); try again"),
+        }
     }
     out
+}
+
+/// An SDK error as one readable line: AWS's code and message when AWS answered, else what
+/// went wrong on the way. Never the SDK's `Debug` form (headers, raw bodies).
+pub(crate) fn one_line<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    tracing::debug!(error = ?err, "AWS call failed");
+    let (code, message) = code_and_message(err);
+    match code {
+        Some(code) if !message.is_empty() && message != code => format!("{code}: {message}"),
+        Some(code) => code,
+        None => message,
+    }
+}
+
+fn code_and_message<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> (Option<String>, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_sdk_ecs::error::SdkError;
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().map(str::to_owned);
+            let message = e
+                .message()
+                .map(str::to_owned)
+                .or_else(|| code.clone())
+                .unwrap_or_else(|| "the service returned an error without a code".to_owned());
+            (code, message)
+        }
+        SdkError::TimeoutError(_) => (None, "the request timed out".to_owned()),
+        SdkError::DispatchFailure(failure) => {
+            let why = if failure.is_timeout() {
+                "timed out"
+            } else if failure.is_io() {
+                "connection failed"
+            } else {
+                "could not be sent"
+            };
+            let detail = std::error::Error::source(err)
+                .map(|source| DisplayErrorContext(source).to_string())
+                .unwrap_or_default();
+            (None, format!("the request {why} ({detail})"))
+        }
+        SdkError::ResponseError(_) => (
+            None,
+            "the response could not be read (not an AWS answer: check the endpoint)".to_owned(),
+        ),
+        _ => (None, "the request could not be built".to_owned()),
+    }
 }
 
 /// The run that holds a lock another run waited for (boxed in [`Error::Locked`] to keep the
@@ -198,11 +314,13 @@ impl Error {
             | Error::NoEssentialContainer { .. }
             | Error::UnknownContainer { .. }
             | Error::ServiceWithoutTaskDefinition { .. }
-            | Error::BrokenPauseRecord { .. } => EXIT_INVALID_INPUT,
+            | Error::BrokenPauseRecord { .. }
+            | Error::TagLimit { .. } => EXIT_INVALID_INPUT,
             Error::ClusterNotFound { .. }
             | Error::ServiceNotFound { .. }
             | Error::TaskDefinitionNotFound { .. }
             | Error::Aws { .. }
+            | Error::TokenConflict { .. }
             | Error::TaskMissing { .. }
             | Error::RestoreFailed { .. }
             | Error::LostTask { .. } => EXIT_AWS_ERROR,
@@ -219,25 +337,35 @@ impl Error {
         }
     }
 
-    /// Wrap an SDK error from `operation`, keeping its error code and full message chain.
+    /// Wraps an SDK error from `operation` on `resource`: AWS's code and message, never the
+    /// SDK's `Debug` form (that goes to `tracing` at debug level).
     pub(crate) fn aws<E, R>(
         operation: &'static str,
-        cluster: Option<&str>,
-        task_arn: Option<&str>,
+        resource: Option<String>,
         err: aws_sdk_ecs::error::SdkError<E, R>,
     ) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
+        tracing::debug!(operation, error = ?err, "AWS call failed");
+        let (code, message) = code_and_message(&err);
         Error::Aws {
             operation,
-            cluster: cluster.map(str::to_owned),
-            task_arn: task_arn.map(str::to_owned),
-            code: err.code().map(str::to_owned),
-            message: DisplayErrorContext(&err).to_string(),
+            resource,
+            code,
+            message,
             transient: classify(&err) == Retry::Transient,
+            retried_for: None,
         }
+    }
+
+    /// Notes how long a transient failure was retried before it became this error.
+    pub(crate) fn retried_for(mut self, for_: Option<std::time::Duration>) -> Error {
+        if let Error::Aws { retried_for, .. } = &mut self {
+            *retried_for = for_;
+        }
+        self
     }
 
     /// Whether waiting may help (see [`Error::Aws`]'s `transient`).
@@ -275,9 +403,16 @@ where
                 if code.contains("Throttl")
                     || code == "RequestLimitExceeded"
                     || code == "TooManyRequestsException"
+                    || code == "SlowDown"
                     || code == "ServerException"
                     || code == "ServiceUnavailable"
-                    || code == "InternalFailure" =>
+                    || code == "ServiceUnavailableException"
+                    || code == "InternalFailure"
+                    || code == "InternalServerError"
+                    || code == "InternalServiceException"
+                    || code == "ConcurrentUpdateException"
+                    || code == "RequestTimeout"
+                    || code == "RequestTimeoutException" =>
             {
                 Retry::Transient
             }

@@ -32,7 +32,13 @@ pub async fn history(ecs: &Client, family: &str, limit: usize) -> Result<Vec<Ent
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| Error::aws("ListTaskDefinitions", None, None, err))?;
+            let page = page.map_err(|err| {
+                Error::aws(
+                    "ListTaskDefinitions",
+                    Some(format!("family `{family}`")),
+                    err,
+                )
+            })?;
             for arn in page.task_definition_arns() {
                 // The prefix also matches longer families (`app` matches `app-worker`).
                 let Some((name, revision)) = arn.rsplit('/').next().and_then(|s| s.split_once(':'))
@@ -53,7 +59,7 @@ pub async fn history(ecs: &Client, family: &str, limit: usize) -> Result<Vec<Ent
     revisions.truncate(limit);
     let mut entries = Vec::new();
     for (revision, arn) in revisions {
-        for outcome in outcome_record::read(ecs, &arn).await? {
+        for outcome in outcome_record::read(ecs, &arn, &()).await? {
             entries.push(Entry {
                 revision,
                 task_definition: arn.clone(),

@@ -1,24 +1,63 @@
 //! Launch: the one RunTask call. Placement failures (`failures[]`, or no task at all) are a verdict,
 //! not an error: the migration did not run.
+//!
+//! The request is the same in every run of a migration (see `resolve.rs`), so its `clientToken`
+//! makes ECS start one task for all of them: a retry after a lost response, two pipelines at
+//! once and a re-invoked Lambda all get that task back. A `ConflictException` (the token was
+//! used with other parameters: `--env` values or subnets changed between the runs) carries the
+//! tasks the token started; this run attaches to the one that is this migration's.
 
 use crate::report::RunTaskFailure;
-use crate::{Error, Plan};
+use crate::{aws_call, Error, Plan, Progress};
+use aws_sdk_ecs::operation::run_task::RunTaskError;
 use aws_sdk_ecs::Client;
 
 pub(crate) enum Launch {
-    Started { task_arn: String },
+    Started {
+        task_arn: String,
+    },
+    /// The token had already started this task of the migration (with other parameters).
+    Existing {
+        task_arn: String,
+    },
     Refused(Vec<RunTaskFailure>),
 }
 
-pub(crate) async fn launch(ecs: &Client, plan: &Plan) -> Result<Launch, Error> {
-    // The SDK fills `clientToken` once per call, so its own retries of a lost response cannot
-    // start a second task.
-    let out = plan
-        .run_task
-        .apply(ecs.run_task())
-        .send()
-        .await
-        .map_err(|err| Error::aws("RunTask", Some(&plan.cluster), None, err))?;
+pub(crate) async fn launch(
+    ecs: &Client,
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> Result<Launch, Error> {
+    let call = plan.run_task.apply(ecs.run_task());
+    let conflict = std::sync::Mutex::new(None);
+    let out = aws_call::send(
+        progress,
+        "RunTask",
+        || format!("cluster `{}`", plan.cluster),
+        || {
+            let call = call.clone();
+            let conflict = &conflict;
+            async move {
+                let out = call.send().await;
+                if let Err(err) = &out {
+                    if let Some(RunTaskError::ConflictException(e)) = err.as_service_error() {
+                        *conflict.lock().expect("not poisoned") = Some(e.resource_ids().to_vec());
+                    }
+                }
+                out
+            }
+        },
+    )
+    .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(err) => {
+            return match conflict.into_inner().expect("not poisoned") {
+                Some(tasks) => ours(ecs, plan, tasks, progress).await,
+                None => Err(err),
+            }
+        }
+    };
     let failures: Vec<RunTaskFailure> = out
         .failures()
         .iter()
@@ -33,5 +72,64 @@ pub(crate) async fn launch(ecs: &Client, plan: &Plan) -> Result<Launch, Error> {
             task_arn: task_arn.to_owned(),
         }),
         _ => Ok(Launch::Refused(failures)),
+    }
+}
+
+/// The task among `tasks` (a `ConflictException`'s `resourceIds`) that is this migration's.
+async fn ours(
+    ecs: &Client,
+    plan: &Plan,
+    tasks: Vec<String>,
+    progress: &dyn Progress,
+) -> Result<Launch, Error> {
+    if !tasks.is_empty() {
+        let call = ecs
+            .describe_tasks()
+            .cluster(&plan.cluster)
+            .set_tasks(Some(tasks.clone()));
+        let out = aws_call::send(
+            progress,
+            "DescribeTasks",
+            || format!("cluster `{}`", plan.cluster),
+            || call.clone().send(),
+        )
+        .await?;
+        let started_by = plan.migration.started_by();
+        if let Some(task) = out
+            .tasks()
+            .iter()
+            .find(|t| t.started_by() == Some(started_by.as_str()))
+        {
+            return Ok(Launch::Existing {
+                task_arn: task.task_arn().unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    Err(Error::TokenConflict {
+        cluster: plan.cluster.clone(),
+        tasks,
+    })
+}
+
+/// Puts this run's id on the task it started or attached to (`ecs-migrate:run`): per-run
+/// values stay out of the RunTask request. A failure is a warning: the run goes on.
+pub(crate) async fn tag_run(ecs: &Client, plan: &Plan, task_arn: &str, progress: &dyn Progress) {
+    let call = ecs.tag_resource().resource_arn(task_arn).tags(
+        aws_sdk_ecs::types::Tag::builder()
+            .key(crate::pause_record::TAG_RUN)
+            .value(&plan.run_id)
+            .build(),
+    );
+    if let Err(err) = aws_call::send(
+        progress,
+        "TagResource",
+        || format!("task `{task_arn}`"),
+        || call.clone().send(),
+    )
+    .await
+    {
+        progress.event(crate::Event::Warning(format!(
+            "could not tag the migration task with this run's id: {err}"
+        )));
     }
 }

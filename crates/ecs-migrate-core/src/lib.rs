@@ -28,6 +28,7 @@
 
 mod autoscaling;
 pub mod aws;
+mod aws_call;
 mod capacity_provider;
 mod clients;
 mod error;
@@ -35,6 +36,7 @@ pub mod history;
 mod key_value;
 mod launch;
 mod launch_type;
+mod live_tasks;
 mod lock;
 mod log_follower;
 mod log_source;
@@ -50,6 +52,7 @@ mod resolve;
 mod secret;
 mod service_pause;
 mod shutdown;
+mod tag_limits;
 mod task_definition_ref;
 mod timeout;
 mod verdict;
@@ -73,7 +76,7 @@ pub use pause_record::{AutoScalingState, PauseRecord};
 pub use plan::{Plan, RunTaskSpec};
 pub use progress::{Event, Progress};
 pub use report::{Report, RunTaskFailure, Status};
-pub use request::{Request, DEFAULT_LOG_TAIL, DEFAULT_WAIT_FOR_LOCK};
+pub use request::{Request, DEFAULT_LOG_SETTLE, DEFAULT_LOG_TAIL, DEFAULT_WAIT_FOR_LOCK};
 pub use resolve::resolve;
 pub use secret::Secret;
 pub use service_pause::{

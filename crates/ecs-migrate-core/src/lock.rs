@@ -32,10 +32,11 @@
 //! it, both restore to the same counts. Different migrations of the same app started within that
 //! instant are not serialised; the records still restore the services correctly.
 
+use crate::live_tasks::live_task;
 use crate::outcome_record::{self, Outcome};
 use crate::progress::{Event, Progress};
-use crate::{Error, LockHolder, MigrationId, Plan, ServiceTarget, Shutdown};
-use aws_sdk_ecs::types::{DesiredStatus, Tag};
+use crate::{aws_call, Error, LockHolder, MigrationId, Plan, ServiceTarget, Shutdown};
+use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
@@ -131,13 +132,19 @@ fn parse_lock(tag: &Tag) -> Option<(String, Holder)> {
 }
 
 /// Every family lock on the cluster.
-async fn read_locks(ecs: &Client, cluster: &str) -> Result<Vec<(String, Holder)>, Error> {
-    let out = ecs
-        .list_tags_for_resource()
-        .resource_arn(cluster)
-        .send()
-        .await
-        .map_err(|err| Error::aws("ListTagsForResource", Some(cluster), None, err))?;
+async fn read_locks(
+    ecs: &Client,
+    cluster: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<(String, Holder)>, Error> {
+    let call = ecs.list_tags_for_resource().resource_arn(cluster);
+    let out = aws_call::send(
+        progress,
+        "ListTagsForResource",
+        || format!("cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
     Ok(out.tags().iter().filter_map(parse_lock).collect())
 }
 
@@ -145,25 +152,33 @@ pub(crate) async fn read_family_lock(
     ecs: &Client,
     cluster: &str,
     family: &str,
+    progress: &dyn Progress,
 ) -> Result<Option<Holder>, Error> {
-    let locks = read_locks(ecs, cluster).await?;
+    let locks = read_locks(ecs, cluster, progress).await?;
     Ok(locks.into_iter().find(|(f, _)| f == family).map(|(_, h)| h))
 }
 
-/// Takes (or renews) the family lock for this run, held since `since`.
+/// Takes (or renews) the family lock for this run, held since `since`; a transient failure is
+/// retried for `patience`.
 pub(crate) async fn write_family_lock(
     ecs: &Client,
     plan: &Plan,
-    family: &str,
-    migration: &MigrationId,
     since: &str,
+    patience: Duration,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
-    ecs.tag_resource()
+    let call = ecs
+        .tag_resource()
         .resource_arn(&plan.cluster)
-        .tags(family_lock_tag(plan, family, migration, since))
-        .send()
-        .await
-        .map_err(|err| Error::aws("TagResource", Some(&plan.cluster), None, err))?;
+        .tags(family_lock_tag(plan, &plan.family, &plan.migration, since));
+    aws_call::send_within(
+        progress,
+        "TagResource",
+        || format!("cluster `{}`", plan.cluster),
+        patience,
+        || call.clone().send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -180,9 +195,7 @@ pub(crate) async fn holding<T>(
     let renew = async {
         loop {
             sleep(RENEW_EVERY).await;
-            if let Err(err) =
-                write_family_lock(ecs, plan, &plan.family, &plan.migration, since).await
-            {
+            if let Err(err) = write_family_lock(ecs, plan, since, RENEW_EVERY, progress).await {
                 progress.event(Event::Warning(format!(
                     "could not renew the lock (other runs take over {}s after the last renewal): {err}",
                     LEASE.as_secs()
@@ -201,22 +214,32 @@ pub(crate) async fn release_family_lock(
     ecs: &Client,
     cluster: &str,
     family: &str,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
-    ecs.untag_resource()
+    let call = ecs
+        .untag_resource()
         .resource_arn(cluster)
-        .tag_keys(format!("{LOCK_PREFIX}{family}"))
-        .send()
-        .await
-        .map_err(|err| Error::aws("UntagResource", Some(cluster), None, err))?;
+        .tag_keys(format!("{LOCK_PREFIX}{family}"));
+    aws_call::send(
+        progress,
+        "UntagResource",
+        || format!("cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
     Ok(())
 }
 
 /// Lets go of the family lock if it is still this run's (a run whose lease lapsed may have
 /// been taken over; the lock is then the other run's).
-pub(crate) async fn release_if_held(ecs: &Client, plan: &Plan) -> Result<(), Error> {
-    match read_family_lock(ecs, &plan.cluster, &plan.family).await? {
+pub(crate) async fn release_if_held(
+    ecs: &Client,
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    match read_family_lock(ecs, &plan.cluster, &plan.family, progress).await? {
         Some(holder) if holder.run_id == plan.run_id => {
-            release_family_lock(ecs, &plan.cluster, &plan.family).await
+            release_family_lock(ecs, &plan.cluster, &plan.family, progress).await
         }
         _ => Ok(()),
     }
@@ -226,8 +249,12 @@ pub(crate) async fn release_if_held(ecs: &Client, plan: &Plan) -> Result<(), Err
 /// lease (a network partition while draining) may have been taken for dead and taken over;
 /// then it must not start a migration next to the other run's. Another run of this same
 /// migration holding it is fine: RunTask's idempotency token makes both watch one task.
-pub(crate) async fn ensure_held(ecs: &Client, plan: &Plan) -> Result<(), Error> {
-    let holder = read_family_lock(ecs, &plan.cluster, &plan.family).await?;
+pub(crate) async fn ensure_held(
+    ecs: &Client,
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let holder = read_family_lock(ecs, &plan.cluster, &plan.family, progress).await?;
     match holder {
         Some(h) if h.run_id == plan.run_id || h.migration == plan.migration.as_str() => Ok(()),
         other => Err(Error::LockLost {
@@ -236,23 +263,6 @@ pub(crate) async fn ensure_held(ecs: &Client, plan: &Plan) -> Result<(), Error> 
             by: other.map(|h| h.run_id),
         }),
     }
-}
-
-/// A live (PROVISIONING, PENDING or RUNNING) task of `migration`, found by its `startedBy`.
-pub(crate) async fn live_task(
-    ecs: &Client,
-    cluster: &str,
-    migration: &str,
-) -> Result<Option<String>, Error> {
-    let out = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .started_by(format!("ecs-migrate/{migration}"))
-        .desired_status(DesiredStatus::Running)
-        .send()
-        .await
-        .map_err(|err| Error::aws("ListTasks", Some(cluster), None, err))?;
-    Ok(out.task_arns().first().cloned())
 }
 
 /// The command that clears this app's lock and restores its services by hand.
@@ -345,7 +355,7 @@ async fn look(
         }
         None => Vec::new(),
     };
-    let locks = read_locks(ecs, &plan.cluster).await?;
+    let locks = read_locks(ecs, &plan.cluster, progress).await?;
     // Runs whose lease is held: alive, whatever their task does.
     let leased: Vec<String> = locks
         .iter()
@@ -371,7 +381,8 @@ async fn look(
 
     // Another run finished this migration while we waited: its outcome is ours to report.
     if *said_waiting {
-        let outcome = outcome_record::read_one(ecs, &plan.task_definition, migration).await?;
+        let outcome =
+            outcome_record::read_one(ecs, &plan.task_definition, migration, progress).await?;
         if let Some(outcome) = outcome {
             if plan.previous.as_ref().map(Outcome::value) != Some(outcome.value()) {
                 return Ok(Some(Acquired::Finished(outcome)));
@@ -383,7 +394,7 @@ async fn look(
     }
     // Join a live run of this same migration.
     if holders.iter().all(|h| h.migration == migration.as_str()) {
-        if let Some(task_arn) = live_task(ecs, &plan.cluster, migration.as_str()).await? {
+        if let Some(task_arn) = live_task(ecs, &plan.cluster, migration.as_str(), progress).await? {
             return Ok(Some(Acquired::Join {
                 task_arn,
                 holder: holders[0].run_id.clone(),
@@ -394,7 +405,7 @@ async fn look(
     // Take over what dead runs left: no live task of their migration, no lease renewed.
     let mut held = Vec::new();
     for holder in holders {
-        let alive = live_task(ecs, &plan.cluster, &holder.migration).await?;
+        let alive = live_task(ecs, &plan.cluster, &holder.migration, progress).await?;
         if alive.is_none() && !leased.contains(&holder.run_id) {
             progress.event(Event::Warning(format!(
                 "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
@@ -404,7 +415,7 @@ async fn look(
                 (LEASE + CLOCK_SKEW).as_secs()
             )));
             if holder.what.starts_with("task definition family") {
-                release_family_lock(ecs, &plan.cluster, family).await?;
+                release_family_lock(ecs, &plan.cluster, family, progress).await?;
             }
         } else {
             held.push((holder, alive));

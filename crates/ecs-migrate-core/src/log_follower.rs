@@ -3,8 +3,13 @@
 //! Every anchor tool we studied loses lines; this one must not:
 //! - it pages with `startFromHead` and the forward token, so no event is skipped or repeated;
 //! - a stream that does not exist yet is normal (the container has not started): keep polling;
-//! - after ECS says STOPPED, a read that *began after* that moment runs until the forward token
-//!   stops changing, so the last line the migration wrote is always shown before the verdict;
+//! - CloudWatch shows an event a moment after it was put (ingestion lag), and may answer an empty
+//!   page with a new forward token before the end: only an unchanged token means "caught up for
+//!   now". "Read to the end" is: a read that *began* at least the settle window (`--log-settle`,
+//!   default 2 s) after the containers stopped (ECS's `executionStoppedAt`, never later than our
+//!   own clock's "now" when we saw STOPPED) found the token unchanged. A line that became
+//!   visible within that window is shown; the trade-off is that the run ends up to the window
+//!   after STOPPED (docs/aws-semantics.md, docs/benchmarks.md);
 //! - throttling and 5xx back off (2 s doubling to 30 s) and never end the run.
 //!
 //! Cadence: one GetLogEvents a second while the task runs (more only while pages come back full).
@@ -15,11 +20,13 @@ use crate::watch::next_backoff;
 use crate::LogSource;
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
-use tokio::time::sleep;
+use tokio::time::{sleep, Instant};
 
 const POLL: Duration = Duration::from_secs(1);
+/// Within the settle window, how often the stream is read again.
+const SETTLE_POLL: Duration = Duration::from_millis(400);
 /// After STOPPED, how long transient errors are retried before the tail is given up.
 const FINAL_READ_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -39,6 +46,7 @@ pub(crate) struct LogFollower<'a> {
     tail_len: usize,
     lines: u64,
     progress: &'a dyn Progress,
+    settle: Duration,
 }
 
 enum Read {
@@ -59,6 +67,7 @@ impl<'a> LogFollower<'a> {
         source: &LogSource,
         task_arn: &str,
         tail_len: usize,
+        settle: Duration,
         progress: &'a dyn Progress,
     ) -> LogFollower<'a> {
         // The group may live in another region than ecs-migrate's (awslogs-region).
@@ -82,29 +91,42 @@ impl<'a> LogFollower<'a> {
             tail_len,
             lines: 0,
             progress,
+            settle,
         }
     }
 
-    /// Follows until `stopped` turns true, then reads to the end of the stream.
-    pub(crate) async fn follow(mut self, mut stopped: watch::Receiver<bool>) -> Followed {
+    /// Follows until `stopped` carries the moment the containers stopped, then reads to the end
+    /// of the stream (see the module's doc for what "the end" is).
+    pub(crate) async fn follow(
+        mut self,
+        mut stopped: watch::Receiver<Option<SystemTime>>,
+    ) -> Followed {
         let mut delay = POLL;
-        let mut final_read_since: Option<tokio::time::Instant> = None;
+        let mut final_read_since: Option<Instant> = None;
+        let mut settled_at: Option<Instant> = None;
         loop {
-            // Sampled *before* reading: a read that starts after STOPPED was seen is the last one.
-            let was_stopped = *stopped.borrow_and_update();
-            if was_stopped {
-                final_read_since.get_or_insert_with(tokio::time::Instant::now);
+            // Sampled *before* reading: only a read that starts after the window is the last one.
+            let stopped_at = *stopped.borrow_and_update();
+            let was_stopped = stopped_at.is_some();
+            if let Some(at) = stopped_at {
+                final_read_since.get_or_insert_with(Instant::now);
+                settled_at.get_or_insert_with(|| {
+                    let now = SystemTime::now();
+                    let since = now.duration_since(at.min(now)).unwrap_or_default();
+                    Instant::now() + self.settle.saturating_sub(since)
+                });
             }
+            let settled = settled_at.is_some_and(|at| Instant::now() >= at);
             match self.read_available(was_stopped).await {
                 Ok(Read::CaughtUp) => {
-                    delay = POLL;
-                    if was_stopped {
+                    delay = if was_stopped { SETTLE_POLL } else { POLL };
+                    if settled {
                         break;
                     }
                 }
                 Ok(Read::NoStream) => {
-                    delay = POLL;
-                    if was_stopped {
+                    delay = if was_stopped { SETTLE_POLL } else { POLL };
+                    if settled {
                         if self.lines == 0 {
                             self.progress.event(Event::Warning(format!(
                                 "log stream {} in {} was never created: the container wrote nothing or never started",
@@ -139,8 +161,15 @@ impl<'a> LogFollower<'a> {
                     });
                 }
             }
-            if was_stopped {
-                sleep(delay).await; // only after a transient error in the final read
+            if let Some(at) = settled_at {
+                // Within the window, caught up: read again at its end at the latest. After an
+                // error: back off.
+                let wake = if delay == SETTLE_POLL {
+                    (Instant::now() + delay).min(at.max(Instant::now()))
+                } else {
+                    Instant::now() + delay
+                };
+                tokio::time::sleep_until(wake).await;
             } else {
                 tokio::select! {
                     _ = sleep(delay) => {}
@@ -177,8 +206,7 @@ impl<'a> LogFollower<'a> {
                     return Ok(Read::NoStream)
                 }
                 Err(err) => {
-                    let message =
-                        aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+                    let message = crate::error::one_line(&err);
                     return Err(match classify(&err) {
                         Retry::Transient => Failed::Transient(message),
                         Retry::Permanent => Failed::Permanent(message),

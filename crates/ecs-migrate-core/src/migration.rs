@@ -26,7 +26,8 @@ use crate::progress::{Event, Progress};
 use crate::service_pause::{Drain, PauseContext, Paused};
 use crate::verdict;
 use crate::watch::Watch;
-use crate::{launch, Clients, Error, Logs, Plan, Report, Shutdown, Status};
+use crate::{aws_call, launch, live_tasks, Clients, Error, Logs, Plan, Report, Shutdown, Status};
+use std::time::SystemTime;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
@@ -77,7 +78,7 @@ pub async fn run(
     let joined = attach_to.is_some();
     // The lock is this run's now (a joining run takes it over from the run it joins).
     let now = lock::now();
-    lock::write_family_lock(&clients.ecs, plan, &plan.family, &plan.migration, &now).await?;
+    lock::write_family_lock(&clients.ecs, plan, &now, aws_call::PATIENCE, progress).await?;
     let mut paused = Paused::new(
         clients,
         &plan.cluster,
@@ -133,7 +134,25 @@ pub async fn run(
                 .pause
                 .as_ref()
                 .is_some_and(|p| p.keep_paused_on_failure);
-        let (service_reports, restore_error) = paused.restore(keep).await;
+        //    Never while a task of this migration is still running, whoever started it: the old
+        //    code would come back next to the migration (see `live_tasks.rs`).
+        let (service_reports, restore_error) = if keep || !paused.touched() {
+            paused.restore(keep).await
+        } else {
+            let seen_stopped = outcome.as_ref().ok().and_then(|r| r.task_arn.clone());
+            match live_tasks::wait_until_stopped(
+                &clients.ecs,
+                &plan.cluster,
+                plan.migration.as_str(),
+                seen_stopped.as_deref(),
+                progress,
+            )
+            .await
+            {
+                Ok(()) => paused.restore(false).await,
+                Err(why) => paused.left_paused(&why),
+            }
+        };
 
         // 7. record the outcome. Services kept paused keep their records: the next run (of any
         //    migration of this app) restores them first, as a dead run's.
@@ -146,7 +165,7 @@ pub async fn run(
     let (outcome, service_reports, restore_error) = finished?;
 
     // 7. let go of the lock, if it is still this run's.
-    if let Err(err) = lock::release_if_held(&clients.ecs, plan).await {
+    if let Err(err) = lock::release_if_held(&clients.ecs, plan, progress).await {
         progress.event(Event::Warning(format!("could not release the lock: {err}")));
     }
 
@@ -184,7 +203,15 @@ async fn migrate(
     //    start a task nobody watches; a signal that came meanwhile is seen by the first wait.
     let live = match attach_to {
         Some(task_arn) => Some(task_arn),
-        None => lock::live_task(&clients.ecs, &plan.cluster, plan.migration.as_str()).await?,
+        None => {
+            live_tasks::live_task(
+                &clients.ecs,
+                &plan.cluster,
+                plan.migration.as_str(),
+                progress,
+            )
+            .await?
+        }
     };
     let attached = live.is_some();
     let task_arn = match live {
@@ -196,10 +223,16 @@ async fn migrate(
         }
         None => {
             // Still this run's app? (It may have been taken for dead while it drained.)
-            lock::ensure_held(&clients.ecs, plan).await?;
-            match launch::launch(&clients.ecs, plan).await? {
+            lock::ensure_held(&clients.ecs, plan, progress).await?;
+            match launch::launch(&clients.ecs, plan, progress).await? {
                 launch::Launch::Started { task_arn } => {
                     progress.event(Event::TaskStarted {
+                        task_arn: &task_arn,
+                    });
+                    task_arn
+                }
+                launch::Launch::Existing { task_arn } => {
+                    progress.event(Event::Attached {
                         task_arn: &task_arn,
                     });
                     task_arn
@@ -209,19 +242,25 @@ async fn migrate(
         }
     };
 
+    launch::tag_run(&clients.ecs, plan, &task_arn, progress).await;
+
     // 4. watch, and follow the logs until the task has stopped and the stream is read through.
     //    A hand-off abandons the logs at once: the next run re-reads them from the start.
-    let (stopped, stopped_rx) = watch::channel(false);
+    let (stopped, stopped_rx) = watch::channel(None::<SystemTime>);
     let handed_off = Notify::new();
     let watching = async {
         let watched = Watch::new(&clients.ecs, &plan.cluster, &task_arn, progress, started)
             .attached(attached)
             .until_stopped(deadline, shutdown)
             .await;
-        if matches!(watched, Err(Error::StillRunning { .. })) {
-            handed_off.notify_one();
-        } else {
-            let _ = stopped.send(true);
+        match &watched {
+            Err(Error::StillRunning { .. }) => handed_off.notify_one(),
+            Ok((task, _)) => {
+                let _ = stopped.send(Some(crate::watch::stopped_at(task)));
+            }
+            Err(_) => {
+                let _ = stopped.send(Some(SystemTime::now()));
+            }
         }
         watched
     };
@@ -229,9 +268,16 @@ async fn migrate(
         let follow = async {
             match &plan.logs {
                 Logs::Follow(source) => {
-                    LogFollower::new(&clients.logs, source, &task_arn, plan.log_tail, progress)
-                        .follow(stopped_rx)
-                        .await
+                    LogFollower::new(
+                        &clients.logs,
+                        source,
+                        &task_arn,
+                        plan.log_tail,
+                        plan.log_settle,
+                        progress,
+                    )
+                    .follow(stopped_rx)
+                    .await
                 }
                 Logs::Unavailable { reason } => {
                     progress.event(Event::LogsUnavailable { reason });
@@ -275,7 +321,9 @@ async fn record(clients: &Clients, plan: &Plan, report: &Report, progress: &dyn 
         run_id: plan.run_id.clone(),
         container: plan.container.clone(),
     };
-    if let Err(err) = outcome_record::write(&clients.ecs, &plan.task_definition, &outcome).await {
+    if let Err(err) =
+        outcome_record::write(&clients.ecs, &plan.task_definition, &outcome, progress).await
+    {
         progress.event(Event::Warning(format!(
             "could not record the outcome on the task definition (run-once needs ecs:TagResource on it): {err}"
         )));

@@ -6,7 +6,8 @@
 //! One tag per migration (revision × container × command); a later outcome replaces it.
 //! `ecs-migrate history` reads them back across a family's revisions.
 
-use crate::{Error, MigrationId};
+use crate::progress::{Event, Progress};
+use crate::{aws_call, tag_limits, Error, MigrationId};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
 use serde::Serialize;
@@ -47,14 +48,14 @@ impl Outcome {
         )
     }
 
-    fn to_tag(&self) -> Tag {
+    pub(crate) fn to_tag(&self) -> Tag {
         Tag::builder()
             .key(format!("{OUTCOME_PREFIX}{}", self.migration))
             .value(self.value())
             .build()
     }
 
-    fn from_tag(tag: &Tag) -> Option<Outcome> {
+    pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
         let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
         let mut outcome = Outcome {
             migration,
@@ -82,15 +83,33 @@ impl Outcome {
     }
 }
 
-/// Every outcome recorded on a task definition revision.
-pub(crate) async fn read(ecs: &Client, task_definition_arn: &str) -> Result<Vec<Outcome>, Error> {
-    let out = ecs
+/// Every tag on a task definition revision.
+pub(crate) async fn tags(
+    ecs: &Client,
+    task_definition_arn: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<Tag>, Error> {
+    let call = ecs
         .list_tags_for_resource()
-        .resource_arn(task_definition_arn)
-        .send()
-        .await
-        .map_err(|err| Error::aws("ListTagsForResource", None, None, err))?;
-    Ok(out.tags().iter().filter_map(Outcome::from_tag).collect())
+        .resource_arn(task_definition_arn);
+    let out = aws_call::send(
+        progress,
+        "ListTagsForResource",
+        || format!("task definition `{task_definition_arn}`"),
+        || call.clone().send(),
+    )
+    .await?;
+    Ok(out.tags().to_vec())
+}
+
+/// Every outcome recorded on a task definition revision.
+pub(crate) async fn read(
+    ecs: &Client,
+    task_definition_arn: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<Outcome>, Error> {
+    let tags = tags(ecs, task_definition_arn, progress).await?;
+    Ok(tags.iter().filter_map(Outcome::from_tag).collect())
 }
 
 /// The recorded outcome of `migration`, if any.
@@ -98,24 +117,67 @@ pub(crate) async fn read_one(
     ecs: &Client,
     task_definition_arn: &str,
     migration: &MigrationId,
+    progress: &dyn Progress,
 ) -> Result<Option<Outcome>, Error> {
-    Ok(read(ecs, task_definition_arn)
+    Ok(read(ecs, task_definition_arn, progress)
         .await?
         .into_iter()
         .find(|o| o.migration == migration.as_str()))
 }
 
+/// Records `outcome` on its revision. Within ECS's 50 tags a resource: when the revision is
+/// full, the oldest outcome records of *other* migrations of it are removed first (and said so);
+/// its own users' tags are never touched (resolution refused a revision they fill).
 pub(crate) async fn write(
     ecs: &Client,
     task_definition_arn: &str,
     outcome: &Outcome,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
-    ecs.tag_resource()
+    let tag = outcome.to_tag();
+    let present = tags(ecs, task_definition_arn, progress).await?;
+    let mut older: Vec<Outcome> = present
+        .iter()
+        .filter_map(Outcome::from_tag)
+        .filter(|o| o.migration != outcome.migration)
+        .collect();
+    older.sort_by(|a, b| a.at.cmp(&b.at));
+    let excess = tag_limits::excess(&present, std::slice::from_ref(&tag));
+    let prune: Vec<String> = older
+        .iter()
+        .take(excess)
+        .map(|o| format!("{OUTCOME_PREFIX}{}", o.migration))
+        .collect();
+    if !prune.is_empty() {
+        let call = ecs
+            .untag_resource()
+            .resource_arn(task_definition_arn)
+            .set_tag_keys(Some(prune.clone()));
+        aws_call::send(
+            progress,
+            "UntagResource",
+            || format!("task definition `{task_definition_arn}`"),
+            || call.clone().send(),
+        )
+        .await?;
+        progress.event(Event::Warning(format!(
+            "task definition {task_definition_arn} had {} tags (ECS allows {}): removed the {} oldest outcome record(s) of other migrations of it to record this one",
+            present.len(),
+            tag_limits::MAX_TAGS,
+            prune.len()
+        )));
+    }
+    let call = ecs
+        .tag_resource()
         .resource_arn(task_definition_arn)
-        .tags(outcome.to_tag())
-        .send()
-        .await
-        .map_err(|err| Error::aws("TagResource", None, None, err))?;
+        .tags(tag);
+    aws_call::send(
+        progress,
+        "TagResource",
+        || format!("task definition `{task_definition_arn}`"),
+        || call.clone().send(),
+    )
+    .await?;
     Ok(())
 }
 

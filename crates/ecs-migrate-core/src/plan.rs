@@ -36,11 +36,21 @@ pub struct Plan {
     pub logs: Logs,
     /// How many of the last log lines the report keeps.
     pub log_tail: usize,
+    /// How long the log stream must stay quiet after the containers stopped.
+    #[serde(serialize_with = "serialize_millis")]
+    pub log_settle: std::time::Duration,
     pub run_task: RunTaskSpec,
 }
 
 fn serialize_secs<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_secs())
+}
+
+fn serialize_millis<S: serde::Serializer>(
+    d: &std::time::Duration,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
 }
 
 fn serialize_timeout<S: serde::Serializer>(timeout: &Timeout, s: S) -> Result<S::Ok, S::Error> {

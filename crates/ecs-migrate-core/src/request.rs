@@ -44,6 +44,9 @@ pub struct Request {
     pub follow_logs: bool,
     /// How many of the last log lines the report keeps (`--log-tail`).
     pub log_tail: usize,
+    /// How long after the migration's containers stopped the log stream must stay quiet before
+    /// it counts as read to the end (CloudWatch shows an event a moment after it was put).
+    pub log_settle: std::time::Duration,
     /// This run's id (`r-` and 12 hex digits), in its records, its lock and, by default, the
     /// assumed role's session name; a fresh one by default.
     pub run_id: String,
@@ -54,6 +57,10 @@ pub const DEFAULT_WAIT_FOR_LOCK: std::time::Duration = std::time::Duration::from
 
 /// The number of log lines a report keeps by default.
 pub const DEFAULT_LOG_TAIL: usize = 20;
+
+/// How long the log stream is read after the containers stopped, by default (see
+/// `log_follower.rs` and docs/aws-semantics.md).
+pub const DEFAULT_LOG_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Default for Request {
     fn default() -> Request {
@@ -81,6 +88,7 @@ impl Default for Request {
             wait_for_lock: DEFAULT_WAIT_FOR_LOCK,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
+            log_settle: DEFAULT_LOG_SETTLE,
             run_id: crate::plan::new_run_id(),
         }
     }

@@ -7,8 +7,8 @@ use crate::plan::{
     AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
 };
 use crate::{
-    autoscaling, CapacityProvider, Clients, Error, LaunchType, LogSource, Logs, PausePlan, Plan,
-    Request, ServiceTarget, TaskDefinitionRef,
+    autoscaling, aws_call, tag_limits, CapacityProvider, Clients, Error, LaunchType, LogSource,
+    Logs, PausePlan, Plan, Request, ServiceTarget, TaskDefinitionRef,
 };
 use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, Service, TaskDefinition};
 use aws_sdk_ecs::Client;
@@ -60,16 +60,29 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
     let run_id = request.run_id.clone();
     let migration =
         crate::MigrationId::new(&task_definition_arn, &container, request.command.as_deref());
-    let previous = crate::outcome_record::read_one(ecs, &task_definition_arn, &migration).await?;
+    let revision_tags = crate::outcome_record::tags(ecs, &task_definition_arn, &()).await?;
+    let previous = revision_tags
+        .iter()
+        .filter_map(crate::Outcome::from_tag)
+        .find(|o| o.migration == migration.as_str());
     let family = task_definition
         .family()
         .map(str::to_owned)
         .unwrap_or_else(|| reference.family().to_owned());
-    let mut tags = request.tags.clone();
-    tags.push(crate::Tag {
-        key: crate::pause_record::TAG_RUN.to_owned(),
-        value: run_id.clone(),
-    });
+    // The RunTask request is the same in every run of this migration (RunTask's idempotency
+    // needs identical parameters for its token): this run's id goes on the task afterwards.
+    let tags = request.tags.clone();
+    check_records_fit(
+        clients,
+        &cluster,
+        &family,
+        &task_definition_arn,
+        &revision_tags,
+        &container,
+        &tags,
+        pause.as_ref(),
+    )
+    .await?;
     let platform_version = request
         .platform_version
         .clone()
@@ -110,6 +123,7 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         wait_for_lock: request.wait_for_lock,
         logs,
         log_tail: request.log_tail,
+        log_settle: request.log_settle,
     })
 }
 
@@ -160,14 +174,130 @@ fn check_locally(request: &Request) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses, before anything changes, a run whose records would break ECS's tag limits (see
+/// `tag_limits.rs`): the family lock on the cluster, the pause record on each service, the
+/// outcome record on the revision, the run's tag on the task.
+#[allow(clippy::too_many_arguments)]
+async fn check_records_fit(
+    clients: &Clients,
+    cluster: &str,
+    family: &str,
+    task_definition: &str,
+    revision_tags: &[aws_sdk_ecs::types::Tag],
+    container: &str,
+    user_tags: &[crate::Tag],
+    pause: Option<&PausePlan>,
+) -> Result<(), Error> {
+    use aws_sdk_ecs::types::Tag;
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+    let run_id = "r-000000000000";
+    let time = "2026-01-01T00:00:00Z";
+
+    // The lock, on the cluster.
+    let lock_key = format!("{}{family}", crate::lock::LOCK_PREFIX);
+    let lock_value = format!("run={run_id} since={time} expires={time} migration=0000000000000000");
+    let cluster_tags = list_tags(clients, cluster, || format!("cluster `{cluster}`")).await?;
+    tag_limits::check(
+        "lock",
+        &format!("cluster `{cluster}`"),
+        &cluster_tags,
+        &[tag(&lock_key, &lock_value)],
+        || {
+            if lock_key.chars().count() > tag_limits::MAX_KEY {
+                "The lock's key holds the task definition family: use a family of at most 111 characters".to_owned()
+            } else {
+                "Remove tags the cluster no longer needs (`aws ecs untag-resource`)".to_owned()
+            }
+        },
+    )?;
+
+    // The outcome, on the revision (older outcome records are pruned to make room; users'
+    // own tags are not).
+    let outcome = crate::Outcome {
+        migration: "0000000000000000".into(),
+        status: "interrupted".into(),
+        at: time.into(),
+        task: Some("0".repeat(32)),
+        exit_code: Some(i32::MIN),
+        run_id: run_id.into(),
+        container: container.to_owned(),
+    };
+    let users_own: Vec<Tag> = revision_tags
+        .iter()
+        .filter(|t| crate::Outcome::from_tag(t).is_none())
+        .cloned()
+        .collect();
+    tag_limits::check(
+        "outcome",
+        &format!("task definition `{task_definition}`"),
+        &users_own,
+        &[outcome.to_tag()],
+        || {
+            if outcome.value().chars().count() > tag_limits::MAX_VALUE {
+                format!("The outcome record names the container: rename container `{container}` to at most {} characters", container.chars().count() - (outcome.value().chars().count() - tag_limits::MAX_VALUE))
+            } else {
+                "Remove tags the task definition revision no longer needs (`aws ecs untag-resource`)".to_owned()
+            }
+        },
+    )?;
+
+    // The run's tag, on the task (with the user's tags).
+    let mut task_tags: Vec<Tag> = user_tags.iter().map(|t| tag(&t.key, &t.value)).collect();
+    task_tags.push(tag(crate::pause_record::TAG_RUN, run_id));
+    tag_limits::check("run", "the migration task", &[], &task_tags, || {
+        format!(
+            "Pass at most {} tags for the migration task",
+            tag_limits::MAX_TAGS - 1
+        )
+    })?;
+
+    // The pause record, on each service.
+    for service in pause.iter().flat_map(|p| &p.services) {
+        let present = list_tags(clients, &service.arn, || {
+            format!("service `{}`", service.name)
+        })
+        .await?;
+        let record = crate::PauseRecord {
+            run_id: run_id.into(),
+            paused_at: time.into(),
+            desired_count: i32::MAX,
+            autoscaling: service.autoscaling,
+            migration: "0000000000000000".into(),
+            expires: Some(time.into()),
+        };
+        tag_limits::check(
+            "pause",
+            &format!("service `{}`", service.name),
+            &present,
+            &record.to_tags(),
+            || {
+                "Remove tags the service no longer needs (`aws ecs untag-resource`), or do not pause it".to_owned()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+async fn list_tags(
+    clients: &Clients,
+    arn: &str,
+    resource: impl FnOnce() -> String,
+) -> Result<Vec<aws_sdk_ecs::types::Tag>, Error> {
+    let call = clients.ecs.list_tags_for_resource().resource_arn(arn);
+    let out = aws_call::send(&(), "ListTagsForResource", resource, || call.clone().send()).await?;
+    Ok(out.tags().to_vec())
+}
+
 /// Returns the cluster ARN of an ACTIVE cluster.
 pub(crate) async fn describe_cluster(ecs: &Client, cluster: &str) -> Result<String, Error> {
-    let out = ecs
-        .describe_clusters()
-        .clusters(cluster)
-        .send()
-        .await
-        .map_err(|err| Error::aws("DescribeClusters", Some(cluster), None, err))?;
+    let call = ecs.describe_clusters().clusters(cluster);
+    let out = aws_call::send(
+        &(),
+        "DescribeClusters",
+        || format!("cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
     match out.clusters().first() {
         Some(found) if found.status() == Some("ACTIVE") => {
             Ok(found.cluster_arn().unwrap_or(cluster).to_owned())
@@ -185,13 +315,17 @@ async fn describe_service(
     cluster: &str,
     service: &str,
 ) -> Result<Service, Error> {
-    let out = ecs
+    let call = ecs
         .describe_services()
         .cluster(cluster_arn)
-        .services(service)
-        .send()
-        .await
-        .map_err(|err| Error::aws("DescribeServices", Some(cluster), None, err))?;
+        .services(service);
+    let out = aws_call::send(
+        &(),
+        "DescribeServices",
+        || format!("service `{service}` in cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
     match out.services().first() {
         Some(found) if found.status() == Some("ACTIVE") || found.status() == Some("DRAINING") => {
             Ok(found.clone())
@@ -221,14 +355,18 @@ pub(crate) async fn resolve_services(
     }
     let mut found: Vec<Service> = Vec::new();
     for chunk in unique.chunks(10) {
-        let out = clients
+        let call = clients
             .ecs
             .describe_services()
             .cluster(cluster_arn)
-            .set_services(Some(chunk.iter().map(|s| s.to_string()).collect()))
-            .send()
-            .await
-            .map_err(|err| Error::aws("DescribeServices", Some(cluster), None, err))?;
+            .set_services(Some(chunk.iter().map(|s| s.to_string()).collect()));
+        let out = aws_call::send(
+            &(),
+            "DescribeServices",
+            || format!("cluster `{cluster}`"),
+            || call.clone().send(),
+        )
+        .await?;
         found.extend(out.services().iter().cloned());
     }
     let mut targets = Vec::new();
@@ -251,14 +389,8 @@ pub(crate) async fn resolve_services(
             })?;
         let arn = service.service_arn().unwrap_or_default().to_owned();
         let service_name = service.service_name().unwrap_or(name).to_owned();
-        let tags = clients
-            .ecs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(|err| Error::aws("ListTagsForResource", Some(cluster), None, err))?;
-        let leftover = match PauseRecord::from_tags(tags.tags()) {
+        let tags = list_tags(clients, &arn, || format!("service `{service_name}`")).await?;
+        let leftover = match PauseRecord::from_tags(&tags) {
             None => None,
             Some(Ok(record)) => Some(record),
             Some(Err(problem)) => {
@@ -272,6 +404,7 @@ pub(crate) async fn resolve_services(
         let autoscaling = autoscaling::describe(
             &clients.autoscaling,
             &autoscaling::resource_id(cluster_arn, &service_name),
+            &(),
         )
         .await?;
         targets.push(ServiceTarget {
@@ -320,24 +453,26 @@ async fn describe_task_definition(
     reference: &TaskDefinitionRef,
 ) -> Result<TaskDefinition, Error> {
     let text = reference.to_string();
-    let out = ecs
-        .describe_task_definition()
-        .task_definition(&text)
-        .send()
-        .await;
+    let call = ecs.describe_task_definition().task_definition(&text);
+    let out = aws_call::send_within(
+        &(),
+        "DescribeTaskDefinition",
+        || format!("task definition `{text}`"),
+        aws_call::PATIENCE,
+        || call.clone().send(),
+    )
+    .await;
     match out {
         Ok(out) => out.task_definition.ok_or(Error::TaskDefinitionNotFound {
             task_definition: text,
         }),
         // ECS answers an unknown task definition with a ClientException.
-        Err(err)
-            if aws_sdk_ecs::error::ProvideErrorMetadata::code(&err) == Some("ClientException") =>
-        {
-            Err(Error::TaskDefinitionNotFound {
-                task_definition: text,
-            })
-        }
-        Err(err) => Err(Error::aws("DescribeTaskDefinition", None, None, err)),
+        Err(Error::Aws {
+            code: Some(code), ..
+        }) if code == "ClientException" => Err(Error::TaskDefinitionNotFound {
+            task_definition: text,
+        }),
+        Err(err) => Err(err),
     }
 }
 

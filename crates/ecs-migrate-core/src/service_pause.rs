@@ -16,7 +16,7 @@ use crate::autoscaling;
 use crate::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
 use crate::progress::{Event, Progress};
 use crate::watch::{next_backoff, sleep_until_or_never};
-use crate::{Clients, Error, Shutdown};
+use crate::{aws_call, Clients, Error, Shutdown};
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -185,6 +185,7 @@ impl<'a> Paused<'a> {
                 &entry.target.arn,
                 record,
                 record.desired_count,
+                self.progress,
             )
             .await?;
             self.progress.event(Event::ServiceRestored {
@@ -213,16 +214,27 @@ impl<'a> Paused<'a> {
             if entry.record_written {
                 continue;
             }
-            ecs.tag_resource()
+            let call = ecs
+                .tag_resource()
                 .resource_arn(&entry.target.arn)
-                .set_tags(Some(entry.record.to_tags()))
-                .send()
-                .await
-                .map_err(|err| Error::aws("TagResource", Some(self.cluster), None, err))?;
+                .set_tags(Some(entry.record.to_tags()));
+            aws_call::send(
+                self.progress,
+                "TagResource",
+                || format!("service `{}`", entry.target.name),
+                || call.clone().send(),
+            )
+            .await?;
             entry.record_written = true;
         }
         for entry in &mut self.entries {
-            entry.tasks = service_tasks(self.clients, self.cluster, &entry.target.name).await?;
+            entry.tasks = service_tasks(
+                self.clients,
+                self.cluster,
+                &entry.target.name,
+                self.progress,
+            )
+            .await?;
             // 2. auto scaling off, so it cannot scale the service back up.
             if let Some(before) = entry.record.autoscaling {
                 let id = autoscaling::resource_id(self.cluster, &entry.target.name);
@@ -233,18 +245,24 @@ impl<'a> Paused<'a> {
                     &self.clients.autoscaling,
                     &id,
                     autoscaling::paused(before, plan.min_capacity),
+                    self.progress,
                 )
                 .await?;
             }
             // 3. scale down.
             entry.scaled_down = true;
-            ecs.update_service()
+            let call = ecs
+                .update_service()
                 .cluster(self.cluster)
                 .service(&entry.target.name)
-                .desired_count(plan.min_capacity)
-                .send()
-                .await
-                .map_err(|err| Error::aws("UpdateService", Some(self.cluster), None, err))?;
+                .desired_count(plan.min_capacity);
+            aws_call::send(
+                self.progress,
+                "UpdateService",
+                || format!("service `{}`", entry.target.name),
+                || call.clone().send(),
+            )
+            .await?;
             self.progress.event(Event::ServicePaused {
                 service: &entry.target.name,
                 from: entry.record.desired_count,
@@ -294,14 +312,19 @@ impl<'a> Paused<'a> {
     /// carries now: another run's (a run that took this one for dead and took over), or none
     /// (put back by hand). `None`: still ours, or unreadable just now (then ours is restored).
     async fn not_ours_to_restore(&self, entry: &Entry) -> Option<String> {
-        let tags = self
+        let call = self
             .clients
             .ecs
             .list_tags_for_resource()
-            .resource_arn(&entry.target.arn)
-            .send()
-            .await
-            .ok()?;
+            .resource_arn(&entry.target.arn);
+        let tags = aws_call::send(
+            self.progress,
+            "ListTagsForResource",
+            || format!("service `{}`", entry.target.name),
+            || call.clone().send(),
+        )
+        .await
+        .ok()?;
         let name = &entry.target.name;
         match PauseRecord::from_tags(tags.tags()) {
             Some(Ok(record)) if record.run_id != entry.record.run_id => Some(format!(
@@ -320,11 +343,67 @@ impl<'a> Paused<'a> {
         let mut remaining = 0;
         for entry in &self.entries {
             let mut arns: BTreeSet<String> = entry.tasks.iter().cloned().collect();
-            arns.extend(service_tasks(self.clients, self.cluster, &entry.target.name).await?);
-            let alive = not_stopped(self.clients, self.cluster, arns.into_iter().collect()).await?;
+            arns.extend(
+                service_tasks(
+                    self.clients,
+                    self.cluster,
+                    &entry.target.name,
+                    self.progress,
+                )
+                .await?,
+            );
+            let alive = not_stopped(
+                self.clients,
+                self.cluster,
+                arns.into_iter().collect(),
+                self.progress,
+            )
+            .await?;
             remaining += alive.saturating_sub(min_capacity.max(0) as usize);
         }
         Ok(remaining)
+    }
+
+    /// Whether any service was touched (its record written): only then is there anything to
+    /// restore, or to guard.
+    pub(crate) fn touched(&self) -> bool {
+        self.entries.iter().any(|e| e.record_written)
+    }
+
+    /// The services stay paused because `why` (a task of the migration still running): the
+    /// reports say so, and the error gives the command that restores them later.
+    pub(crate) fn left_paused(&self, why: &str) -> (Vec<ServiceReport>, Option<String>) {
+        let Some(plan) = self.plan else {
+            return (Vec::new(), None);
+        };
+        let names: Vec<&str> = self
+            .entries
+            .iter()
+            .map(|e| e.target.name.as_str())
+            .collect();
+        let reports = self
+            .entries
+            .iter()
+            .map(|entry| ServiceReport {
+                name: entry.target.name.clone(),
+                desired_before: entry.record.desired_count,
+                desired_during: if entry.scaled_down {
+                    plan.min_capacity
+                } else {
+                    entry.record.desired_count
+                },
+                desired_after: None,
+                autoscaling_suspended: entry.autoscaling_suspended,
+                autoscaling_restored: false,
+                restored: false,
+                recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
+            })
+            .collect();
+        let error = format!(
+            "left the services paused: {why}, and the old code must not run next to the migration. Their previous state is recorded on them: once the migration's tasks have stopped, run `{}`",
+            restore_command(self.cluster, &names)
+        );
+        (reports, Some(error))
     }
 
     /// Phase 5: put every service back (or leave them paused when `keep` says so). Never
@@ -377,6 +456,7 @@ impl<'a> Paused<'a> {
                         &entry.target.arn,
                         &entry.record,
                         to,
+                        self.progress,
                     )
                     .await
                     {
@@ -420,32 +500,31 @@ async fn restore_service(
     arn: &str,
     record: &PauseRecord,
     desired_count: i32,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
-    clients
+    let resource = || format!("service `{name}` in cluster `{cluster}`");
+    let call = clients
         .ecs
         .update_service()
         .cluster(cluster)
         .service(name)
-        .desired_count(desired_count)
-        .send()
-        .await
-        .map_err(|err| Error::aws("UpdateService", Some(cluster), None, err))?;
+        .desired_count(desired_count);
+    aws_call::send(progress, "UpdateService", resource, || call.clone().send()).await?;
     if let Some(state) = record.autoscaling {
         autoscaling::register(
             &clients.autoscaling,
             &autoscaling::resource_id(cluster, name),
             state,
+            progress,
         )
         .await?;
     }
-    clients
+    let call = clients
         .ecs
         .untag_resource()
         .resource_arn(arn)
-        .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()))
-        .send()
-        .await
-        .map_err(|err| Error::aws("UntagResource", Some(cluster), None, err))?;
+        .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()));
+    aws_call::send(progress, "UntagResource", resource, || call.clone().send()).await?;
     Ok(())
 }
 
@@ -454,35 +533,54 @@ async fn service_tasks(
     clients: &Clients,
     cluster: &str,
     service: &str,
+    progress: &dyn Progress,
 ) -> Result<Vec<String>, Error> {
     let mut arns = Vec::new();
-    let mut pages = clients
-        .ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(service)
-        .desired_status(DesiredStatus::Running)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| Error::aws("ListTasks", Some(cluster), None, err))?;
+    let mut next_token: Option<String> = None;
+    loop {
+        let call = clients
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(DesiredStatus::Running)
+            .set_next_token(next_token.clone());
+        let page = aws_call::send(
+            progress,
+            "ListTasks",
+            || format!("service `{service}` in cluster `{cluster}`"),
+            || call.clone().send(),
+        )
+        .await?;
         arns.extend(page.task_arns().iter().cloned());
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return Ok(arns);
+        }
     }
-    Ok(arns)
 }
 
 /// How many of `arns` are not STOPPED yet (DescribeTasks takes 100 at a time).
-async fn not_stopped(clients: &Clients, cluster: &str, arns: Vec<String>) -> Result<usize, Error> {
+async fn not_stopped(
+    clients: &Clients,
+    cluster: &str,
+    arns: Vec<String>,
+    progress: &dyn Progress,
+) -> Result<usize, Error> {
     let mut alive = 0;
     for chunk in arns.chunks(100) {
-        let out = clients
+        let call = clients
             .ecs
             .describe_tasks()
             .cluster(cluster)
-            .set_tasks(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|err| Error::aws("DescribeTasks", Some(cluster), None, err))?;
+            .set_tasks(Some(chunk.to_vec()));
+        let out = aws_call::send(
+            progress,
+            "DescribeTasks",
+            || format!("cluster `{cluster}`"),
+            || call.clone().send(),
+        )
+        .await?;
         alive += out
             .tasks()
             .iter()
@@ -543,8 +641,16 @@ pub async fn restore(
         });
         let to = desired_count.unwrap_or(record.desired_count);
         // One service that cannot be restored does not keep the others down.
-        if let Err(err) =
-            restore_service(clients, &cluster_arn, &target.name, &target.arn, record, to).await
+        if let Err(err) = restore_service(
+            clients,
+            &cluster_arn,
+            &target.name,
+            &target.arn,
+            record,
+            to,
+            progress,
+        )
+        .await
         {
             failures.push(format!("{}: {err}", target.name));
             continue;
@@ -599,9 +705,9 @@ pub async fn unlock(
         .next()
         .unwrap_or(task_definition);
     let family = family.split(':').next().unwrap_or(family);
-    match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family).await? {
+    match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family, progress).await? {
         Some(holder) => {
-            crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family).await?;
+            crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family, progress).await?;
             progress.event(Event::Warning(format!(
                 "cleared the lock on task definition family {family} held by run {} since {}",
                 holder.run_id, holder.since

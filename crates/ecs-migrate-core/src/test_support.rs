@@ -26,6 +26,7 @@ pub(crate) fn plan() -> Plan {
         force: false,
         wait_for_lock: std::time::Duration::from_secs(300),
         log_tail: 20,
+        log_settle: std::time::Duration::from_secs(2),
         run_task: RunTaskSpec {
             cluster: CLUSTER.into(),
             task_definition: TASK_DEFINITION.into(),

@@ -200,8 +200,7 @@ impl<'a> Watch<'a> {
                     Err(err) if classify(&err) == Retry::Transient => {
                         self.progress.event(Event::Retrying {
                             operation: "StopTask",
-                            message: aws_smithy_types::error::display::DisplayErrorContext(&err)
-                                .to_string(),
+                            message: crate::error::one_line(&err),
                             retry_in: POLL,
                         });
                     }
@@ -209,10 +208,7 @@ impl<'a> Watch<'a> {
                         return Err(Error::LostTask {
                             cluster: self.cluster.to_owned(),
                             task_arn: self.task_arn.to_owned(),
-                            message: format!(
-                                "StopTask failed: {}",
-                                aws_smithy_types::error::display::DisplayErrorContext(&err)
-                            ),
+                            message: format!("StopTask failed: {}", crate::error::one_line(&err)),
                         })
                     }
                 }
@@ -251,8 +247,7 @@ impl<'a> Watch<'a> {
         let out = match out {
             Ok(out) => out,
             Err(err) => {
-                let message =
-                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+                let message = crate::error::one_line(&err);
                 return Err(match classify(&err) {
                     Retry::Transient => Failed::Transient(message),
                     Retry::Permanent => Failed::Permanent(message),
@@ -291,6 +286,16 @@ impl<'a> Watch<'a> {
         }
         Ok(())
     }
+}
+
+/// When the task's containers stopped, as ECS says (`executionStoppedAt`, else `stoppedAt`),
+/// never later than now on this machine's clock.
+pub(crate) fn stopped_at(task: &Task) -> SystemTime {
+    let now = SystemTime::now();
+    task.execution_stopped_at()
+        .or(task.stopped_at())
+        .and_then(|at| SystemTime::try_from(*at).ok())
+        .map_or(now, |at| at.min(now))
 }
 
 fn is_stopped(task: &Task) -> bool {

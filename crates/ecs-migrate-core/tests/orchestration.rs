@@ -145,8 +145,18 @@ fn one_container() -> Vec<ContainerDefinition> {
 /// keeps them (none at first: no outcome recorded on the task definition, no lock on the
 /// cluster, no pause record), and no live task of this migration.
 fn with_records(rules: &[Rule]) -> Vec<Rule> {
+    with_tags(rules, &[])
+}
+
+/// [`with_records`], with tags already on some resources: `(ARN, [(key, value)])`.
+fn with_tags(rules: &[Rule], initial: &[(&str, Vec<(String, String)>)]) -> Vec<Rule> {
     type Tags = Arc<Mutex<std::collections::HashMap<String, Vec<(String, String)>>>>;
-    let tags: Tags = Arc::default();
+    let tags: Tags = Arc::new(Mutex::new(
+        initial
+            .iter()
+            .map(|(arn, tags)| (arn.to_string(), tags.clone()))
+            .collect(),
+    ));
     let (listed, tagged, untagged) = (tags.clone(), tags.clone(), tags);
     let mut all = rules.to_vec();
     all.extend([
@@ -1042,8 +1052,329 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
     // reach the core as fewer errors; each one it saw was waited out, none ended the run.
     let retries = retries.0.lock().unwrap();
     assert!(
-        !retries.is_empty() && retries.iter().all(|op| *op == "ListTasks/DescribeTasks"),
+        !retries.is_empty()
+            && retries
+                .iter()
+                .all(|op| ["ListTasks", "DescribeTasks", "ListTasks/DescribeTasks"].contains(op)),
         "the throttled drain was waited out: {retries:?}"
     );
     assert_eq!(rules[6].num_calls(), 1, "RunTask, once the drain was done");
+}
+
+// ---- real ECS semantics: RunTask idempotency, the restore guard, throttling, tag limits ----
+
+/// The migration id a plan of [`plan`] runs (the `startedBy` of its tasks).
+async fn started_by_of(ecs: &Client) -> String {
+    plan(ecs, Timeout::default()).await.migration.started_by()
+}
+
+fn conflict(resource_ids: Vec<String>) -> aws_sdk_ecs::operation::run_task::RunTaskError {
+    aws_sdk_ecs::operation::run_task::RunTaskError::ConflictException(
+        aws_sdk_ecs::types::error::ConflictException::builder()
+            .set_resource_ids(Some(resource_ids))
+            .message("The clientToken is already in use with a different RunTask request")
+            .build(),
+    )
+}
+
+/// Two runs of one migration with different parameters (another `--env` value) send RunTask
+/// with the same token: ECS answers the second with ConflictException naming the task the token
+/// started. The second run attaches to that task and gives its verdict; it starts nothing.
+#[tokio::test(start_paused = true)]
+async fn a_conflict_exception_attaches_to_the_task_the_token_started() {
+    let probe = mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        &with_records(&[
+            describe_cluster(),
+            describe_task_definition(one_container())
+        ])
+    );
+    let started_by = started_by_of(&probe).await;
+    let run = mock!(Client::run_task).then_error(|| conflict(vec![TASK.into()]));
+    let describe = mock!(Client::describe_tasks).then_output(move || {
+        let mut task = stopped(TaskStopCode::EssentialContainerExited, 0);
+        task.started_by = Some(started_by.clone());
+        tasks(task)
+    });
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run,
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(report.task_arn.as_deref(), Some(TASK));
+    assert_eq!(rules[2].num_calls(), 1, "RunTask once, not retried");
+}
+
+/// A ConflictException whose tasks are not this migration's is a clear error (exit 3) that
+/// names them; nothing is started.
+#[tokio::test(start_paused = true)]
+async fn a_conflict_with_tasks_of_something_else_is_an_error_naming_them() {
+    let run = mock!(Client::run_task).then_error(|| conflict(vec![TASK.into()]));
+    let describe = mock!(Client::describe_tasks).then_output(|| {
+        let mut task = task("RUNNING");
+        task.started_by = Some("someone-else".into());
+        tasks(task)
+    });
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run,
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
+    let plan = plan(&ecs, Timeout::default()).await;
+
+    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::TokenConflict { tasks, .. } if tasks == &[TASK.to_owned()]),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), 3);
+    assert!(err.to_string().contains(TASK), "{err}");
+}
+
+/// RunTask throttled past the SDK's attempts is sent again on top of them (its token makes
+/// that safe) until it goes through: throttling slows a run down, it never ends it.
+#[tokio::test(start_paused = true)]
+async fn run_task_throttled_past_the_sdk_attempts_is_sent_again_until_it_starts() {
+    use aws_sdk_ecs::operation::run_task::RunTaskError;
+    let throttled = || {
+        RunTaskError::generic(
+            ErrorMetadata::builder()
+                .code("ThrottlingException")
+                .message("Rate exceeded")
+                .build(),
+        )
+    };
+    let run = mock!(Client::run_task)
+        .sequence()
+        .error(throttled)
+        .times(12)
+        .output(|| RunTaskOutput::builder().tasks(task("PROVISIONING")).build())
+        .build();
+    let describe = mock!(Client::describe_tasks)
+        .then_output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)));
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run,
+        describe,
+    ];
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
+    let plan = plan(&ecs, Timeout::default()).await;
+    let retries = Retries::default();
+
+    let report = migration::run(&ecs_only(&ecs), &plan, &retries, &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(
+        rules[2].num_calls(),
+        13,
+        "12 throttled answers, then the task"
+    );
+    assert!(
+        retries.0.lock().unwrap().contains(&"RunTask"),
+        "the wait was announced"
+    );
+}
+
+/// The restore guard: a run whose RunTask is denied while another run's task of the same
+/// migration is running (two pipelines at once) leaves the service paused until that task has
+/// STOPPED, then puts it back at its recorded count. Its error is one line: the operation, the
+/// resource, AWS's code and message, the IAM action to allow; no SDK dump.
+#[tokio::test(start_paused = true)]
+async fn no_restore_while_a_task_of_the_migration_is_still_running() {
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::operation::run_task::RunTaskError;
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+    use aws_sdk_ecs::types::Service;
+
+    let start = Instant::now();
+    let other_stops_at = Duration::from_secs(40);
+    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
+    let recorded = updates.clone();
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let rules = vec![
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        mock!(Client::describe_services).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(
+                    Service::builder()
+                        .service_name("web")
+                        .service_arn(SERVICE)
+                        .status("ACTIVE")
+                        .desired_count(2)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(Client::update_service).then_compute_output(move |input| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((input.desired_count().unwrap(), start.elapsed()));
+            UpdateServiceOutput::builder().build()
+        }),
+        // The other run's task of this migration: listed while ECS wants it running, except
+        // in the first answer (this run's look for a task to attach to): ListTasks is
+        // eventually consistent, and that run's RunTask had only just returned.
+        mock!(Client::list_tasks)
+            .match_requests(|input| {
+                input.started_by().is_some_and(|s| s.starts_with("ecs-migrate/"))
+            })
+            .then_compute_output(move |input| {
+                if lookups.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return ListTasksOutput::builder().build();
+                }
+                let running = start.elapsed() < other_stops_at;
+                let wanted = input.desired_status()
+                    == Some(&aws_sdk_ecs::types::DesiredStatus::Running);
+                let listed = if running == wanted { vec![TASK.to_owned()] } else { vec![] };
+                ListTasksOutput::builder().set_task_arns(Some(listed)).build()
+            }),
+        mock!(Client::describe_tasks).then_compute_output(move |_| {
+            if start.elapsed() < other_stops_at {
+                tasks(task("RUNNING"))
+            } else {
+                tasks(stopped(TaskStopCode::EssentialContainerExited, 0))
+            }
+        }),
+        mock!(Client::run_task).then_error(|| {
+            RunTaskError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RunTask")
+                    .build(),
+            )
+        }),
+    ];
+    let all = with_records(&rules);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
+    let no_targets = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
+        .then_output(|| {
+            aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
+        });
+    let clients = Clients {
+        ecs: ecs.clone(),
+        logs: ecs_only(&ecs).logs,
+        autoscaling: mock_client!(
+            aws_sdk_applicationautoscaling,
+            RuleMode::MatchAny,
+            [&no_targets]
+        ),
+    };
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        services: vec!["web".into()],
+        follow_logs: false,
+        ..Request::default()
+    };
+    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+
+    let err = migration::run(&clients, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap_err();
+
+    let updates = updates.lock().unwrap().clone();
+    let restore = updates
+        .iter()
+        .find(|(count, _)| *count == 2)
+        .expect("web was restored");
+    assert!(
+        restore.1 >= other_stops_at,
+        "web restored at {:?}, while the migration's other task ran until {other_stops_at:?}: {updates:?}",
+        restore.1
+    );
+    assert_eq!(updates.first().map(|u| u.0), Some(0), "paused first");
+    assert_eq!(
+        err.to_string(),
+        format!("AWS ecs:RunTask on cluster `{CLUSTER}` failed: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RunTask. Allow `ecs:RunTask` on that resource in the IAM policy of the identity ecs-migrate runs as")
+    );
+    assert_eq!(err.code(), 3);
+}
+
+/// A cluster that already carries 50 tags cannot take the lock's: the run is refused (exit 2)
+/// before anything changes, naming the limit and the fix.
+#[tokio::test(start_paused = true)]
+async fn a_cluster_with_fifty_tags_is_refused_before_anything_changes() {
+    let full: Vec<(String, String)> = (0..50).map(|i| (format!("team{i}"), "x".into())).collect();
+    let rules = [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+    ];
+    let all = with_tags(&rules, &[(CLUSTER, full)]);
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
+    let request = Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        follow_logs: false,
+        ..Request::default()
+    };
+
+    let err = ecs_migrate_core::resolve(&ecs_only(&ecs), &request)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::TagLimit { what: "lock", .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), 2);
+    let text = err.to_string();
+    assert!(
+        text.contains("50 tags") && text.contains("Nothing was changed"),
+        "{text}"
+    );
+    let tag_resource = &all[rules.len() + 2];
+    assert_eq!(tag_resource.num_calls(), 0, "no tag written");
+    assert_eq!(rules[2].num_calls(), 0, "no RunTask");
+}
+
+/// CloudWatch shows an event a moment after it was put: lines that become visible up to 1.9 s
+/// after the task stopped (the last ones, which carry the error) are still read, because the
+/// final read goes on until the settle window after the stop has passed.
+#[tokio::test(start_paused = true)]
+async fn lines_that_show_up_after_the_task_stopped_are_still_read() {
+    let lag = Duration::from_millis(1_900);
+    let lines: Vec<(Duration, String)> = (0..3_000u64)
+        .map(|i| (Duration::from_millis(10 * i) + lag, format!("line {i}")))
+        .chain([(
+            Duration::from_millis(29_990) + lag,
+            "ERROR: the last words".to_owned(),
+        )])
+        .collect();
+    let expected: Vec<String> = lines.iter().map(|(_, l)| l.clone()).collect();
+
+    let (report, shown, _) = run_with_stream(lines, Duration::ZERO, vec![]).await;
+
+    assert!(
+        shown == expected,
+        "{} of {} lines shown",
+        shown.len(),
+        expected.len()
+    );
+    assert_eq!(
+        report.log_tail.last().map(String::as_str),
+        Some("ERROR: the last words")
+    );
 }

@@ -27,6 +27,7 @@
 //! | `WaitForLock` | duration; default 5m | `--wait-for-lock` |
 //! | `FollowLogs` | bool; default true | `--no-logs` (inverted) |
 //! | `LogTail` | number | `--log-tail` |
+//! | `LogSettle` | duration; default 2s | `--log-settle` |
 //!
 //! An unknown key is refused (a misspelt `Service` must not silently pause nothing).
 
@@ -59,6 +60,7 @@ const KEYS: &[&str] = &[
     "WaitForLock",
     "FollowLogs",
     "LogTail",
+    "LogSettle",
 ];
 
 /// Turns the payload into a request, refusing (before any AWS call) what cannot be right.
@@ -141,6 +143,13 @@ pub fn request(payload: &Value) -> Result<Request, Error> {
         },
         follow_logs: f.bool("FollowLogs")?.unwrap_or(true),
         log_tail: f.number("LogTail")?.unwrap_or(defaults.log_tail),
+        log_settle: match f.duration_text("LogSettle")? {
+            Some(text) => Timeout::from_str(&text)
+                .map_err(|e| rename(e, "LogSettle"))?
+                .duration()
+                .unwrap_or(Duration::ZERO),
+            None => defaults.log_settle,
+        },
         run_id: defaults.run_id,
     })
 }

@@ -1,0 +1,139 @@
+//! A migration's live tasks, whoever started them, found by their `startedBy`
+//! (`ecs-migrate/<migration id>`): what a run re-attaches to, and what the restore waits out.
+//!
+//! The restore guard is an invariant (ARCHITECTURE.md): a run never puts its services back while
+//! a task of the migration it paused them for is not STOPPED — not its own task (which it saw
+//! stop), nor one another run of the same migration started (two pipelines at once), nor one
+//! that is still stopping (StopTask sent, its container not yet exited).
+
+use crate::aws_call;
+use crate::progress::{Event, Progress};
+use crate::watch::POLL;
+use crate::Error;
+use aws_sdk_ecs::types::DesiredStatus;
+use aws_sdk_ecs::Client;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::time::{sleep, Instant};
+
+/// How long the restore waits for the migration's other tasks to stop before it leaves the
+/// services paused (ECS's longest `stopTimeout` is 2 minutes).
+pub(crate) const GUARD_WAIT: Duration = Duration::from_secs(180);
+
+fn started_by(migration: &str) -> String {
+    format!("ecs-migrate/{migration}")
+}
+
+async fn list(
+    ecs: &Client,
+    cluster: &str,
+    migration: &str,
+    desired: DesiredStatus,
+    progress: &dyn Progress,
+) -> Result<Vec<String>, Error> {
+    let call = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .started_by(started_by(migration))
+        .desired_status(desired);
+    let out = aws_call::send(
+        progress,
+        "ListTasks",
+        || format!("cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
+    Ok(out.task_arns().to_vec())
+}
+
+/// A task of `migration` that ECS wants running (PROVISIONING, PENDING or RUNNING).
+pub(crate) async fn live_task(
+    ecs: &Client,
+    cluster: &str,
+    migration: &str,
+    progress: &dyn Progress,
+) -> Result<Option<String>, Error> {
+    let tasks = list(ecs, cluster, migration, DesiredStatus::Running, progress).await?;
+    Ok(tasks.into_iter().next())
+}
+
+/// Every task of `migration` whose last status is not STOPPED: those ECS wants running and those
+/// being stopped. `known_stopped` (the task this run saw stop) needs no second look.
+pub(crate) async fn not_stopped(
+    ecs: &Client,
+    cluster: &str,
+    migration: &str,
+    known_stopped: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<Vec<String>, Error> {
+    let mut arns: BTreeSet<String> = BTreeSet::new();
+    arns.extend(list(ecs, cluster, migration, DesiredStatus::Running, progress).await?);
+    arns.extend(list(ecs, cluster, migration, DesiredStatus::Stopped, progress).await?);
+    if let Some(known) = known_stopped {
+        arns.remove(known);
+    }
+    let mut alive = Vec::new();
+    let arns: Vec<String> = arns.into_iter().collect();
+    for chunk in arns.chunks(100) {
+        let call = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(chunk.to_vec()));
+        let out = aws_call::send(
+            progress,
+            "DescribeTasks",
+            || format!("cluster `{cluster}`"),
+            || call.clone().send(),
+        )
+        .await?;
+        alive.extend(
+            out.tasks()
+                .iter()
+                .filter(|t| t.last_status() != Some("STOPPED"))
+                .filter_map(|t| t.task_arn().map(str::to_owned)),
+        );
+    }
+    Ok(alive)
+}
+
+/// Waits, up to [`GUARD_WAIT`], until no task of `migration` is running. `Err` carries the
+/// tasks still running then (or the error that kept the run from knowing), and the services
+/// must stay paused.
+pub(crate) async fn wait_until_stopped(
+    ecs: &Client,
+    cluster: &str,
+    migration: &str,
+    known_stopped: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let running = match not_stopped(ecs, cluster, migration, known_stopped, progress).await {
+            Ok(running) => running,
+            Err(err) => {
+                return Err(format!(
+                    "could not check that no task of this migration is still running ({err})"
+                ))
+            }
+        };
+        if running.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() >= GUARD_WAIT {
+            return Err(format!(
+                "task(s) {} of this migration were still running {}s later",
+                running.join(", "),
+                GUARD_WAIT.as_secs()
+            ));
+        }
+        if !said {
+            said = true;
+            progress.event(Event::Warning(format!(
+                "task(s) {} of this migration (started by another run) still running: the services stay paused until they stop",
+                running.join(", ")
+            )));
+        }
+        sleep(POLL).await;
+    }
+}
