@@ -474,7 +474,7 @@ class EmulatorMiddleware:
                         result.close()
             except Exception:
                 log.exception("request failed before its response was lost")
-        status, headers, body = strict.fault_response(service, fault)
+        status, headers, body = strict.fault_response(service, fault, operation)
         start_response(status, headers)
         return [body]
 

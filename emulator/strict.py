@@ -56,7 +56,7 @@ _NON_NEGATIVE = (
     "stopped_task_retention_seconds",
 )
 _SHARES = ("log_empty_page_rate",)
-FAULT_KINDS = ("throttle", "server_error", "lost_response")
+FAULT_KINDS = ("throttle", "server_error", "lost_response", "access_denied")
 _FAULT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*(?::[A-Za-z0-9]+)?$")
 
 #: Timeline length bound (oldest events are dropped first).
@@ -320,12 +320,20 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def fault_response(service: str, kind: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """(status line, headers, body) of an injected ``throttle`` or ``server_error``
-    (``lost_response`` answers with the server error)."""
+def fault_response(service: str, kind: str, operation: str = "") -> tuple[str, list[tuple[str, str]], bytes]:
+    """(status line, headers, body) of an injected ``throttle``, ``server_error`` or
+    ``access_denied`` (``lost_response`` answers with the server error)."""
     protocol, json_version = _protocol(service)
     errors = SERVICE_ERRORS.get(service) or _PROTOCOL_ERRORS.get(protocol) or _PROTOCOL_ERRORS["json"]
-    code, message, status = errors[0] if kind == "throttle" else errors[1]
+    if kind == "access_denied":
+        # As IAM words it for an identity-based policy that does not allow the action.
+        code, status = "AccessDeniedException", 400
+        message = (
+            f"User: arn:aws:sts::123456789012:assumed-role/ci/ecs-migrate is not authorized to perform: "
+            f"{service}:{operation} because no identity-based policy allows the {service}:{operation} action"
+        )
+    else:
+        code, message, status = errors[0] if kind == "throttle" else errors[1]
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
     headers = [("x-amzn-RequestId", request_id)]

@@ -249,6 +249,17 @@ def test_throttle_share_one_throttles_every_call_of_that_operation_only(emu: Emu
     assert calls["calls"]["ecs:ListClusters"] == 3  # faulted calls are still counted as calls
 
 
+def test_access_denied_names_the_iam_action_and_changes_nothing(emu: Emulator) -> None:
+    configure(emu, faults={"ecs:CreateCluster": {"access_denied": 1}})
+    ecs = raw_client(emu, "ecs")
+    with pytest.raises(ClientError) as err:
+        ecs.create_cluster(clusterName="denied")
+    code, status, message = error(err)
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert "not authorized to perform: ecs:CreateCluster" in message
+    assert ecs.describe_clusters(clusters=["denied"])["clusters"] == []
+
+
 def test_the_more_specific_fault_key_wins(emu: Emulator) -> None:
     configure(emu, faults={"ecs": {"throttle": 1}, "ecs:DescribeClusters": {}})
     ecs = raw_client(emu, "ecs")

@@ -11,6 +11,7 @@ mod fixtures;
 mod runtime_api;
 mod test;
 
+mod aws_semantics;
 mod lambda;
 mod logs;
 mod once;
