@@ -22,7 +22,10 @@
 //! - [`Error`] (`error.rs`): the one error type, with the exit status for each variant.
 //! - [`Progress`] (`progress.rs`): events the edges render; [`Shutdown`] (`shutdown.rs`): the
 //!   cancellation the edges pass in.
-//! - [`aws::load`] (`aws.rs`): the SDK configuration from the standard AWS environment.
+//! - [`aws::load`] (`aws.rs`): the SDK configuration from the standard AWS environment, with
+//!   retries for a long-running tool; `aws_call.rs`: every call, retried on top while transient,
+//!   its failure one line; `tag_limits.rs`: ECS's tag limits; `live_tasks.rs`: a migration's
+//!   tasks, whoever started them (re-attach, and the restore guard).
 //!
 //! This crate never depends on clap or lambda_runtime: the edges depend on it, not the reverse.
 
