@@ -56,6 +56,9 @@ const CLOCK_SKEW: Duration = Duration::from_secs(60);
 const RECORD_MARGIN: Duration = Duration::from_secs(600);
 /// How often a waiting run looks again.
 const WAIT_POLL: Duration = Duration::from_secs(2);
+/// How long after another run let go of the app its services' desired counts are read again
+/// (DescribeServices is eventually consistent after UpdateService).
+const CONSISTENCY_DELAY: Duration = Duration::from_secs(5);
 
 /// Who holds (part of) the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +310,7 @@ pub(crate) async fn acquire(
 ) -> Result<Option<Acquired>, Error> {
     let started = Instant::now();
     let mut said_waiting = false;
+    let mut settled = false;
     loop {
         let look = look(
             clients,
@@ -318,6 +322,18 @@ pub(crate) async fn acquire(
             &mut said_waiting,
         );
         match look.await {
+            // The run we waited for has just put the services back: DescribeServices may still
+            // show the paused count for a moment (eventual consistency), and this run would
+            // record it as the "before" count. Look again once that moment has passed.
+            Ok(Some(Acquired::Free { .. })) if said_waiting && !settled => {
+                settled = true;
+                tokio::select! {
+                    biased;
+                    _ = shutdown.recv_or_hand_off() => return Ok(None),
+                    _ = sleep(CONSISTENCY_DELAY) => {}
+                }
+                continue;
+            }
             Ok(Some(acquired)) => return Ok(Some(acquired)),
             Ok(None) => {}
             Err(err) if err.is_transient() && started.elapsed() < plan.wait_for_lock => {
