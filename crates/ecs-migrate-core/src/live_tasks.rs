@@ -72,8 +72,18 @@ pub(crate) async fn not_stopped(
     if let Some(known) = known_stopped {
         arns.remove(known);
     }
-    let mut alive = Vec::new();
     let arns: Vec<String> = arns.into_iter().collect();
+    still_running(ecs, cluster, &arns, progress).await
+}
+
+/// Those of `arns` whose last status is not STOPPED (DescribeTasks takes 100 at a time).
+pub(crate) async fn still_running(
+    ecs: &Client,
+    cluster: &str,
+    arns: &[String],
+    progress: &dyn Progress,
+) -> Result<Vec<String>, Error> {
+    let mut alive = Vec::new();
     for chunk in arns.chunks(100) {
         let call = ecs
             .describe_tasks()

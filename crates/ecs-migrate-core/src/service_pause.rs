@@ -384,20 +384,7 @@ impl<'a> Paused<'a> {
         let reports = self
             .entries
             .iter()
-            .map(|entry| ServiceReport {
-                name: entry.target.name.clone(),
-                desired_before: entry.record.desired_count,
-                desired_during: if entry.scaled_down {
-                    plan.min_capacity
-                } else {
-                    entry.record.desired_count
-                },
-                desired_after: None,
-                autoscaling_suspended: entry.autoscaling_suspended,
-                autoscaling_restored: false,
-                restored: false,
-                recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
-            })
+            .map(|entry| not_restored_yet(entry, plan))
             .collect();
         let error = format!(
             "left the services paused: {why}, and the old code must not run next to the migration. Their previous state is recorded on them: once the migration's tasks have stopped, run `{}`",
@@ -427,20 +414,7 @@ impl<'a> Paused<'a> {
         }
         for entry in &self.entries {
             let to = plan.restore_to.unwrap_or(entry.record.desired_count);
-            let mut report = ServiceReport {
-                name: entry.target.name.clone(),
-                desired_before: entry.record.desired_count,
-                desired_during: if entry.scaled_down {
-                    plan.min_capacity
-                } else {
-                    entry.record.desired_count
-                },
-                desired_after: None,
-                autoscaling_suspended: entry.autoscaling_suspended,
-                autoscaling_restored: false,
-                restored: false,
-                recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
-            };
+            let mut report = not_restored_yet(entry, plan);
             if !entry.record_written {
                 // Never touched: nothing to undo.
                 report.desired_after = Some(entry.target.before().0);
@@ -560,34 +534,36 @@ async fn service_tasks(
     }
 }
 
-/// How many of `arns` are not STOPPED yet (DescribeTasks takes 100 at a time).
+/// How many of `arns` are not STOPPED yet.
 async fn not_stopped(
     clients: &Clients,
     cluster: &str,
     arns: Vec<String>,
     progress: &dyn Progress,
 ) -> Result<usize, Error> {
-    let mut alive = 0;
-    for chunk in arns.chunks(100) {
-        let call = clients
-            .ecs
-            .describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(chunk.to_vec()));
-        let out = aws_call::send(
-            progress,
-            "DescribeTasks",
-            || format!("cluster `{cluster}`"),
-            || call.clone().send(),
-        )
-        .await?;
-        alive += out
-            .tasks()
-            .iter()
-            .filter(|t| t.last_status() != Some("STOPPED"))
-            .count();
+    Ok(
+        crate::live_tasks::still_running(&clients.ecs, cluster, &arns, progress)
+            .await?
+            .len(),
+    )
+}
+
+/// What the report says of a service before (or without) its restore.
+fn not_restored_yet(entry: &Entry, plan: &PausePlan) -> ServiceReport {
+    ServiceReport {
+        name: entry.target.name.clone(),
+        desired_before: entry.record.desired_count,
+        desired_during: if entry.scaled_down {
+            plan.min_capacity
+        } else {
+            entry.record.desired_count
+        },
+        desired_after: None,
+        autoscaling_suspended: entry.autoscaling_suspended,
+        autoscaling_restored: false,
+        restored: false,
+        recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
     }
-    Ok(alive)
 }
 
 /// The command an operator runs to restore services left paused.

@@ -921,6 +921,53 @@ async fn throttled_log_reads_back_off_and_lose_nothing() {
 const SERVICE: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
 const WEB_TASK: &str = "arn:aws:ecs:eu-west-1:123456789012:task/prod/web0000000000000";
 
+/// DescribeServices: `web`, ACTIVE at 2 tasks.
+fn web_at_two() -> Rule {
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::types::Service;
+    mock!(Client::describe_services).then_output(|| {
+        DescribeServicesOutput::builder()
+            .services(
+                Service::builder()
+                    .service_name("web")
+                    .service_arn(SERVICE)
+                    .status("ACTIVE")
+                    .desired_count(2)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+/// Clients for a run that pauses `web` (no scalable target; logs off).
+fn pausing_web(ecs: Client) -> Clients {
+    let no_targets = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
+        .then_output(|| {
+            aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
+        });
+    Clients {
+        logs: ecs_only(&ecs).logs,
+        ecs,
+        autoscaling: mock_client!(
+            aws_sdk_applicationautoscaling,
+            RuleMode::MatchAny,
+            [&no_targets]
+        ),
+    }
+}
+
+/// The request of a run that pauses `web` around the migration.
+fn pause_web() -> Request {
+    Request {
+        cluster: "prod".into(),
+        task_definition: Some("app:42".parse().unwrap()),
+        subnets: vec!["subnet-a".into()],
+        services: vec!["web".into()],
+        follow_logs: false,
+        ..Request::default()
+    }
+}
+
 /// Counts the retries the core announces.
 #[derive(Default)]
 struct Retries(Mutex<Vec<&'static str>>);
@@ -938,11 +985,9 @@ impl Progress for Retries {
 /// waited out rather than ending the run with the app down.
 #[tokio::test(start_paused = true)]
 async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_is_waited_out() {
-    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
     use aws_sdk_ecs::operation::list_tasks::ListTasksError;
     use aws_sdk_ecs::operation::run_task::RunTaskError;
     use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
-    use aws_sdk_ecs::types::Service;
 
     let counts: Arc<Mutex<Vec<i32>>> = Arc::default();
     let recorded = counts.clone();
@@ -957,18 +1002,7 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
     let rules = vec![
         describe_cluster(),
         describe_task_definition(one_container()),
-        mock!(Client::describe_services).then_output(|| {
-            DescribeServicesOutput::builder()
-                .services(
-                    Service::builder()
-                        .service_name("web")
-                        .service_arn(SERVICE)
-                        .status("ACTIVE")
-                        .desired_count(2)
-                        .build(),
-                )
-                .build()
-        }),
+        web_at_two(),
         mock!(Client::update_service).then_compute_output(move |input| {
             recorded
                 .lock()
@@ -1004,29 +1038,10 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
         }),
     ];
     let all = with_records(&rules);
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
-    let no_targets = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
-        .then_output(|| {
-            aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
-        });
-    let clients = Clients {
-        ecs: ecs.clone(),
-        logs: ecs_only(&ecs).logs,
-        autoscaling: mock_client!(
-            aws_sdk_applicationautoscaling,
-            RuleMode::MatchAny,
-            [&no_targets]
-        ),
-    };
-    let request = Request {
-        cluster: "prod".into(),
-        task_definition: Some("app:42".parse().unwrap()),
-        subnets: vec!["subnet-a".into()],
-        services: vec!["web".into()],
-        follow_logs: false,
-        ..Request::default()
-    };
-    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+    let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
+    let plan = ecs_migrate_core::resolve(&clients, &pause_web())
+        .await
+        .unwrap();
     let retries = Retries::default();
 
     let err = migration::run(&clients, &plan, &retries, &mut Shutdown::never())
@@ -1199,10 +1214,8 @@ async fn run_task_throttled_past_the_sdk_attempts_is_sent_again_until_it_starts(
 /// resource, AWS's code and message, the IAM action to allow; no SDK dump.
 #[tokio::test(start_paused = true)]
 async fn no_restore_while_a_task_of_the_migration_is_still_running() {
-    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
     use aws_sdk_ecs::operation::run_task::RunTaskError;
     use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
-    use aws_sdk_ecs::types::Service;
 
     let start = Instant::now();
     let other_stops_at = Duration::from_secs(40);
@@ -1212,18 +1225,7 @@ async fn no_restore_while_a_task_of_the_migration_is_still_running() {
     let rules = vec![
         describe_cluster(),
         describe_task_definition(one_container()),
-        mock!(Client::describe_services).then_output(|| {
-            DescribeServicesOutput::builder()
-                .services(
-                    Service::builder()
-                        .service_name("web")
-                        .service_arn(SERVICE)
-                        .status("ACTIVE")
-                        .desired_count(2)
-                        .build(),
-                )
-                .build()
-        }),
+        web_at_two(),
         mock!(Client::update_service).then_compute_output(move |input| {
             recorded
                 .lock()
@@ -1265,29 +1267,10 @@ async fn no_restore_while_a_task_of_the_migration_is_still_running() {
         }),
     ];
     let all = with_records(&rules);
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all);
-    let no_targets = mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets)
-        .then_output(|| {
-            aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
-        });
-    let clients = Clients {
-        ecs: ecs.clone(),
-        logs: ecs_only(&ecs).logs,
-        autoscaling: mock_client!(
-            aws_sdk_applicationautoscaling,
-            RuleMode::MatchAny,
-            [&no_targets]
-        ),
-    };
-    let request = Request {
-        cluster: "prod".into(),
-        task_definition: Some("app:42".parse().unwrap()),
-        subnets: vec!["subnet-a".into()],
-        services: vec!["web".into()],
-        follow_logs: false,
-        ..Request::default()
-    };
-    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+    let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
+    let plan = ecs_migrate_core::resolve(&clients, &pause_web())
+        .await
+        .unwrap();
 
     let err = migration::run(&clients, &plan, &(), &mut Shutdown::never())
         .await
