@@ -16,7 +16,12 @@ async fn app_with_services(emulator: &Emulator, migration: &str) -> App {
     app.task_definition("migrate", vec![Container::sh("migrate", migration)])
         .await;
     for _ in 0..100 {
-        if app.counts("web").await.1 == 2 && app.counts("worker").await.1 == 1 {
+        // Running, and listed (ListTasks shows a new task a moment after it exists).
+        if app.counts("web").await.1 == 2
+            && app.counts("worker").await.1 == 1
+            && app.service_task_times("web").await.len() == 2
+            && app.service_task_times("worker").await.len() == 1
+        {
             return app;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -253,10 +253,7 @@ async fn check_records_fit(
 
     // The pause record, on each service.
     for service in pause.iter().flat_map(|p| &p.services) {
-        let present = list_tags(clients, &service.arn, || {
-            format!("service `{}`", service.name)
-        })
-        .await?;
+        let present: Vec<Tag> = service.tag_keys.iter().map(|k| tag(k, "")).collect();
         let record = crate::PauseRecord {
             run_id: run_id.into(),
             paused_at: time.into(),
@@ -413,6 +410,10 @@ pub(crate) async fn resolve_services(
             desired_count: service.desired_count(),
             autoscaling,
             leftover,
+            tag_keys: tags
+                .iter()
+                .filter_map(|t| t.key().map(str::to_owned))
+                .collect(),
         });
     }
     Ok(targets)

@@ -37,6 +37,9 @@ pub struct ServiceTarget {
     pub autoscaling: Option<AutoScalingState>,
     /// A pause record left by a run that did not finish: restored before this run pauses again.
     pub leftover: Option<PauseRecord>,
+    /// The keys of the tags it carries (the tag limits' count).
+    #[serde(skip)]
+    pub tag_keys: Vec<String>,
 }
 
 impl ServiceTarget {
