@@ -44,49 +44,59 @@ class Aws:
         self.ec2 = session.client("ec2", endpoint_url=endpoint_url, config=config)
 
 
-def create(aws: Aws, services: bool = False) -> Fixtures:
-    """Cluster, default-VPC subnets and security group, the migration's Fargate task definition
-    (awslogs), and with `services` the app's services, waited for until their tasks run."""
-    aws.ecs.create_cluster(clusterName=CLUSTER)
+def network(aws: Aws) -> tuple[list[str], str]:
+    """Two of the default VPC's subnets (sorted) and its default security group."""
     subnets = aws.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     subnet_ids = sorted(s["SubnetId"] for s in subnets)[:2]
     vpc_id = subnets[0]["VpcId"]
     groups = aws.ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
     )["SecurityGroups"]
-    security_group = groups[0]["GroupId"]
+    return subnet_ids, groups[0]["GroupId"]
 
-    def register(family: str, container: dict[str, Any]) -> str:
-        td = aws.ecs.register_task_definition(
-            family=family,
-            requiresCompatibilities=["FARGATE"],
-            networkMode="awsvpc",
-            cpu="256",
-            memory="512",
-            containerDefinitions=[
-                {
-                    "name": container.pop("name"),
-                    "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:bench",
-                    "memory": 512,
-                    "essential": True,
-                    "logConfiguration": {
-                        "logDriver": "awslogs",
-                        "options": {
-                            "awslogs-group": LOG_GROUP,
-                            "awslogs-region": REGION,
-                            "awslogs-stream-prefix": "ecs",
-                        },
+
+def register(aws: Aws, family: str, container: dict[str, Any], log_group: str = LOG_GROUP) -> str:
+    """Registers a Fargate (awsvpc) task definition with one essential container logging to
+    `log_group` (awslogs, stream prefix `ecs`); `container` holds its name and any other
+    container definition keys. Returns `family:revision`."""
+    container = dict(container)
+    td = aws.ecs.register_task_definition(
+        family=family,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": container.pop("name"),
+                "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:bench",
+                "memory": 512,
+                "essential": True,
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": log_group,
+                        "awslogs-region": REGION,
+                        "awslogs-stream-prefix": "ecs",
                     },
-                    **container,
-                }
-            ],
-        )["taskDefinition"]
-        return f"{td['family']}:{td['revision']}"
+                },
+                **container,
+            }
+        ],
+    )["taskDefinition"]
+    return f"{td['family']}:{td['revision']}"
 
-    task_definition = register(MIGRATE_FAMILY, {"name": CONTAINER, "command": ["sh", "-c", "echo migrated"]})
+
+def create(aws: Aws, services: bool = False) -> Fixtures:
+    """Cluster, default-VPC subnets and security group, the migration's Fargate task definition
+    (awslogs), and with `services` the app's services, waited for until their tasks run."""
+    aws.ecs.create_cluster(clusterName=CLUSTER)
+    subnet_ids, security_group = network(aws)
+
+    task_definition = register(aws, MIGRATE_FAMILY, {"name": CONTAINER, "command": ["sh", "-c", "echo migrated"]})
     fixtures = Fixtures(CLUSTER, task_definition, subnet_ids, security_group)
     if services:
-        network = {
+        network_configuration = {
             "awsvpcConfiguration": {
                 "subnets": subnet_ids,
                 "securityGroups": [security_group],
@@ -94,14 +104,14 @@ def create(aws: Aws, services: bool = False) -> Fixtures:
             }
         }
         for name, count in SERVICES.items():
-            app_td = register(f"bench-{name}", {"name": name, "command": ["sleep", "86400"]})
+            app_td = register(aws, f"bench-{name}", {"name": name, "command": ["sleep", "86400"]})
             aws.ecs.create_service(
                 cluster=CLUSTER,
                 serviceName=name,
                 taskDefinition=app_td,
                 desiredCount=count,
                 launchType="FARGATE",
-                networkConfiguration=network,
+                networkConfiguration=network_configuration,
             )
         wait_services_running(aws, timeout=60)
     return fixtures

@@ -111,7 +111,7 @@ impl Renderer {
                     Some(record) => (
                         record.desired_count,
                         format!(
-                            " (left paused by run {} at {}: restoring it to {} first)",
+                            " (paused by run {} at {}, from {}: if that run is gone, this one restores it first)",
                             record.run_id, record.paused_at, record.desired_count
                         ),
                     ),

@@ -137,7 +137,7 @@ pub enum Error {
         unlock: String,
     },
 
-    #[error("lost the lock on task definition family `{family}` in cluster `{cluster}`{by}: this run could not renew it for over 2 minutes and was taken for dead. No task was started; the services are left to the run that holds the lock now. Run again once it is done", by = by.as_deref().map(|r| format!(" to run {r}")).unwrap_or_default())]
+    #[error("lost the lock on task definition family `{family}` in cluster `{cluster}`{by}: another run took the app while this one paused its services (they started at the same instant, and the cluster's lock tag cannot tell who was first; or this run could not renew its lock for over 2 minutes and was taken for dead). No task was started; the services are left to the run that holds the lock now. Run again once it is done", by = by.as_deref().map(|r| format!(" to run {r}")).unwrap_or_default())]
     LockLost {
         cluster: String,
         family: String,
