@@ -91,3 +91,19 @@ where
         sleep(delay).await;
     }
 }
+
+/// ListTagsForResource: the one read of the records ecs-migrate keeps as tags (the lock on the
+/// cluster, pause records on services, outcomes on revisions).
+pub(crate) async fn list_tags(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+    resource: impl FnOnce() -> String,
+    progress: &dyn Progress,
+) -> Result<Vec<aws_sdk_ecs::types::Tag>, Error> {
+    let call = ecs.list_tags_for_resource().resource_arn(arn);
+    let out = send(progress, "ListTagsForResource", resource, || {
+        call.clone().send()
+    })
+    .await?;
+    Ok(out.tags().to_vec())
+}

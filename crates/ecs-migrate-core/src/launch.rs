@@ -29,34 +29,30 @@ pub(crate) async fn launch(
     progress: &dyn Progress,
 ) -> Result<Launch, Error> {
     let call = plan.run_task.apply(ecs.run_task());
-    let conflict = std::sync::Mutex::new(None);
-    let out = aws_call::send(
+    // A ConflictException is an answer (the tasks the token started), not a failure.
+    let answer = aws_call::send(
         progress,
         "RunTask",
         || format!("cluster `{}`", plan.cluster),
         || {
             let call = call.clone();
-            let conflict = &conflict;
             async move {
-                let out = call.send().await;
-                if let Err(err) = &out {
-                    if let Some(RunTaskError::ConflictException(e)) = err.as_service_error() {
-                        *conflict.lock().expect("not poisoned") = Some(e.resource_ids().to_vec());
-                    }
+                match call.send().await {
+                    Err(err) => match err.as_service_error() {
+                        Some(RunTaskError::ConflictException(e)) => {
+                            Ok(Err(e.resource_ids().to_vec()))
+                        }
+                        _ => Err(err),
+                    },
+                    Ok(out) => Ok(Ok(out)),
                 }
-                out
             }
         },
     )
-    .await;
-    let out = match out {
+    .await?;
+    let out = match answer {
         Ok(out) => out,
-        Err(err) => {
-            return match conflict.into_inner().expect("not poisoned") {
-                Some(tasks) => ours(ecs, plan, tasks, progress).await,
-                None => Err(err),
-            }
-        }
+        Err(tasks) => return ours(ecs, plan, tasks, progress).await,
     };
     let failures: Vec<RunTaskFailure> = out
         .failures()

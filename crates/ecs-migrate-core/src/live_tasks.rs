@@ -20,10 +20,6 @@ use tokio::time::{sleep, Instant};
 /// services paused (ECS's longest `stopTimeout` is 2 minutes).
 pub(crate) const GUARD_WAIT: Duration = Duration::from_secs(180);
 
-fn started_by(migration: &str) -> String {
-    format!("ecs-migrate/{migration}")
-}
-
 async fn list(
     ecs: &Client,
     cluster: &str,
@@ -34,7 +30,7 @@ async fn list(
     let call = ecs
         .list_tasks()
         .cluster(cluster)
-        .started_by(started_by(migration))
+        .started_by(crate::migration_id::started_by(migration))
         .desired_status(desired);
     let out = aws_call::send(
         progress,
@@ -58,20 +54,17 @@ pub(crate) async fn live_task(
 }
 
 /// Every task of `migration` whose last status is not STOPPED: those ECS wants running and those
-/// being stopped. `known_stopped` (the task this run saw stop) needs no second look.
+/// being stopped — this run's own task included (a StopTask that did not finish within its
+/// wait leaves it running).
 pub(crate) async fn not_stopped(
     ecs: &Client,
     cluster: &str,
     migration: &str,
-    known_stopped: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<Vec<String>, Error> {
     let mut arns: BTreeSet<String> = BTreeSet::new();
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Running, progress).await?);
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Stopped, progress).await?);
-    if let Some(known) = known_stopped {
-        arns.remove(known);
-    }
     let arns: Vec<String> = arns.into_iter().collect();
     still_running(ecs, cluster, &arns, progress).await
 }
@@ -113,13 +106,12 @@ pub(crate) async fn wait_until_stopped(
     ecs: &Client,
     cluster: &str,
     migration: &str,
-    known_stopped: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut said = false;
     loop {
-        let running = match not_stopped(ecs, cluster, migration, known_stopped, progress).await {
+        let running = match not_stopped(ecs, cluster, migration, progress).await {
             Ok(running) => running,
             Err(err) => {
                 return Err(format!(
@@ -140,7 +132,7 @@ pub(crate) async fn wait_until_stopped(
         if !said {
             said = true;
             progress.event(Event::Warning(format!(
-                "task(s) {} of this migration (started by another run) still running: the services stay paused until they stop",
+                "task(s) {} of this migration still running: the services stay paused until they stop",
                 running.join(", ")
             )));
         }

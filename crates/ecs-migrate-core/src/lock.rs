@@ -140,15 +140,9 @@ async fn read_locks(
     cluster: &str,
     progress: &dyn Progress,
 ) -> Result<Vec<(String, Holder)>, Error> {
-    let call = ecs.list_tags_for_resource().resource_arn(cluster);
-    let out = aws_call::send(
-        progress,
-        "ListTagsForResource",
-        || format!("cluster `{cluster}`"),
-        || call.clone().send(),
-    )
-    .await?;
-    Ok(out.tags().iter().filter_map(parse_lock).collect())
+    let tags =
+        aws_call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress).await?;
+    Ok(tags.iter().filter_map(parse_lock).collect())
 }
 
 pub(crate) async fn read_family_lock(

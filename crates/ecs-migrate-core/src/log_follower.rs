@@ -117,6 +117,7 @@ impl<'a> LogFollower<'a> {
                 });
             }
             let settled = settled_at.is_some_and(|at| Instant::now() >= at);
+            let mut backing_off = false;
             match self.read_available(was_stopped).await {
                 Ok(Read::CaughtUp) => {
                     delay = if was_stopped { SETTLE_POLL } else { POLL };
@@ -144,6 +145,7 @@ impl<'a> LogFollower<'a> {
                     break;
                 }
                 Err(Failed::Transient(message)) => {
+                    backing_off = true;
                     delay = next_backoff(delay);
                     if let Some(since) = final_read_since {
                         if since.elapsed() > FINAL_READ_PATIENCE {
@@ -164,10 +166,10 @@ impl<'a> LogFollower<'a> {
             if let Some(at) = settled_at {
                 // Within the window, caught up: read again at its end at the latest. After an
                 // error: back off.
-                let wake = if delay == SETTLE_POLL {
-                    (Instant::now() + delay).min(at.max(Instant::now()))
-                } else {
+                let wake = if backing_off {
                     Instant::now() + delay
+                } else {
+                    (Instant::now() + delay).min(at.max(Instant::now()))
                 };
                 tokio::time::sleep_until(wake).await;
             } else {

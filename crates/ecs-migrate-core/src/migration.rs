@@ -139,12 +139,10 @@ pub async fn run(
         let (service_reports, restore_error) = if keep || !paused.touched() {
             paused.restore(keep).await
         } else {
-            let seen_stopped = outcome.as_ref().ok().and_then(|r| r.task_arn.clone());
             match live_tasks::wait_until_stopped(
                 &clients.ecs,
                 &plan.cluster,
                 plan.migration.as_str(),
-                seen_stopped.as_deref(),
                 progress,
             )
             .await
@@ -213,7 +211,8 @@ async fn migrate(
             .await?
         }
     };
-    let attached = live.is_some();
+    // Attached to a task an earlier run started: its age counts against the timeout.
+    let mut attached = live.is_some();
     let task_arn = match live {
         Some(task_arn) => {
             progress.event(Event::Attached {
@@ -232,6 +231,7 @@ async fn migrate(
                     task_arn
                 }
                 launch::Launch::Existing { task_arn } => {
+                    attached = true;
                     progress.event(Event::Attached {
                         task_arn: &task_arn,
                     });

@@ -45,7 +45,7 @@ impl MigrationId {
     /// `startedBy` of this migration's tasks (ECS allows 36 characters): ListTasks filters on it,
     /// which is how a later run finds a task to re-attach to.
     pub fn started_by(&self) -> String {
-        format!("ecs-migrate/{}", self.0)
+        started_by(&self.0)
     }
 
     /// RunTask's `clientToken`: the migration and the last recorded outcome of it. Runs of the
@@ -59,6 +59,11 @@ impl MigrationId {
         digest.update(last_outcome.unwrap_or("none").as_bytes());
         format!("ecs-migrate-{}", hex(&digest.finalize(), 32))
     }
+}
+
+/// `startedBy` of the tasks of the migration whose id is `id` (as records hold it).
+pub(crate) fn started_by(id: &str) -> String {
+    format!("ecs-migrate/{id}")
 }
 
 impl std::fmt::Display for MigrationId {

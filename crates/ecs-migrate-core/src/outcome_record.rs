@@ -89,17 +89,13 @@ pub(crate) async fn tags(
     task_definition_arn: &str,
     progress: &dyn Progress,
 ) -> Result<Vec<Tag>, Error> {
-    let call = ecs
-        .list_tags_for_resource()
-        .resource_arn(task_definition_arn);
-    let out = aws_call::send(
-        progress,
-        "ListTagsForResource",
+    aws_call::list_tags(
+        ecs,
+        task_definition_arn,
         || format!("task definition `{task_definition_arn}`"),
-        || call.clone().send(),
+        progress,
     )
-    .await?;
-    Ok(out.tags().to_vec())
+    .await
 }
 
 /// Every outcome recorded on a task definition revision.

@@ -196,7 +196,13 @@ async fn check_records_fit(
     // The lock, on the cluster.
     let lock_key = format!("{}{family}", crate::lock::LOCK_PREFIX);
     let lock_value = format!("run={run_id} since={time} expires={time} migration=0000000000000000");
-    let cluster_tags = list_tags(clients, cluster, || format!("cluster `{cluster}`")).await?;
+    let cluster_tags = aws_call::list_tags(
+        &clients.ecs,
+        cluster,
+        || format!("cluster `{cluster}`"),
+        &(),
+    )
+    .await?;
     tag_limits::check(
         "lock",
         &format!("cluster `{cluster}`"),
@@ -273,16 +279,6 @@ async fn check_records_fit(
         )?;
     }
     Ok(())
-}
-
-async fn list_tags(
-    clients: &Clients,
-    arn: &str,
-    resource: impl FnOnce() -> String,
-) -> Result<Vec<aws_sdk_ecs::types::Tag>, Error> {
-    let call = clients.ecs.list_tags_for_resource().resource_arn(arn);
-    let out = aws_call::send(&(), "ListTagsForResource", resource, || call.clone().send()).await?;
-    Ok(out.tags().to_vec())
 }
 
 /// Returns the cluster ARN of an ACTIVE cluster.
@@ -386,7 +382,13 @@ pub(crate) async fn resolve_services(
             })?;
         let arn = service.service_arn().unwrap_or_default().to_owned();
         let service_name = service.service_name().unwrap_or(name).to_owned();
-        let tags = list_tags(clients, &arn, || format!("service `{service_name}`")).await?;
+        let tags = aws_call::list_tags(
+            &clients.ecs,
+            &arn,
+            || format!("service `{service_name}`"),
+            &(),
+        )
+        .await?;
         let leftover = match PauseRecord::from_tags(&tags) {
             None => None,
             Some(Ok(record)) => Some(record),
@@ -455,11 +457,10 @@ async fn describe_task_definition(
 ) -> Result<TaskDefinition, Error> {
     let text = reference.to_string();
     let call = ecs.describe_task_definition().task_definition(&text);
-    let out = aws_call::send_within(
+    let out = aws_call::send(
         &(),
         "DescribeTaskDefinition",
         || format!("task definition `{text}`"),
-        aws_call::PATIENCE,
         || call.clone().send(),
     )
     .await;

@@ -315,21 +315,16 @@ impl<'a> Paused<'a> {
     /// carries now: another run's (a run that took this one for dead and took over), or none
     /// (put back by hand). `None`: still ours, or unreadable just now (then ours is restored).
     async fn not_ours_to_restore(&self, entry: &Entry) -> Option<String> {
-        let call = self
-            .clients
-            .ecs
-            .list_tags_for_resource()
-            .resource_arn(&entry.target.arn);
-        let tags = aws_call::send(
+        let name = &entry.target.name;
+        let tags = aws_call::list_tags(
+            &self.clients.ecs,
+            &entry.target.arn,
+            || format!("service `{name}`"),
             self.progress,
-            "ListTagsForResource",
-            || format!("service `{}`", entry.target.name),
-            || call.clone().send(),
         )
         .await
         .ok()?;
-        let name = &entry.target.name;
-        match PauseRecord::from_tags(tags.tags()) {
+        match PauseRecord::from_tags(&tags) {
             Some(Ok(record)) if record.run_id != entry.record.run_id => Some(format!(
                 "service {name} is now paused by run {}, which took over: left to it",
                 record.run_id
@@ -355,13 +350,15 @@ impl<'a> Paused<'a> {
                 )
                 .await?,
             );
-            let alive = not_stopped(
-                self.clients,
+            let arns: Vec<String> = arns.into_iter().collect();
+            let alive = crate::live_tasks::still_running(
+                &self.clients.ecs,
                 self.cluster,
-                arns.into_iter().collect(),
+                &arns,
                 self.progress,
             )
-            .await?;
+            .await?
+            .len();
             remaining += alive.saturating_sub(min_capacity.max(0) as usize);
         }
         Ok(remaining)
@@ -535,20 +532,6 @@ async fn service_tasks(
             return Ok(arns);
         }
     }
-}
-
-/// How many of `arns` are not STOPPED yet.
-async fn not_stopped(
-    clients: &Clients,
-    cluster: &str,
-    arns: Vec<String>,
-    progress: &dyn Progress,
-) -> Result<usize, Error> {
-    Ok(
-        crate::live_tasks::still_running(&clients.ecs, cluster, &arns, progress)
-            .await?
-            .len(),
-    )
 }
 
 /// What the report says of a service before (or without) its restore.
