@@ -108,10 +108,14 @@ def migration(label: str) -> list[str]:
 
 def two_migrations_serialised(ctx: Context) -> None:
     """A second migration of the same app started 1.5 s after the first (which holds the lock by
-    then) waits for it: their tasks never overlap, `web` is at 0 during each."""
+    then) waits for it: their tasks never overlap, `web` is at 0 during each. Under eventual
+    consistency: DescribeServices shows the old `desiredCount` for 2 s after UpdateService, and
+    a new task is MISSING for 0.5 s, so the second run, reading `web` right after the first put
+    it back, must not record the paused count as its "before" count (`web` ends at 2)."""
     check = ctx.check
     emu = ctx.emulator()
     app = App.create(emu)
+    emu.configure(stale_desired_count_seconds=2, describe_lag_seconds=0.5)
     first = ctx.run(app, "first", app.migrate_argv(migration("A")))
     # The scenario is "1.5 s apart"; on a loaded machine the first run may not hold the lock yet
     # by then, which is the same-instant case below: wait for the lock too, and say so.

@@ -1361,3 +1361,83 @@ async fn lines_that_show_up_after_the_task_stopped_are_still_read() {
         Some("ERROR: the last words")
     );
 }
+
+/// A timeout whose StopTask does not finish within the stop wait (a container that ignores
+/// SIGTERM and has a long `stopTimeout`, ECS slow to stop it): the run's own task is still
+/// running when the watch gives up, so the restore waits for it to be STOPPED, like any other
+/// task of the migration.
+#[tokio::test(start_paused = true)]
+async fn after_a_timeout_the_restore_waits_for_its_own_task_to_really_stop() {
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+
+    let start = Instant::now();
+    let stops_at = Duration::from_secs(260); // timeout at 60 s + more than the 180 s stop wait
+    let stop_requested = Arc::new(AtomicBool::new(false));
+    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
+    let recorded = updates.clone();
+    let (listed, stop) = (stop_requested.clone(), stop_requested.clone());
+    let rules = vec![
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        web_at_two(),
+        mock!(Client::update_service).then_compute_output(move |input| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((input.desired_count().unwrap(), start.elapsed()));
+            UpdateServiceOutput::builder().build()
+        }),
+        // This migration's task: listed (desired STOPPED) once StopTask was sent.
+        mock!(Client::list_tasks)
+            .match_requests(|input| {
+                input
+                    .started_by()
+                    .is_some_and(|s| s.starts_with("ecs-migrate/"))
+            })
+            .then_compute_output(move |_| {
+                let tasks = if listed.load(Ordering::SeqCst) {
+                    vec![TASK.to_owned()]
+                } else {
+                    vec![]
+                };
+                ListTasksOutput::builder()
+                    .set_task_arns(Some(tasks))
+                    .build()
+            }),
+        mock!(Client::describe_tasks).then_compute_output(move |_| {
+            if start.elapsed() < stops_at {
+                tasks(task("RUNNING"))
+            } else {
+                tasks(stopped(TaskStopCode::UserInitiated, 137))
+            }
+        }),
+        mock!(Client::stop_task).then_compute_output(move |_| {
+            stop.store(true, Ordering::SeqCst);
+            StopTaskOutput::builder().task(task("RUNNING")).build()
+        }),
+        run_task_ok(),
+    ];
+    let all = with_records(&rules);
+    let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
+    let request = Request {
+        timeout: "60s".parse().unwrap(),
+        ..pause_web()
+    };
+    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+
+    let report = migration::run(&clients, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::TimedOut);
+    let updates = updates.lock().unwrap().clone();
+    let restore = updates
+        .iter()
+        .find(|(count, _)| *count == 2)
+        .expect("web was restored");
+    assert!(
+        restore.1 >= stops_at,
+        "web restored at {:?}, while the run's own task ran until {stops_at:?}: {updates:?}",
+        restore.1
+    );
+}
