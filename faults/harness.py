@@ -41,7 +41,7 @@ LOG_GROUP = "/app/migrate"
 WEB = "web"
 WEB_COUNT = 2
 LOCK_PREFIX = "ecs-migrate:lock:"
-OUTCOME_PREFIX = "ecs-migrate:outcome:"
+OUTCOME_ROOT = "/ecs-migrate"
 STARTED_BY_PREFIX = "ecs-migrate/"
 
 
@@ -148,6 +148,7 @@ class Aws:
         self.ecs = session.client("ecs", endpoint_url=endpoint_url, config=config)
         self.ec2 = session.client("ec2", endpoint_url=endpoint_url, config=config)
         self.autoscaling = session.client("application-autoscaling", endpoint_url=endpoint_url, config=config)
+        self.ssm = session.client("ssm", endpoint_url=endpoint_url, config=config)
 
 
 @dataclass
@@ -200,9 +201,12 @@ class App:
         return next((v for k, v in self.tags(self.cluster_arn).items() if k.startswith(LOCK_PREFIX)), None)
 
     def outcomes(self) -> dict[str, str]:
-        """Recorded outcomes on the task definition: migration id -> tag value."""
-        return {k[len(OUTCOME_PREFIX):]: v for k, v in self.tags(self.task_definition_arn).items()
-                if k.startswith(OUTCOME_PREFIX)}
+        """Recorded outcomes of the task definition revision (SSM parameters
+        /ecs-migrate/<family>/<revision>/<migration id>): migration id -> the JSON record."""
+        family, revision = self.task_definition_arn.rsplit("/", 1)[1].split(":")
+        path = f"{OUTCOME_ROOT}/{family}/{revision}"
+        pages = self.aws.ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True)
+        return {p["Name"].rsplit("/", 1)[1]: p["Value"] for page in pages for p in page["Parameters"]}
 
     def ecs_migrate_tags(self) -> dict[str, list[str]]:
         """Every `ecs-migrate:` tag key on the cluster, the service and the task definition."""

@@ -300,6 +300,16 @@ pub struct RunArgs {
     #[arg(long, env = "ECS_MIGRATE_FORCE")]
     pub force: bool,
 
+    /// Extra identity of the migration: a new key is a new migration, run even if this revision
+    /// already migrated (e.g. a hash of the SQL files, Terraform's `triggers`)
+    #[arg(long, env = "ECS_MIGRATE_KEY", value_name = "TEXT")]
+    pub key: Option<String>,
+
+    /// Record this migration as succeeded without running it (no task, no pause), unless an
+    /// outcome of it is recorded: for a revision the tool you replace already migrated
+    #[arg(long, env = "ECS_MIGRATE_ADOPT")]
+    pub adopt: bool,
+
     /// How long to wait for another run that holds the app before giving up (exit 5)
     #[arg(long, env = "ECS_MIGRATE_WAIT_FOR_LOCK", default_value = "5m", value_name = "DURATION",
           value_parser = parse_duration)]

@@ -239,6 +239,13 @@ impl Progress for Renderer {
                 "LEFT PAUSED as asked (--keep-paused-on-failure): {}. Restore them with: {command} (the next `ecs-migrate run` of this app also restores them first)",
                 services.join(", ")
             )),
+            Event::RecordsMoved {
+                task_definition,
+                count,
+                to,
+            } => self.say(&format!(
+                "moved {count} outcome record(s) from the tags of {task_definition} to Parameter Store ({to}/…)"
+            )),
             Event::Warning(text) => self.say(&format!("warning: {text}")),
         }
     }

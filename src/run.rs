@@ -113,7 +113,7 @@ async fn history(args: HistoryArgs) -> i32 {
     let json = args.output == Output::Json;
     let result = async {
         let clients = clients(&args.aws).await?;
-        ecs_migrate_core::history::history(&clients.ecs, &args.task_definition, args.limit).await
+        ecs_migrate_core::history::history(&clients, &args.task_definition, args.limit).await
     }
     .await;
     finish(result, None, json, |entries| render::history(entries, json))
@@ -270,6 +270,8 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         desired_count: args.desired_count,
         keep_paused_on_failure: args.keep_paused_on_failure,
         force: args.force,
+        key: args.key,
+        adopt: args.adopt,
         wait_for_lock: args.wait_for_lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,

@@ -146,6 +146,7 @@ impl Container {
 /// An app in the emulator: a cluster and the default VPC's subnets.
 pub struct App {
     pub ecs: Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub cluster: String,
     pub subnets: Vec<String>,
     pub security_group: String,
@@ -159,8 +160,17 @@ impl App {
             .send()
             .await
             .expect("CreateCluster");
+        let ssm = aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::Config::builder()
+                .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+                .region(aws_sdk_ssm::config::Region::new(REGION))
+                .endpoint_url(&emulator.url)
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+                .build(),
+        );
         App {
             ecs,
+            ssm,
             cluster: "app".into(),
             subnets: emulator.default_subnets(),
             security_group: emulator.default_security_group(),
@@ -268,6 +278,11 @@ impl App {
 
     pub async fn pause_tags(&self, service: &str) -> Vec<(String, String)> {
         let arn = self.service_arn(service).await;
+        self.ecs_migrate_tags(&arn).await
+    }
+
+    /// The `ecs-migrate:` tags on a resource (what a Terraform plan would see).
+    pub async fn ecs_migrate_tags(&self, arn: &str) -> Vec<(String, String)> {
         let tags = self
             .ecs
             .list_tags_for_resource()
@@ -282,6 +297,37 @@ impl App {
                 (
                     t.key().unwrap().to_owned(),
                     t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The outcome records of a task definition revision (SSM parameters
+    /// `/ecs-migrate/<family>/<revision>/<migration id>`): migration id → the JSON record.
+    pub async fn outcome_records(
+        &self,
+        task_definition_arn: &str,
+    ) -> Vec<(String, serde_json::Value)> {
+        let (family, revision) = task_definition_arn
+            .rsplit('/')
+            .next()
+            .and_then(|s| s.split_once(':'))
+            .expect("a task definition ARN with a revision");
+        let out = self
+            .ssm
+            .get_parameters_by_path()
+            .path(format!("/ecs-migrate/{family}/{revision}"))
+            .recursive(true)
+            .send()
+            .await
+            .expect("GetParametersByPath");
+        out.parameters()
+            .iter()
+            .map(|p| {
+                let name = p.name().unwrap();
+                (
+                    name.rsplit('/').next().unwrap().to_owned(),
+                    serde_json::from_str(p.value().unwrap()).expect("a JSON record"),
                 )
             })
             .collect()

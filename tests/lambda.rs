@@ -43,6 +43,10 @@ async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report(
     };
     assert_eq!(id, first);
     assert_eq!(body["status"], "succeeded", "{body}");
+    assert_eq!(
+        body["statusCode"], 200,
+        "the replaced Lambda's success key: {body}"
+    );
     assert_eq!(body["exit_code"], 0);
     assert_eq!(body["task_definition"], td.as_str());
     for key in ["task_arn", "migration", "run_id", "reason", "log_tail"] {
@@ -55,6 +59,7 @@ async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report(
     };
     assert_eq!(id, second);
     assert_eq!(again["status"], "skipped", "{again}");
+    assert_eq!(again["statusCode"], 200, "{again}");
     assert_eq!(app.migration_tasks().await.len(), 1, "one task in all");
 }
 

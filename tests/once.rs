@@ -11,6 +11,13 @@ async fn app(emulator: &Emulator, migration: &str) -> App {
     app
 }
 
+fn tag(key: &str, value: &str) -> ecs_migrate_core::ecs::types::Tag {
+    ecs_migrate_core::ecs::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
 fn args(app: &App) -> Vec<String> {
     let mut args = app.base_args();
     args.extend(["--task-definition", "migrate", "--output", "json"].map(String::from));
@@ -407,4 +414,182 @@ async fn assume_role_is_used_for_the_run() {
         .run()
         .await;
     out.status(2).stderr_has("not an IAM role ARN");
+}
+
+/// `--key` is part of the migration's identity: a new key runs the same revision again (the
+/// SQL files changed under a `:latest` image), the same key is skipped.
+#[tokio::test]
+async fn a_new_key_runs_the_revision_again_and_the_same_key_is_skipped() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    let keyed = |key: &str| {
+        let mut args = args(&app);
+        args.extend(["--key".to_owned(), key.to_owned()]);
+        args
+    };
+    Test::new(&emulator).args(args(&app)).run().await.status(0);
+
+    let first = Test::new(&emulator).args(keyed("sql=aaa")).run().await;
+    let again = Test::new(&emulator).args(keyed("sql=aaa")).run().await;
+    let changed = Test::new(&emulator).args(keyed("sql=bbb")).run().await;
+
+    assert_eq!(first.status(0).json()["status"], "succeeded");
+    assert_eq!(again.status(0).json()["status"], "skipped");
+    assert_eq!(changed.status(0).json()["status"], "succeeded");
+    assert_eq!(
+        app.migration_tasks().await.len(),
+        3,
+        "one task per key, and none without one twice"
+    );
+}
+
+/// `--adopt` records a migration the replaced tool already ran as succeeded, starting no task and
+/// pausing nothing; the next run of it is skipped, and a later revision runs normally.
+#[tokio::test]
+async fn an_adopted_migration_starts_nothing_and_its_next_run_is_skipped() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    app.service("web", "migrate", 2).await;
+    let paused = |extra: &[&str]| {
+        let mut args = args(&app);
+        args.extend(["--service", "web"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+
+    let adopted = Test::new(&emulator).args(paused(&["--adopt"])).run().await;
+
+    let doc = adopted.status(0).json();
+    assert_eq!(doc["status"], "skipped");
+    assert!(
+        doc["reason"].as_str().unwrap().contains("adopted"),
+        "{}",
+        doc["reason"]
+    );
+    assert!(app.migration_tasks().await.is_empty(), "no task");
+    assert_eq!(app.counts("web").await.0, 2, "web never paused");
+    let arn = doc["task_definition"].as_str().unwrap();
+    let records = app.outcome_records(arn).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].1["status"], "succeeded");
+    assert_eq!(records[0].1["adopted"], true);
+
+    let next = Test::new(&emulator).args(paused(&[])).run().await;
+    assert_eq!(next.status(0).json()["status"], "skipped");
+    assert!(app.migration_tasks().await.is_empty(), "still no task");
+
+    app.task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    let later = Test::new(&emulator).args(paused(&["--adopt"])).run().await;
+    assert_eq!(
+        later.status(0).json()["status"],
+        "skipped",
+        "--adopt adopts every revision it is given"
+    );
+    let new_revision = Test::new(&emulator).args(paused(&["--force"])).run().await;
+    assert_eq!(new_revision.status(0).json()["status"], "succeeded");
+    assert_eq!(app.migration_tasks().await.len(), 1);
+}
+
+/// The outcome is an SSM parameter, not a tag: after a run, no `ecs-migrate:` tag is left on the
+/// task definition, the cluster or the paused service — nothing a Terraform plan would show.
+#[tokio::test]
+async fn a_run_leaves_no_ecs_migrate_tag_on_what_terraform_manages() {
+    let emulator = Emulator::start();
+    let app = app(&emulator, "exit 0").await;
+    app.service("web", "migrate", 1).await;
+    let mut args = args(&app);
+    args.extend(["--service", "web"].map(String::from));
+
+    let out = Test::new(&emulator).args(args).run().await;
+
+    let doc = out.status(0).json();
+    let task_definition = doc["task_definition"].as_str().unwrap();
+    let cluster = doc["cluster"].as_str().unwrap();
+    let service = app.service_arn("web").await;
+    for arn in [task_definition, cluster, service.as_str()] {
+        assert_eq!(app.ecs_migrate_tags(arn).await, vec![], "on {arn}");
+    }
+    let records = app.outcome_records(task_definition).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].0, doc["migration"].as_str().unwrap());
+    assert_eq!(records[0].1["status"], "succeeded");
+    assert_eq!(records[0].1["exit_code"], 0);
+}
+
+/// Outcome tags an earlier version left on the revision count as records (a success there is
+/// skipped), and the first run that reads them moves them to Parameter Store and removes them.
+#[tokio::test]
+async fn outcome_tags_of_an_earlier_version_move_to_parameter_store() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let arn = app
+        .task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    let id = ecs_migrate_core::MigrationId::new(&arn, "migrate", None, None);
+    let legacy = "status=succeeded at=2026-11-01T10:00:00Z task=0123abcd exit=0 run=r-0ld000000001 container=migrate";
+    app.ecs
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag(&format!("ecs-migrate:outcome:{id}"), legacy))
+        .tags(tag("ecs-migrate:outcome:00000000000000ff", "status=failed at=2026-10-01T10:00:00Z task=none exit=none run=r-0ld000000000 container=migrate"))
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .unwrap();
+
+    let dry = Test::new(&emulator)
+        .args(args(&app))
+        .arg("--dry-run")
+        .run()
+        .await;
+    dry.status(0);
+    assert_eq!(
+        app.ecs_migrate_tags(&arn).await.len(),
+        2,
+        "a dry run moves nothing"
+    );
+
+    let out = Test::new(&emulator).args(args(&app)).run().await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["status"], "skipped");
+    assert!(
+        doc["reason"].as_str().unwrap().contains("0123abcd"),
+        "{}",
+        doc["reason"]
+    );
+    assert!(app.migration_tasks().await.is_empty());
+    assert_eq!(
+        app.ecs_migrate_tags(&arn).await,
+        vec![],
+        "the old records are untagged"
+    );
+    let tags = app
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().len(), 1, "the user's own tag stays");
+    let mut records = app.outcome_records(&arn).await;
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    let moved: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|(id, r)| {
+            (
+                id.as_str(),
+                r["status"].as_str().unwrap(),
+                r["run_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (id.as_str(), "succeeded", "r-0ld000000001"),
+        ("00000000000000ff", "failed", "r-0ld000000000"),
+    ];
+    expected.sort();
+    assert_eq!(moved, expected);
+    out.stderr_has("moved 2 outcome record(s)");
 }

@@ -8,6 +8,8 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// Parameter Store: the outcome records (see `outcome_record.rs`).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Clients {
@@ -16,6 +18,7 @@ impl Clients {
             ecs: aws_sdk_ecs::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 }

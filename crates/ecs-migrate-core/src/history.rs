@@ -1,10 +1,10 @@
 //! `ecs-migrate history`: past migrations of a task definition family, from the outcomes
-//! recorded on its revisions (see `outcome_record.rs`). Nothing but ECS is read.
+//! recorded in Parameter Store, and those an earlier version left as tags on its revisions
+//! (see `outcome_record.rs`). Nothing is written.
 
 use crate::outcome_record;
-use crate::{Error, Outcome};
+use crate::{aws_call, Clients, Error, Outcome};
 use aws_sdk_ecs::types::{SortOrder, TaskDefinitionStatus};
-use aws_sdk_ecs::Client;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,7 +18,8 @@ pub struct Entry {
 /// The recorded outcomes of the newest `limit` revisions of `family`, newest first, whether
 /// the revision is still registered (ACTIVE) or was deregistered since (INACTIVE: its tags, and
 /// so its outcomes, stay).
-pub async fn history(ecs: &Client, family: &str, limit: usize) -> Result<Vec<Entry>, Error> {
+pub async fn history(clients: &Clients, family: &str, limit: usize) -> Result<Vec<Entry>, Error> {
+    let ecs = &clients.ecs;
     let family = family.rsplit('/').next().unwrap_or(family);
     let family = family.split(':').next().unwrap_or(family);
     let mut revisions: Vec<(u32, String)> = Vec::new();
@@ -57,15 +58,26 @@ pub async fn history(ecs: &Client, family: &str, limit: usize) -> Result<Vec<Ent
     }
     revisions.sort_by_key(|r| std::cmp::Reverse(r.0));
     revisions.truncate(limit);
+    let recorded = outcome_record::read_family(clients, family).await?;
     let mut entries = Vec::new();
     for (revision, arn) in revisions {
-        for outcome in outcome_record::read(ecs, &arn, &()).await? {
-            entries.push(Entry {
-                revision,
-                task_definition: arn.clone(),
-                outcome,
-            });
+        let mut found: Vec<Outcome> = recorded
+            .iter()
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, outcome)| outcome.clone())
+            .collect();
+        let tags =
+            aws_call::list_tags(ecs, &arn, || format!("task definition `{arn}`"), &()).await?;
+        for outcome in tags.iter().filter_map(Outcome::from_tag) {
+            if !found.iter().any(|o| o.migration == outcome.migration) {
+                found.push(outcome);
+            }
         }
+        entries.extend(found.into_iter().map(|outcome| Entry {
+            revision,
+            task_definition: arn.clone(),
+            outcome,
+        }));
     }
     entries.sort_by(|a, b| {
         b.revision

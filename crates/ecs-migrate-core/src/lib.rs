@@ -15,7 +15,7 @@
 //!   ([`PauseRecord`], `pause_record.rs`), suspend auto scaling (`autoscaling.rs`), scale down,
 //!   wait for the old tasks to stop, and restore on every path.
 //! - Run once, re-attach, lock: [`MigrationId`] (`migration_id.rs`) names a migration;
-//!   [`Outcome`] (`outcome_record.rs`) records how it ended as a tag on its task definition;
+//!   [`Outcome`] (`outcome_record.rs`) records how it ended in SSM Parameter Store;
 //!   `lock.rs` decides whether this run may go (free, join a live run, take over a dead one, or
 //!   wait); [`history`] (`history.rs`) lists the recorded outcomes.
 //! - [`Report`] (`report.rs`): the outcome the edges print or return.

@@ -392,7 +392,7 @@ async fn look(
     // Another run finished this migration while we waited: its outcome is ours to report.
     if *said_waiting {
         let outcome =
-            outcome_record::read_one(ecs, &plan.task_definition, migration, progress).await?;
+            outcome_record::read_one(clients, &plan.task_definition, migration, progress).await?;
         if let Some(outcome) = outcome {
             if plan.previous.as_ref().map(Outcome::value) != Some(outcome.value()) {
                 return Ok(Some(Acquired::Finished(outcome)));

@@ -1,6 +1,7 @@
 //! The orchestration: one migration, phase by phase, top to bottom.
 //!
 //! 0. once    — this migration already succeeded: report `skipped`, change nothing (`--force`);
+//!    or it is adopted (it ran by other means): record it as succeeded, report `skipped`;
 //! 1. lock    — wait until no other run holds the app; join a live run of this same migration;
 //!    take over what a dead run left, restoring its services first (see `lock.rs`). The lock's
 //!    lease is renewed while 2–5 run;
@@ -12,7 +13,7 @@
 //!    the log follower streams the container's output and then reads it to the end;
 //! 5. judge   — turn the stopped task into a [`Report`], with the last log lines;
 //! 6. restore — put every paused service back, on every path out of 2–5;
-//! 7. record  — the outcome on the task definition revision; release the lock.
+//! 7. record  — the outcome in Parameter Store (see `outcome_record.rs`); release the lock.
 //!
 //! The one path that skips 6 and 7 is the hand-off (see [`Shutdown::with_hand_off`]): the task
 //! is still running and the next run of the same migration re-attaches, restores and records.
@@ -40,13 +41,20 @@ pub async fn run(
     let started = Instant::now();
     let deadline = plan.timeout.duration().map(|timeout| started + timeout);
 
-    // 0. once.
+    // 0. once. Outcomes an earlier version kept as tags move to Parameter Store first.
+    outcome_record::move_from_tags(clients, &plan.task_definition, &plan.outcome_tags, progress)
+        .await?;
     if let Some(previous) = plan
         .previous
         .as_ref()
         .filter(|p| p.succeeded() && !plan.force)
     {
         return Ok(verdict::recorded(plan, previous, false));
+    }
+    if plan.adopt {
+        let outcome = adopted(plan);
+        outcome_record::write(clients, &plan.task_definition, &outcome, progress).await?;
+        return Ok(verdict::adopted(plan, &outcome));
     }
 
     // 1. lock.
@@ -302,7 +310,21 @@ async fn migrate(
     Ok(report)
 }
 
-/// Records how a migration that ran (or tried to) ended, on its task definition revision.
+/// The record of a migration adopted as already run: no task, no exit code.
+fn adopted(plan: &Plan) -> Outcome {
+    Outcome {
+        migration: plan.migration.to_string(),
+        status: Status::Succeeded.as_str().to_owned(),
+        at: lock::now(),
+        task: None,
+        exit_code: None,
+        run_id: plan.run_id.clone(),
+        container: plan.container.clone(),
+        adopted: true,
+    }
+}
+
+/// Records how a migration that ran (or tried to) ended (see `outcome_record.rs`).
 /// A failure to record is a warning: the verdict stands.
 async fn record(clients: &Clients, plan: &Plan, report: &Report, progress: &dyn Progress) {
     if report.status == Status::Skipped || (report.task_arn.is_none() && report.failures.is_empty())
@@ -320,12 +342,14 @@ async fn record(clients: &Clients, plan: &Plan, report: &Report, progress: &dyn 
         exit_code: report.exit_code,
         run_id: plan.run_id.clone(),
         container: plan.container.clone(),
+        adopted: false,
     };
     if let Err(err) =
-        outcome_record::write(&clients.ecs, &plan.task_definition, &outcome, progress).await
+        outcome_record::write(clients, &plan.task_definition, &outcome, progress).await
     {
         progress.event(Event::Warning(format!(
-            "could not record the outcome on the task definition (run-once needs ecs:TagResource on it): {err}"
+            "could not record the outcome in Parameter Store (run-once needs ssm:PutParameter on {}): {err}",
+            outcome_record::parameter_name(&plan.task_definition, plan.migration.as_str())
         )));
     }
 }

@@ -19,8 +19,15 @@ fn hex(bytes: &[u8], len: usize) -> String {
 }
 
 impl MigrationId {
-    /// `command == None` means the task definition's own command.
-    pub fn new(task_definition_arn: &str, container: &str, command: Option<&[String]>) -> Self {
+    /// `command == None` means the task definition's own command. `key` is what the user adds to
+    /// the identity (Terraform's `triggers`, say): a blank one changes nothing, so migrations
+    /// recorded without a key keep their id.
+    pub fn new(
+        task_definition_arn: &str,
+        container: &str,
+        command: Option<&[String]>,
+        key: Option<&str>,
+    ) -> Self {
         let mut digest = Sha256::new();
         digest.update(task_definition_arn.as_bytes());
         digest.update([0]);
@@ -34,6 +41,10 @@ impl MigrationId {
                 }
             }
             None => digest.update(b"\xff(task definition command)"),
+        }
+        if let Some(key) = key.filter(|key| !key.trim().is_empty()) {
+            digest.update(b"\xfe(key)");
+            digest.update(key.as_bytes());
         }
         MigrationId(hex(&digest.finalize(), 16))
     }
@@ -81,20 +92,40 @@ mod tests {
     #[test]
     fn the_same_migration_has_the_same_id_and_a_different_one_does_not() {
         let cmd = ["bin/rails".to_owned(), "db:migrate".to_owned()];
-        let a = MigrationId::new(TD, "app", Some(&cmd));
-        assert_eq!(a, MigrationId::new(TD, "app", Some(&cmd)));
-        assert_ne!(a, MigrationId::new(TD, "app", None));
-        assert_ne!(a, MigrationId::new(TD, "worker", Some(&cmd)));
+        let a = MigrationId::new(TD, "app", Some(&cmd), None);
+        assert_eq!(a, MigrationId::new(TD, "app", Some(&cmd), None));
+        assert_ne!(a, MigrationId::new(TD, "app", None, None));
+        assert_ne!(a, MigrationId::new(TD, "worker", Some(&cmd), None));
         let other_td = TD.replace(":42", ":43");
-        assert_ne!(a, MigrationId::new(&other_td, "app", Some(&cmd)));
+        assert_ne!(a, MigrationId::new(&other_td, "app", Some(&cmd), None));
         // Arguments are not merely concatenated.
         let split = ["bin/rails db:migrate".to_owned()];
-        assert_ne!(a, MigrationId::new(TD, "app", Some(&split)));
+        assert_ne!(a, MigrationId::new(TD, "app", Some(&split), None));
+    }
+
+    #[test]
+    fn a_key_makes_another_migration_and_a_blank_one_changes_nothing() {
+        let cmd = ["migrate".to_owned()];
+        let plain = MigrationId::new(TD, "app", Some(&cmd), None);
+        assert_eq!(plain, MigrationId::new(TD, "app", Some(&cmd), Some("")));
+        assert_eq!(plain, MigrationId::new(TD, "app", Some(&cmd), Some("  ")));
+        let keyed = MigrationId::new(TD, "app", Some(&cmd), Some("sql=abc"));
+        assert_ne!(plain, keyed);
+        assert_eq!(
+            keyed,
+            MigrationId::new(TD, "app", Some(&cmd), Some("sql=abc"))
+        );
+        assert_ne!(
+            keyed,
+            MigrationId::new(TD, "app", Some(&cmd), Some("sql=abd"))
+        );
+        // The id of a migration recorded before keys existed is unchanged.
+        assert_eq!(plain.as_str().len(), 16);
     }
 
     #[test]
     fn started_by_and_token_fit_ecs_limits() {
-        let id = MigrationId::new(TD, "app", None);
+        let id = MigrationId::new(TD, "app", None, None);
         assert!(id.started_by().len() <= 36);
         let token = id.client_token(None);
         assert!(token.len() <= 64 && token.chars().all(|c| (33..=126).contains(&(c as u32))));

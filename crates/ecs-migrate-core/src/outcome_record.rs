@@ -1,20 +1,28 @@
-//! [`Outcome`]: how a migration ended, recorded as a tag on its task definition revision — the
-//! "run once per revision" memory, with no infrastructure beyond ECS itself.
+//! [`Outcome`]: how a migration ended — the "run once" memory.
 //!
-//! Tag key `ecs-migrate:outcome:<migration id>`, value
-//! `status=succeeded at=2026-11-21T10:00:00Z task=<task id> exit=0 run=r-… container=app`.
-//! One tag per migration (revision × container × command); a later outcome replaces it.
-//! `ecs-migrate history` reads them back across a family's revisions.
+//! Kept where no user's Terraform manages it: one SSM Parameter Store parameter per migration,
+//! `/ecs-migrate/<family>/<revision>/<migration id>` (a String parameter, Standard tier), whose
+//! value is the outcome as JSON (`{"migration": …, "status": "succeeded", "at": …, "task": …}`).
+//! A later outcome of the same migration overwrites it. `ecs-migrate history` reads a family's
+//! parameters back by path.
+//!
+//! Earlier versions kept outcomes as tags on the task definition revision
+//! (`ecs-migrate:outcome:<migration id>` = `status=succeeded at=… task=… exit=0 run=r-… container=app`),
+//! where Terraform saw them as drift. They are still read, and the first run that reads them
+//! ([`move_from_tags`]) writes them to Parameter Store and removes the tags.
 
 use crate::progress::{Event, Progress};
-use crate::{aws_call, tag_limits, Error, MigrationId};
+use crate::{aws_call, Clients, Error, MigrationId, TaskDefinitionRef};
 use aws_sdk_ecs::types::Tag;
-use aws_sdk_ecs::Client;
-use serde::Serialize;
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use serde::{Deserialize, Serialize};
 
+/// Where the outcome parameters live; one level below it per task definition family.
+pub const PARAMETER_ROOT: &str = "/ecs-migrate";
+/// The key prefix of the outcome tags of earlier versions.
 pub const OUTCOME_PREFIX: &str = "ecs-migrate:outcome:";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub migration: String,
     /// `succeeded`, `failed`, `timed_out` or `interrupted`.
@@ -26,6 +34,9 @@ pub struct Outcome {
     pub exit_code: Option<i32>,
     pub run_id: String,
     pub container: String,
+    /// Recorded as succeeded without running: it had already run by other means (adopted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 impl Outcome {
@@ -33,7 +44,8 @@ impl Outcome {
         self.status == "succeeded"
     }
 
-    /// The tag value, which also seeds the next attempt's RunTask token.
+    /// A one-line summary, which also seeds the next attempt's RunTask token (the same text
+    /// earlier versions kept as the tag value, so a moved record keeps its token).
     pub fn value(&self) -> String {
         format!(
             "status={} at={} task={} exit={} run={} container={}",
@@ -48,6 +60,7 @@ impl Outcome {
         )
     }
 
+    #[cfg(test)]
     pub(crate) fn to_tag(&self) -> Tag {
         Tag::builder()
             .key(format!("{OUTCOME_PREFIX}{}", self.migration))
@@ -55,6 +68,7 @@ impl Outcome {
             .build()
     }
 
+    /// An outcome tag of an earlier version.
     pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
         let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
         let mut outcome = Outcome {
@@ -65,6 +79,7 @@ impl Outcome {
             exit_code: None,
             run_id: String::new(),
             container: String::new(),
+            adopted: false,
         };
         for part in tag.value()?.split_whitespace() {
             let (key, value) = part.split_once('=')?;
@@ -83,97 +98,235 @@ impl Outcome {
     }
 }
 
-/// Every tag on a task definition revision.
-pub(crate) async fn tags(
-    ecs: &Client,
-    task_definition_arn: &str,
-    progress: &dyn Progress,
-) -> Result<Vec<Tag>, Error> {
-    aws_call::list_tags(
-        ecs,
-        task_definition_arn,
-        || format!("task definition `{task_definition_arn}`"),
-        progress,
-    )
-    .await
+/// The parameter that holds the outcome of `migration` of the revision `task_definition_arn`.
+pub fn parameter_name(task_definition_arn: &str, migration: &str) -> String {
+    format!("{}/{migration}", revision_path(task_definition_arn))
 }
 
-/// Every outcome recorded on a task definition revision.
+/// `/ecs-migrate/<family>/<revision>`.
+fn revision_path(task_definition_arn: &str) -> String {
+    let (family, revision) = match task_definition_arn.parse::<TaskDefinitionRef>() {
+        Ok(reference) => (
+            reference.family().to_owned(),
+            reference.revision().unwrap_or(0),
+        ),
+        Err(_) => (task_definition_arn.to_owned(), 0),
+    };
+    format!("{}/{revision}", family_path(&family))
+}
+
+/// `/ecs-migrate/<family>`: every outcome of the family is below it.
+pub fn family_path(family: &str) -> String {
+    format!("{PARAMETER_ROOT}/{family}")
+}
+
+/// What a plan knows of a migration's records before it runs: the outcome recorded for it, and
+/// the outcome tags of earlier versions still on its revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub outcome: Option<Outcome>,
+    /// Every outcome tag of an earlier version on the revision (of any migration of it).
+    pub tags: Vec<Outcome>,
+}
+
+/// Reads what is recorded of `migration` (read-only: resolution, dry runs). `revision_tags` are
+/// the revision's tags, read once by the caller.
 pub(crate) async fn read(
-    ecs: &Client,
+    clients: &Clients,
     task_definition_arn: &str,
+    migration: &MigrationId,
+    revision_tags: &[Tag],
     progress: &dyn Progress,
-) -> Result<Vec<Outcome>, Error> {
-    let tags = tags(ecs, task_definition_arn, progress).await?;
-    Ok(tags.iter().filter_map(Outcome::from_tag).collect())
+) -> Result<Recorded, Error> {
+    let tags: Vec<Outcome> = revision_tags.iter().filter_map(Outcome::from_tag).collect();
+    let outcome = match read_one(clients, task_definition_arn, migration, progress).await? {
+        Some(outcome) => Some(outcome),
+        None => tags
+            .iter()
+            .find(|o| o.migration == migration.as_str())
+            .cloned(),
+    };
+    Ok(Recorded { outcome, tags })
 }
 
-/// The recorded outcome of `migration`, if any.
+/// The outcome of `migration` in Parameter Store, if any.
 pub(crate) async fn read_one(
-    ecs: &Client,
+    clients: &Clients,
     task_definition_arn: &str,
     migration: &MigrationId,
     progress: &dyn Progress,
 ) -> Result<Option<Outcome>, Error> {
-    Ok(read(ecs, task_definition_arn, progress)
-        .await?
-        .into_iter()
-        .find(|o| o.migration == migration.as_str()))
+    let name = parameter_name(task_definition_arn, migration.as_str());
+    let call = clients.ssm.get_parameter().name(&name);
+    let found = aws_call::send(
+        progress,
+        "GetParameter",
+        || format!("parameter `{name}`"),
+        || {
+            let call = call.clone();
+            async move {
+                match call.send().await {
+                    Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_owned)),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_parameter_not_found()) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+        },
+    )
+    .await?;
+    Ok(found.and_then(|value| parse(&name, &value, progress)))
 }
 
-/// Records `outcome` on its revision. Within ECS's 50 tags a resource: when the revision is
-/// full, the oldest outcome records of *other* migrations of it are removed first (and said so);
-/// its own users' tags are never touched (resolution refused a revision they fill).
+/// An outcome parameter's value; one that is not an outcome is said and ignored (it does not
+/// stop a migration from running).
+fn parse(name: &str, value: &str, progress: &dyn Progress) -> Option<Outcome> {
+    match serde_json::from_str(value) {
+        Ok(outcome) => Some(outcome),
+        Err(err) => {
+            progress.event(Event::Warning(format!(
+                "parameter {name} does not hold an ecs-migrate outcome ({err}); ignoring it"
+            )));
+            None
+        }
+    }
+}
+
+/// Every outcome of `family` in Parameter Store, as (revision, outcome).
+pub(crate) async fn read_family(
+    clients: &Clients,
+    family: &str,
+) -> Result<Vec<(u32, Outcome)>, Error> {
+    let path = family_path(family);
+    let mut pages = clients
+        .ssm
+        .get_parameters_by_path()
+        .path(&path)
+        .recursive(true)
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| {
+            Error::aws("GetParametersByPath", Some(format!("path `{path}`")), err)
+        })?;
+        for parameter in page.parameters() {
+            let (Some(name), Some(value)) = (parameter.name(), parameter.value()) else {
+                continue;
+            };
+            let Some(revision) = name
+                .strip_prefix(&path)
+                .and_then(|rest| rest.trim_start_matches('/').split('/').next())
+                .and_then(|revision| revision.parse().ok())
+            else {
+                continue;
+            };
+            if let Some(outcome) = parse(name, value, &()) {
+                found.push((revision, outcome));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Records `outcome` of its revision's migration (overwriting an earlier outcome of it).
 pub(crate) async fn write(
-    ecs: &Client,
+    clients: &Clients,
     task_definition_arn: &str,
     outcome: &Outcome,
     progress: &dyn Progress,
 ) -> Result<(), Error> {
-    let tag = outcome.to_tag();
-    let present = tags(ecs, task_definition_arn, progress).await?;
-    let mut older: Vec<Outcome> = present
-        .iter()
-        .filter_map(Outcome::from_tag)
-        .filter(|o| o.migration != outcome.migration)
-        .collect();
-    older.sort_by(|a, b| a.at.cmp(&b.at));
-    let excess = tag_limits::excess(&present, std::slice::from_ref(&tag));
-    let prune: Vec<String> = older
-        .iter()
-        .take(excess)
-        .map(|o| format!("{OUTCOME_PREFIX}{}", o.migration))
-        .collect();
-    if !prune.is_empty() {
-        let call = ecs
-            .untag_resource()
-            .resource_arn(task_definition_arn)
-            .set_tag_keys(Some(prune.clone()));
-        aws_call::send(
-            progress,
-            "UntagResource",
-            || format!("task definition `{task_definition_arn}`"),
-            || call.clone().send(),
-        )
-        .await?;
-        progress.event(Event::Warning(format!(
-            "task definition {task_definition_arn} had {} tags (ECS allows {}): removed the {} oldest outcome record(s) of other migrations of it to record this one",
-            present.len(),
-            tag_limits::MAX_TAGS,
-            prune.len()
-        )));
-    }
-    let call = ecs
-        .tag_resource()
-        .resource_arn(task_definition_arn)
-        .tags(tag);
+    put(clients, task_definition_arn, outcome, true, progress).await?;
+    Ok(())
+}
+
+/// PutParameter; without `overwrite`, an existing parameter is left as it is (`false`).
+async fn put(
+    clients: &Clients,
+    task_definition_arn: &str,
+    outcome: &Outcome,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<bool, Error> {
+    let name = parameter_name(task_definition_arn, &outcome.migration);
+    let value = serde_json::to_string(outcome).expect("an outcome serializes");
+    let call = clients
+        .ssm
+        .put_parameter()
+        .name(&name)
+        .value(value)
+        .r#type(ParameterType::String)
+        .tier(ParameterTier::Standard)
+        .overwrite(overwrite)
+        .description(format!(
+            "ecs-migrate: how migration {} of {task_definition_arn} ended",
+            outcome.migration
+        ));
     aws_call::send(
         progress,
-        "TagResource",
+        "PutParameter",
+        || format!("parameter `{name}`"),
+        || {
+            let call = call.clone();
+            async move {
+                match call.send().await {
+                    Ok(_) => Ok(true),
+                    Err(err)
+                        if !overwrite
+                            && err
+                                .as_service_error()
+                                .is_some_and(|e| e.is_parameter_already_exists()) =>
+                    {
+                        Ok(false)
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+        },
+    )
+    .await
+}
+
+/// Moves the outcome tags of earlier versions from the revision to Parameter Store: each is
+/// written unless a parameter of that migration exists (it is newer), then the tags are removed.
+pub(crate) async fn move_from_tags(
+    clients: &Clients,
+    task_definition_arn: &str,
+    tags: &[Outcome],
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    for outcome in tags {
+        put(clients, task_definition_arn, outcome, false, progress).await?;
+    }
+    let keys: Vec<String> = tags
+        .iter()
+        .map(|o| format!("{OUTCOME_PREFIX}{}", o.migration))
+        .collect();
+    let call = clients
+        .ecs
+        .untag_resource()
+        .resource_arn(task_definition_arn)
+        .set_tag_keys(Some(keys));
+    aws_call::send(
+        progress,
+        "UntagResource",
         || format!("task definition `{task_definition_arn}`"),
         || call.clone().send(),
     )
     .await?;
+    progress.event(Event::RecordsMoved {
+        task_definition: task_definition_arn,
+        count: tags.len(),
+        to: &revision_path(task_definition_arn),
+    });
     Ok(())
 }
 
@@ -191,6 +344,7 @@ mod tests {
             exit_code: Some(-1),
             run_id: "r-00aa".into(),
             container: "app_1".into(),
+            adopted: false,
         };
         let tag = outcome.to_tag();
         assert_eq!(tag.key(), Some("ecs-migrate:outcome:0123456789abcdef"));
@@ -209,5 +363,45 @@ mod tests {
             ..outcome
         };
         assert_eq!(Outcome::from_tag(&none.to_tag()), Some(none));
+    }
+
+    #[test]
+    fn an_outcome_parameter_is_named_by_family_revision_and_migration() {
+        assert_eq!(
+            parameter_name(
+                "arn:aws:ecs:eu-west-1:123456789012:task-definition/omni-acme_migrator:17",
+                "0123456789abcdef"
+            ),
+            "/ecs-migrate/omni-acme_migrator/17/0123456789abcdef"
+        );
+        assert_eq!(family_path("app"), "/ecs-migrate/app");
+    }
+
+    #[test]
+    fn an_outcome_round_trips_through_its_parameter_value_and_adopted_is_optional() {
+        let outcome = Outcome {
+            migration: "0123456789abcdef".into(),
+            status: "succeeded".into(),
+            at: "2026-11-21T10:00:00Z".into(),
+            task: None,
+            exit_code: None,
+            run_id: "r-00aa".into(),
+            container: "app".into(),
+            adopted: true,
+        };
+        let value = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(parse("p", &value, &()), Some(outcome.clone()));
+        let ran = Outcome {
+            adopted: false,
+            ..outcome
+        };
+        let value = serde_json::to_string(&ran).unwrap();
+        assert!(!value.contains("adopted"), "{value}");
+        assert_eq!(parse("p", &value, &()), Some(ran));
+        assert_eq!(
+            parse("p", "status=succeeded", &()),
+            None,
+            "not JSON: ignored"
+        );
     }
 }

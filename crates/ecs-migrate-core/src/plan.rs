@@ -27,8 +27,15 @@ pub struct Plan {
     pub family: String,
     /// The last recorded outcome of this migration, if any.
     pub previous: Option<crate::Outcome>,
+    /// Outcome records an earlier version kept as tags on the revision (any migration of it),
+    /// moved to Parameter Store by the first run (not by a dry run).
+    #[serde(skip)]
+    pub outcome_tags: Vec<crate::Outcome>,
     /// Run even if `previous` says it succeeded.
     pub force: bool,
+    /// Record the migration as succeeded without running it (it already ran by other means),
+    /// unless an outcome is recorded.
+    pub adopt: bool,
     /// How long to wait for another run that holds the app.
     #[serde(serialize_with = "serialize_secs")]
     pub wait_for_lock: std::time::Duration,

@@ -65,6 +65,13 @@ pub enum Event<'a> {
         services: &'a [&'a str],
         command: &'a str,
     },
+    /// Outcome records of an earlier version were moved from the revision's tags to Parameter
+    /// Store (under `to`).
+    RecordsMoved {
+        task_definition: &'a str,
+        count: usize,
+        to: &'a str,
+    },
     /// Something a person should know that does not change the outcome.
     Warning(String),
 }

@@ -38,6 +38,12 @@ pub struct Request {
     pub keep_paused_on_failure: bool,
     /// Run even if this migration already succeeded (`--force`).
     pub force: bool,
+    /// Part of the migration's identity beyond revision, container and command (`--key`): a
+    /// new key is a new migration. Blank: none.
+    pub key: Option<String>,
+    /// Record the migration as succeeded without running it, unless an outcome of it is
+    /// recorded (`--adopt`): for a revision the replaced tool already migrated.
+    pub adopt: bool,
     /// How long to wait for another run that holds the app (`--wait-for-lock`).
     pub wait_for_lock: std::time::Duration,
     /// Stream the deciding container's CloudWatch logs (`--no-logs` turns it off).
@@ -85,6 +91,8 @@ impl Default for Request {
             desired_count: None,
             keep_paused_on_failure: false,
             force: false,
+            key: None,
+            adopt: false,
             wait_for_lock: DEFAULT_WAIT_FOR_LOCK,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,

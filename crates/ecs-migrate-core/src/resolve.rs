@@ -58,13 +58,27 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         })
     };
     let run_id = request.run_id.clone();
-    let migration =
-        crate::MigrationId::new(&task_definition_arn, &container, request.command.as_deref());
-    let revision_tags = crate::outcome_record::tags(ecs, &task_definition_arn, &()).await?;
-    let previous = revision_tags
-        .iter()
-        .filter_map(crate::Outcome::from_tag)
-        .find(|o| o.migration == migration.as_str());
+    let migration = crate::MigrationId::new(
+        &task_definition_arn,
+        &container,
+        request.command.as_deref(),
+        request.key.as_deref(),
+    );
+    let revision_tags = aws_call::list_tags(
+        ecs,
+        &task_definition_arn,
+        || format!("task definition `{task_definition_arn}`"),
+        &(),
+    )
+    .await?;
+    let recorded = crate::outcome_record::read(
+        clients,
+        &task_definition_arn,
+        &migration,
+        &revision_tags,
+        &(),
+    )
+    .await?;
     let family = task_definition
         .family()
         .map(str::to_owned)
@@ -72,17 +86,7 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
     // The RunTask request is the same in every run of this migration (RunTask's idempotency
     // needs identical parameters for its token): this run's id goes on the task afterwards.
     let tags = request.tags.clone();
-    check_records_fit(
-        clients,
-        &cluster,
-        &family,
-        &task_definition_arn,
-        &revision_tags,
-        &container,
-        &tags,
-        pause.as_ref(),
-    )
-    .await?;
+    check_records_fit(clients, &cluster, &family, &tags, pause.as_ref()).await?;
     let platform_version = request
         .platform_version
         .clone()
@@ -106,7 +110,8 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
             network_configuration,
             overrides,
             started_by: migration.started_by(),
-            client_token: migration.client_token(previous.as_ref().map(|o| o.value()).as_deref()),
+            client_token: migration
+                .client_token(recorded.outcome.as_ref().map(|o| o.value()).as_deref()),
             tags,
         },
         cluster,
@@ -118,8 +123,10 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         run_id,
         migration,
         family,
-        previous,
+        previous: recorded.outcome,
+        outcome_tags: recorded.tags,
         force: request.force,
+        adopt: request.adopt,
         wait_for_lock: request.wait_for_lock,
         logs,
         log_tail: request.log_tail,
@@ -176,15 +183,11 @@ fn check_locally(request: &Request) -> Result<(), Error> {
 
 /// Refuses, before anything changes, a run whose records would break ECS's tag limits (see
 /// `tag_limits.rs`): the family lock on the cluster, the pause record on each service, the
-/// outcome record on the revision, the run's tag on the task.
-#[allow(clippy::too_many_arguments)]
+/// run's tag on the task. (Outcomes are parameters in Parameter Store, not tags.)
 async fn check_records_fit(
     clients: &Clients,
     cluster: &str,
     family: &str,
-    task_definition: &str,
-    revision_tags: &[aws_sdk_ecs::types::Tag],
-    container: &str,
     user_tags: &[crate::Tag],
     pause: Option<&PausePlan>,
 ) -> Result<(), Error> {
@@ -213,36 +216,6 @@ async fn check_records_fit(
                 "The lock's key holds the task definition family: use a family of at most 111 characters".to_owned()
             } else {
                 "Remove tags the cluster no longer needs (`aws ecs untag-resource`)".to_owned()
-            }
-        },
-    )?;
-
-    // The outcome, on the revision (older outcome records are pruned to make room; users'
-    // own tags are not).
-    let outcome = crate::Outcome {
-        migration: "0000000000000000".into(),
-        status: "interrupted".into(),
-        at: time.into(),
-        task: Some("0".repeat(32)),
-        exit_code: Some(i32::MIN),
-        run_id: run_id.into(),
-        container: container.to_owned(),
-    };
-    let users_own: Vec<Tag> = revision_tags
-        .iter()
-        .filter(|t| crate::Outcome::from_tag(t).is_none())
-        .cloned()
-        .collect();
-    tag_limits::check(
-        "outcome",
-        &format!("task definition `{task_definition}`"),
-        &users_own,
-        &[outcome.to_tag()],
-        || {
-            if outcome.value().chars().count() > tag_limits::MAX_VALUE {
-                format!("The outcome record names the container: rename container `{container}` to at most {} characters", container.chars().count() - (outcome.value().chars().count() - tag_limits::MAX_VALUE))
-            } else {
-                "Remove tags the task definition revision no longer needs (`aws ecs untag-resource`)".to_owned()
             }
         },
     )?;

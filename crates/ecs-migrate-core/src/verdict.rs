@@ -125,6 +125,19 @@ pub(crate) fn recorded(plan: &Plan, outcome: &crate::Outcome, concurrent: bool) 
     }
 }
 
+/// The migration was adopted: recorded as succeeded without running (it already ran by other
+/// means, e.g. the tool ecs-migrate replaces).
+pub(crate) fn adopted(plan: &Plan, outcome: &crate::Outcome) -> Report {
+    base(
+        plan,
+        Status::Skipped,
+        format!(
+            "recorded this migration as already run (adopted at {}, run {}); nothing was run, and later runs of it are skipped",
+            outcome.at, outcome.run_id
+        ),
+    )
+}
+
 /// The timeout passed while the services were draining: no task was started.
 pub(crate) fn timed_out_before_start(plan: &Plan, after: Duration) -> Report {
     base(

@@ -126,6 +126,47 @@ async fn plan(ecs: &Client, timeout: Timeout) -> Plan {
         .unwrap()
 }
 
+/// An SSM Parameter Store kept in memory as SSM keeps it (the outcome records): GetParameter
+/// answers ParameterNotFound for a name never put; PutParameter without Overwrite refuses an
+/// existing one.
+fn parameter_store() -> aws_sdk_ssm::Client {
+    use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+    use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
+    use aws_smithy_mocks::MockResponse;
+    let store: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+    let (read, written) = (store.clone(), store);
+    let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |input| {
+        let name = input.name().unwrap_or_default();
+        match read.lock().unwrap().get(name) {
+            Some(value) => MockResponse::Output(
+                GetParameterOutput::builder()
+                    .parameter(
+                        aws_sdk_ssm::types::Parameter::builder()
+                            .name(name)
+                            .value(value)
+                            .build(),
+                    )
+                    .build(),
+            ),
+            None => MockResponse::Error(GetParameterError::ParameterNotFound(
+                aws_sdk_ssm::types::error::ParameterNotFound::builder().build(),
+            )),
+        }
+    });
+    let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_response(move |input| {
+        let mut store = written.lock().unwrap();
+        let name = input.name().unwrap_or_default().to_owned();
+        if store.contains_key(&name) && input.overwrite() != Some(true) {
+            return MockResponse::Error(PutParameterError::ParameterAlreadyExists(
+                aws_sdk_ssm::types::error::ParameterAlreadyExists::builder().build(),
+            ));
+        }
+        store.insert(name, input.value().unwrap_or_default().to_owned());
+        MockResponse::Output(PutParameterOutput::builder().version(1).build())
+    });
+    mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&get, &put])
+}
+
 /// Clients whose CloudWatch Logs and Auto Scaling sides must not be called (these plans have
 /// logs off and pause no service).
 fn ecs_only(ecs: &Client) -> Clients {
@@ -134,6 +175,7 @@ fn ecs_only(ecs: &Client) -> Clients {
         ecs: ecs.clone(),
         logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
+        ssm: parameter_store(),
     }
 }
 
@@ -847,6 +889,7 @@ async fn run_with_stream(
         ecs,
         logs,
         autoscaling,
+        ssm: parameter_store(),
     };
     let request = Request {
         cluster: "prod".into(),
@@ -947,6 +990,7 @@ fn pausing_web(ecs: Client) -> Clients {
         });
     Clients {
         logs: ecs_only(&ecs).logs,
+        ssm: parameter_store(),
         ecs,
         autoscaling: mock_client!(
             aws_sdk_applicationautoscaling,

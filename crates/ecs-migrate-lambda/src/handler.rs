@@ -50,7 +50,17 @@ pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         return Err(failure);
     }
     debug_assert!(matches!(report.status, Status::Succeeded | Status::Skipped));
-    Ok(serde_json::to_value(&report).expect("a report serialises"))
+    Ok(success(&report))
+}
+
+/// The success response: the report, plus the `statusCode: 200` the replaced Lambda answered,
+/// for the scripts that look for it.
+fn success(report: &ecs_migrate_core::Report) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).expect("a report serialises");
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("statusCode".into(), 200.into());
+    }
+    value
 }
 
 #[cfg(test)]

@@ -60,6 +60,13 @@ impl Progress for FunctionLog {
             Event::KeptPaused { services, command } => {
                 tracing::warn!(?services, "services left paused; to restore: {command}")
             }
+            Event::RecordsMoved {
+                task_definition,
+                count,
+                to,
+            } => tracing::info!(
+                "moved {count} outcome record(s) from the tags of {task_definition} to Parameter Store ({to}/…)"
+            ),
             Event::Warning(message) => tracing::warn!("{message}"),
         }
     }

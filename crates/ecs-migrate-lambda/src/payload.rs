@@ -24,6 +24,8 @@
 //! | `Services` | list: services to pause | `--service` |
 //! | `MinCapacity`, `DesiredCount` | number | `--min-capacity`, `--desired-count` |
 //! | `KeepPausedOnFailure`, `Force` | bool | `--keep-paused-on-failure`, `--force` |
+//! | `Key` | string: part of the migration's identity | `--key` |
+//! | `Adopt` | bool: record as already run, run nothing | `--adopt` |
 //! | `WaitForLock` | duration; default 5m | `--wait-for-lock` |
 //! | `FollowLogs` | bool; default true | `--no-logs` (inverted) |
 //! | `LogTail` | number | `--log-tail` |
@@ -57,6 +59,8 @@ const KEYS: &[&str] = &[
     "DesiredCount",
     "KeepPausedOnFailure",
     "Force",
+    "Key",
+    "Adopt",
     "WaitForLock",
     "FollowLogs",
     "LogTail",
@@ -134,6 +138,8 @@ pub fn request(payload: &Value) -> Result<Request, Error> {
         desired_count: f.number("DesiredCount")?,
         keep_paused_on_failure: f.bool("KeepPausedOnFailure")?.unwrap_or(false),
         force: f.bool("Force")?.unwrap_or(false),
+        key: f.string("Key")?,
+        adopt: f.bool("Adopt")?.unwrap_or(false),
         wait_for_lock: match f.duration_text("WaitForLock")? {
             Some(text) => Timeout::from_str(&text)
                 .map_err(|e| rename(e, "WaitForLock"))?
@@ -354,6 +360,8 @@ mod tests {
             "Timeout": 5400,
             "WaitForLock": "2m",
             "Force": true,
+            "Key": "sql=3f2a",
+            "Adopt": true,
             "AssignPublicIp": true,
             "FollowLogs": false,
         }))
@@ -367,6 +375,8 @@ mod tests {
         assert_eq!(request.timeout.duration(), Some(Duration::from_secs(5400)));
         assert_eq!(request.wait_for_lock, Duration::from_secs(120));
         assert!(request.force && !request.follow_logs);
+        assert_eq!(request.key.as_deref(), Some("sql=3f2a"));
+        assert!(request.adopt);
     }
 
     #[test]
