@@ -49,6 +49,9 @@ it fixes):
   9. strict mode (strict.py holds the logic): RunTask clientToken conflicts,
      tag limits, log ingestion lag and empty pages, describe lag, stale
      desiredCount, stopped-task retention, fault injection, timeline
+ 10. Lambda custom runtimes (lambda_runtime.py holds the logic; installed by
+     main() once the port is known): with the strict-mode key
+     ``lambda_bootstrap``, Invoke of a provided.* function runs its bootstrap
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lambda_runtime  # noqa: E402  (emulator/lambda_runtime.py, section 10)
 import strict  # noqa: E402  (emulator/strict.py)
 
 log = logging.getLogger("ecs_emulator")
@@ -442,6 +446,8 @@ class EmulatorMiddleware:
             status = "405 Method Not Allowed"
         elif path == "/ecs-emulator/timeline":
             body = json.dumps({"events": STRICT.timeline()}).encode()
+        elif path == "/ecs-emulator/lambda-runs":
+            body = json.dumps({"runs": lambda_runtime.runs()}).encode()
         else:
             body = b'{"message": "not found"}'
             status = "404 Not Found"
@@ -898,24 +904,8 @@ class ContainerRuntime:
 
     # -- output -> CloudWatch Logs -----------------------------------------------
     def _pump(self, pipe: Any) -> None:
-        sink = self.sink
-        assert sink is not None
-        try:
-            while True:
-                chunk = pipe.readline(MAX_EVENT_BYTES)
-                if not chunk:
-                    break
-                if chunk.endswith(b"\n"):
-                    chunk = chunk[:-1]
-                if chunk:
-                    sink.add(chunk.decode("utf-8", "replace"))
-        except (OSError, ValueError):
-            pass
-        finally:
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        assert self.sink is not None
+        pump_lines(pipe, self.sink.add)
 
     # -- exit ----------------------------------------------------------------------
     def _watch(self) -> None:
@@ -1390,6 +1380,27 @@ class LogSink:
         self.flush()
         with STATE.lock:
             STATE.sinks.discard(self)
+
+
+def pump_lines(pipe: Any, add: Callable[[str], None]) -> None:
+    """Read ``pipe`` to EOF, handing each non-empty line (without its newline, split
+    at MAX_EVENT_BYTES) to ``add`` (a LogSink's): containers and Lambda bootstraps."""
+    try:
+        while True:
+            chunk = pipe.readline(MAX_EVENT_BYTES)
+            if not chunk:
+                break
+            if chunk.endswith(b"\n"):
+                chunk = chunk[:-1]
+            if chunk:
+                add(chunk.decode("utf-8", "replace"))
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
 
 
 def _log_flusher() -> None:
@@ -1928,6 +1939,7 @@ def stop_all_tasks(timeout: float = 5.0) -> None:
     for runtime in runtimes:  # last resort for anything still alive
         for container in runtime.containers:
             container.send_signal(signal.SIGKILL)
+    lambda_runtime.kill_all()  # section 10: running bootstraps
 
 
 _orig_moto_reset = MotoAPIBackend.reset
@@ -1939,6 +1951,7 @@ def _moto_reset(self: MotoAPIBackend) -> None:
         STATE.calls.clear()
         STATE.first_request_at = None
     STRICT.reset()  # start-up config, re-seeded RNG, no fault counters, empty timeline
+    lambda_runtime.forget_runs()
     _orig_moto_reset(self)
 
 
@@ -2307,6 +2320,8 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_port
     os.environ["MOTO_PORT"] = str(port)  # moto builds some URLs (e.g. SQS) from it
+    # 10. Lambda custom runtimes: Invoke runs a provided.* function's bootstrap (lambda_runtime.py).
+    lambda_runtime.install(sys.modules[__name__], endpoint_url=f"http://{_display_host(args.host)}:{port}")
     _start_background_threads()
 
     stopping = threading.Event()

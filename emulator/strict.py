@@ -45,9 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "stopped_task_retention_seconds": 3600,
     "faults": {},
     "seed": None,
+    # Not an AWS rule: Invoke of a provided.* function runs its bootstrap (lambda_runtime.py).
+    "lambda_bootstrap": False,
 }
 
-_BOOLEANS = ("run_task_conflict", "tag_limits")
+_BOOLEANS = ("run_task_conflict", "tag_limits", "lambda_bootstrap")
 _NON_NEGATIVE = (
     "client_token_ttl_seconds",
     "log_lag_ms",
