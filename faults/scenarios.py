@@ -322,8 +322,9 @@ def sigint_stops_task_then_restores(ctx: Context) -> None:
 # ---------------------------------------------------------------------------
 
 STORM = {"throttle": 0.3, "server_error": 0.05}
-STORM_FAULTS = {"ecs": STORM, "logs": STORM, "application-autoscaling": STORM,
-                "ecs:RunTask": dict(STORM, lost_response=0.5)}
+STORM_FAULTS = {"ecs": STORM, "logs": STORM, "application-autoscaling": STORM, "ssm": STORM,
+                "ecs:RunTask": dict(STORM, lost_response=0.5),
+                "ssm:PutParameter": dict(STORM, lost_response=0.3)}
 STORM_SEED = 5
 
 
@@ -332,8 +333,8 @@ def _lines(label: str, n: int, then: str) -> list[str]:
 
 
 def throttling_storm_gives_true_verdicts(ctx: Context) -> None:
-    """Under 30 % throttling and 5 % server errors on every ECS, Logs and Auto Scaling call (and
-    half of RunTask's responses lost): every run gives the migration's true verdict (never exit 3),
+    """Under 30 % throttling and 5 % server errors on every ECS, Logs, Auto Scaling and SSM call
+    (and half of RunTask's responses lost, 30 % of PutParameter's: the outcome record): every run gives the migration's true verdict (never exit 3),
     one task per run, every log line, `web` back at 2. Four runs (three that succeed, one whose
     container exits 3), each in its own emulator with its own seed, at once: under the storm a
     run takes up to a minute (see faults/README.md), one after another would take four times that."""
