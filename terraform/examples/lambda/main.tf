@@ -17,12 +17,8 @@ provider "aws" {
   skip_metadata_api_check     = var.endpoint != null
   skip_region_validation      = var.endpoint != null
 
-  # ecs-migrate keeps its records as tags: how each migration ended (on the task definition
-  # revision), its lock (on the cluster) and the pause records (on the services, during the
-  # pause). Without this, the next plan shows them as drift and the apply deletes them.
-  ignore_tags {
-    key_prefixes = ["ecs-migrate:"]
-  }
+  # No ignore_tags: ecs-migrate keeps no lasting record on what Terraform manages (outcomes
+  # are SSM parameters under /ecs-migrate/; the lock and pause tags are gone when a run ends).
 
   dynamic "endpoints" {
     for_each = var.endpoint == null ? [] : [var.endpoint]
@@ -33,6 +29,7 @@ provider "aws" {
       iam                    = endpoints.value
       lambda                 = endpoints.value
       logs                   = endpoints.value
+      ssm                    = endpoints.value
       sts                    = endpoints.value
     }
   }
@@ -199,4 +196,6 @@ module "migrations" {
   migration_log_group_name = aws_cloudwatch_log_group.app.name
   lambda_zip_path          = var.lambda_zip_path
   invoke                   = var.invoke
+  # A fresh install: the module may create the function's log group, with retention.
+  create_log_group = true
 }

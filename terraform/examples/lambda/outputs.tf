@@ -9,8 +9,13 @@ output "lambda_function_arn" {
 }
 
 output "migration_completed" {
-  description = "Whether this apply's invocation reported the migration succeeded (false when invoke is false)."
+  description = "\"completed\" when this apply's invocation reported the migration succeeded (or already done), else \"pending\" (as Omni's output)."
   value       = module.migrations.migration_completed
+}
+
+output "migration_succeeded" {
+  description = "Whether this apply's invocation reported the migration succeeded (or already done); false when invoke is false."
+  value       = module.migrations.migration_succeeded
 }
 
 output "task_definition_arn" {

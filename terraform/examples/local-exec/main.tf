@@ -18,12 +18,8 @@ provider "aws" {
   skip_metadata_api_check     = var.endpoint != null
   skip_region_validation      = var.endpoint != null
 
-  # ecs-migrate keeps its records as tags: how each migration ended (on the task definition
-  # revision), its lock (on the cluster) and the pause records (on the services, during the
-  # pause). Without this, the next plan shows them as drift and the apply deletes them.
-  ignore_tags {
-    key_prefixes = ["ecs-migrate:"]
-  }
+  # No ignore_tags: ecs-migrate keeps no lasting record on what Terraform manages (outcomes
+  # are SSM parameters under /ecs-migrate/; the lock and pause tags are gone when a run ends).
 
   dynamic "endpoints" {
     for_each = var.endpoint == null ? [] : [var.endpoint]
@@ -34,6 +30,7 @@ provider "aws" {
       iam                    = endpoints.value
       lambda                 = endpoints.value
       logs                   = endpoints.value
+      ssm                    = endpoints.value
       sts                    = endpoints.value
     }
   }

@@ -8,15 +8,20 @@
 #
 # Resource addresses `aws_iam_role.lambda_execution` and `aws_lambda_function.migrator`
 # are those of Omni's modules/migrations, so that swapping the module's source updates the
-# function in place instead of creating a second one with the same name.
+# function in place instead of creating a second one with the same name. The swap never
+# leaves the function without a role (the new role is created before Omni's is deleted) and
+# never fails on the log group Omni's function left behind (not managed by default).
 ################################################################################
 
 data "aws_region" "current" {}
 
 locals {
   function_name = "${var.function_name_prefix}-${var.customer_name}-migrator"
-  # Not Omni's role name: the new role replaces Omni's, whose inline policy allowed
-  # ecs:RunTask on every task definition; deleting it deletes that policy with it.
+  # Not Omni's role name (omni-<customer>-migrator-lambda-role): the new role replaces
+  # Omni's, created before it is deleted (create_before_destroy). Deleting Omni's role
+  # deletes its inline policy RunECSTask (ecs:RunTask on *) and detaches
+  # AWSLambdaBasicExecutionRole with it; a new definition of a role of the same name would
+  # leave both in place (the provider does not manage what is not configured).
   role_name = "${local.function_name}-ecs-migrate"
   zip_path  = coalesce(var.lambda_zip_path, "${path.module}/lambda/bootstrap.zip")
 
@@ -32,11 +37,21 @@ locals {
 
   # Every revision of the migrator's family (RunTask is authorized on the revision's ARN).
   task_definition_family_arn = "${local.ecs_arn}:task-definition/${local.task_definition.family}:*"
-  # Both service ARN formats: service/CLUSTER/NAME (current) and service/NAME (old accounts).
-  service_arns = flatten([for s in var.services : [
+  # A service given by ARN is that ARN; by name, both ARN formats: service/CLUSTER/NAME
+  # (current) and service/NAME (old accounts).
+  service_arns = distinct(flatten([for s in var.services : startswith(s, "arn:") ? [s] : [
     "${local.ecs_arn}:service/${local.cluster_name}/${s}",
     "${local.ecs_arn}:service/${s}",
-  ]])
+  ]]))
+
+  # ecs-migrate's outcome records: /ecs-migrate/<family>/<revision>/<migration id>.
+  parameter_arn = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter/ecs-migrate/${local.task_definition.family}/*"
+
+  # `triggers` as one stable string, the migration's extra identity (payload `Key`); empty
+  # without triggers, so that migrations run before `triggers` existed keep their identity.
+  key = length(var.triggers) == 0 ? "" : sha256(jsonencode(var.triggers))
+  # The revision the replaced module already migrated: recorded as succeeded, not run.
+  adopt = var.adopt_revision == tonumber(local.task_definition.revision)
 
   log_group_name = "/aws/lambda/${local.function_name}"
   log_group_arn  = "${local.logs_arn}:log-group:${local.log_group_name}"
@@ -58,7 +73,18 @@ locals {
     Timeout             = var.timeout
     WaitForLock         = var.wait_for_lock
     AssignPublicIp      = var.assign_public_ip ? "ENABLED" : null
+    Key                 = local.key == "" ? null : local.key
+    Force               = var.force ? true : null
+    Adopt               = local.adopt ? true : null
   } : key => value if value != null }
+
+  # The invocation's verdict (outputs migration_completed and migration_succeeded): the
+  # handler's result document says succeeded, or skipped (done before, or adopted).
+  migration_succeeded = try(contains(["succeeded", "skipped"], jsondecode(aws_lambda_invocation.migration[0].result).status), false)
+
+  # What makes a new invocation: the payload without `Adopt`, which says how to treat a
+  # revision, not what to migrate (adding or removing adopt_revision invokes nothing).
+  payload_identity = { for key, value in local.payload : key => value if key != "Adopt" }
 
   tags = merge({
     Customer    = var.customer_name
@@ -68,7 +94,10 @@ locals {
 }
 
 ################################################################################
-# Logs
+# Logs: by default not managed here. Lambda creates /aws/lambda/<function> on the first
+# invocation, and where Omni's function ran it exists already (created by Lambda, not by
+# Terraform): creating it here would fail half-way through the swap. create_log_group =
+# true manages it (retention); an existing one must then be imported (see README).
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -97,6 +126,12 @@ resource "aws_iam_role" "lambda_execution" {
   name               = local.role_name
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
+
+  # Replacing a role (Omni's, or after a change of name) creates the new one and moves the
+  # function to it before the old one is deleted: the function always has a role.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 data "aws_iam_policy_document" "lambda" {
@@ -111,21 +146,11 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
-  # The migration task is tagged at launch (its run id); tagging on create needs TagResource.
+  # ecs-migrate tags the task it started with its run id (ecs-migrate:run) right after
+  # RunTask, never in it (the RunTask request of a migration is identical in every run).
   statement {
-    sid       = "TagTheTaskAtLaunch"
-    actions   = ["ecs:TagResource"]
-    resources = ["${local.ecs_arn}:task/${local.cluster_name}/*"]
-    condition {
-      test     = "StringEquals"
-      variable = "ecs:CreateAction"
-      values   = ["RunTask"]
-    }
-  }
-
-  statement {
-    sid       = "WatchAndStopTasksInTheCluster"
-    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
+    sid       = "WatchTagAndStopTasksInTheCluster"
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"]
     resources = ["${local.ecs_arn}:task/${local.cluster_name}/*"]
   }
 
@@ -154,15 +179,37 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["*"]
   }
 
-  # ecs-migrate's records are tags: the outcome of each migration on the task definition
-  # revision (run once), the lock on the cluster, the pause records on the services.
+  # How each migration ended (run once): one SSM parameter per migration,
+  # /ecs-migrate/<family>/<revision>/<migration id>, out of every Terraform-managed resource.
   statement {
-    sid     = "KeepRecordsAsTags"
-    actions = ["ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
-    resources = concat(
-      [local.task_definition_family_arn, local.cluster_arn],
-      local.service_arns,
-    )
+    sid       = "KeepOutcomeRecordsInParameterStore"
+    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+    resources = [local.parameter_arn]
+  }
+
+  # Earlier versions kept outcomes as tags on the revision: the first run that reads them
+  # moves them to Parameter Store and removes the tags.
+  statement {
+    sid       = "MoveOldOutcomeTagsOffTheTaskDefinition"
+    actions   = ["ecs:ListTagsForResource", "ecs:UntagResource"]
+    resources = [local.task_definition_family_arn]
+  }
+
+  # The family's lock, a tag on the cluster for the length of a run.
+  statement {
+    sid       = "LockTheAppOnTheCluster"
+    actions   = ["ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
+    resources = [local.cluster_arn]
+  }
+
+  # The pause records, tags on the services while they are paused.
+  dynamic "statement" {
+    for_each = length(var.services) > 0 ? [1] : []
+    content {
+      sid       = "RecordThePauseOnTheServices"
+      actions   = ["ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
+      resources = local.service_arns
+    }
   }
 
   dynamic "statement" {
@@ -282,10 +329,16 @@ resource "aws_lambda_invocation" "migration" {
   function_name = aws_lambda_function.migrator.function_name
   input         = jsonencode(local.payload)
 
-  # No timestamp: a re-apply with nothing changed invokes nothing. A new revision, or any
-  # other change to the payload, invokes it again.
+  # No timestamp: a re-apply with nothing changed invokes nothing. A new revision, new
+  # `triggers`, `force`, or any other change to the payload but `Adopt`, invokes it again.
   triggers = {
     task_definition = var.migrator_task_definition_arn
-    payload         = sha256(jsonencode(local.payload))
+    payload         = sha256(jsonencode(local.payload_identity))
+  }
+
+  lifecycle {
+    # A change of `input` alone would invoke again (the provider replaces the invocation):
+    # the triggers decide instead, and a new invocation always sends the current input.
+    ignore_changes = [input]
   }
 }

@@ -1,5 +1,5 @@
 ################################################################################
-# Omni's outputs (migration_completed is now a bool that means it), then additions.
+# Omni's outputs, with their types and values, then additions.
 ################################################################################
 
 output "lambda_function_arn" {
@@ -13,8 +13,13 @@ output "lambda_function_name" {
 }
 
 output "migration_completed" {
-  description = "true when the invocation's result says the migration `succeeded`, or was `skipped` because it had already succeeded for this revision. false when `invoke` is false or the result says anything else. (A failed migration fails the apply instead.)"
-  value       = try(contains(["succeeded", "skipped"], jsondecode(aws_lambda_invocation.migration[0].result).status), false)
+  description = "Omni's output, with its type and values: \"completed\" once this module's invocation for the current migration (task definition revision, payload) has returned a result whose status is `succeeded`, or `skipped` (already succeeded, or adopted); \"pending\" when `invoke` is false or the result says anything else. Unknown during a plan that will invoke. A failed migration fails the apply instead. See also migration_succeeded."
+  value       = local.migration_succeeded ? "completed" : "pending"
+}
+
+output "migration_succeeded" {
+  description = "true exactly when migration_completed is \"completed\": the invocation's result says `succeeded` or `skipped`. false when `invoke` is false or the result says anything else."
+  value       = local.migration_succeeded
 }
 
 output "migration_result" {

@@ -10,7 +10,7 @@ variable "customer_name" {
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,38}$", var.customer_name))
-    error_message = "The customer_name must be 1 to 38 letters, digits, - or _ (it goes into the Lambda function and IAM role names)."
+    error_message = "The customer_name is ${jsonencode(var.customer_name)}: it must be 1 to 38 letters, digits, - or _ (it goes into the Lambda function and IAM role names)."
   }
 }
 
@@ -28,7 +28,7 @@ variable "cluster_name" {
 
   validation {
     condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$", var.cluster_name))
-    error_message = "The cluster_name must be a cluster name (letters, digits, - and _) or a cluster ARN."
+    error_message = "The cluster_name is ${jsonencode(var.cluster_name)}: it must be a cluster name (letters, digits, - and _) or a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
   }
 }
 
@@ -39,7 +39,7 @@ variable "migrator_task_definition_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255}:[1-9][0-9]*$", var.migrator_task_definition_arn))
-    error_message = "The migrator_task_definition_arn must be a task definition ARN with its revision: arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION."
+    error_message = "The migrator_task_definition_arn is ${jsonencode(var.migrator_task_definition_arn)}: it must be a task definition ARN with its revision, arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION, such as the `arn` attribute of the aws_ecs_task_definition (not its family or `arn_without_revision`)."
   }
 }
 
@@ -50,7 +50,7 @@ variable "subnet_ids" {
 
   validation {
     condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
-    error_message = "The subnet_ids must be a non-empty list of subnet IDs (subnet-...)."
+    error_message = "The subnet_ids are ${jsonencode(var.subnet_ids)}: they must be a non-empty list of subnet IDs (subnet-...)."
   }
 }
 
@@ -61,7 +61,7 @@ variable "security_group_id" {
 
   validation {
     condition     = can(regex("^sg-[0-9a-f]+$", var.security_group_id))
-    error_message = "The security_group_id must be a security group ID (sg-...)."
+    error_message = "The security_group_id is ${jsonencode(var.security_group_id)}: it must be one security group ID (sg-...), not a list or a name."
   }
 }
 
@@ -72,7 +72,7 @@ variable "region" {
 
   validation {
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
-    error_message = "The region must be an AWS region name such as us-east-1."
+    error_message = "The region is ${jsonencode(var.region)}: it must be an AWS region name such as us-east-1."
   }
 }
 
@@ -83,7 +83,7 @@ variable "task_execution_role_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.task_execution_role_arn))
-    error_message = "The task_execution_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    error_message = "The task_execution_role_arn is ${jsonencode(var.task_execution_role_arn)}: it must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), not a role name."
   }
 }
 
@@ -94,7 +94,7 @@ variable "task_role_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.task_role_arn))
-    error_message = "The task_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    error_message = "The task_role_arn is ${jsonencode(var.task_role_arn)}: it must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), not a role name."
   }
 }
 
@@ -103,14 +103,14 @@ variable "task_role_arn" {
 ################################################################################
 
 variable "services" {
-  description = "Names of ECS services in the cluster to pause during the migration (desired count `paused_count`, auto scaling suspended) and to restore after it, on every exit path. Empty: none, and the function gets no permission on any service."
+  description = "ECS services in the cluster, by name or ARN, to pause during the migration (desired count `paused_count`, auto scaling suspended) and to restore after it, on every exit path. Empty: none, and the function gets no permission on any service."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for s in var.services : can(regex("^[A-Za-z0-9_-]{1,255}$", s))])
-    error_message = "The services must be service names (letters, digits, - and _; not ARNs)."
+    condition     = alltrue([for s in var.services : can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:service/([A-Za-z0-9_-]{1,255}/)?[A-Za-z0-9_-]{1,255})$", s))])
+    error_message = "The services ${jsonencode([for s in var.services : s if !can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:service/([A-Za-z0-9_-]{1,255}/)?[A-Za-z0-9_-]{1,255})$", s))])} are neither service names (letters, digits, - and _) nor service ARNs (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)."
   }
 }
 
@@ -122,7 +122,7 @@ variable "paused_count" {
 
   validation {
     condition     = var.paused_count >= 0 && floor(var.paused_count) == var.paused_count
-    error_message = "The paused_count must be a whole number, 0 or more."
+    error_message = "The paused_count is ${var.paused_count}: it must be a whole number, 0 or more."
   }
 }
 
@@ -133,7 +133,7 @@ variable "desired_count" {
 
   validation {
     condition     = var.desired_count == null ? true : (var.desired_count >= 0 && floor(var.desired_count) == var.desired_count)
-    error_message = "The desired_count must be null or a whole number, 0 or more."
+    error_message = "The desired_count is ${jsonencode(var.desired_count)}: it must be null or a whole number, 0 or more."
   }
 }
 
@@ -144,6 +144,31 @@ variable "keep_paused_on_failure" {
   nullable    = false
 }
 
+variable "triggers" {
+  description = "Values whose change invokes the migration again for the same task definition revision, like `terraform_data`'s `triggers_replace`: e.g. a hash of the SQL files, as Omni's module re-ran on every SQL change (see README). They are also part of the migration's identity (payload `Key` = sha256 of the map as JSON), so a new value is a new migration, not one already done. Empty: the revision alone decides."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "force" {
+  description = "Run the migration even if it is recorded as succeeded already (payload `Force`). Turning it on invokes the current migration again on that apply; turning it off invokes once more, and that invocation finds the migration succeeded and skips it (no task, no pause)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "adopt_revision" {
+  description = "The revision of the migrator task definition the module this one replaced has already migrated. When `migrator_task_definition_arn`'s revision equals it, the invocation (payload `Adopt`) records that migration as succeeded without running anything (no task, no pause) unless it has a record of it already. Any other revision runs normally, so it may stay in place; adding or removing it invokes nothing. null: none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.adopt_revision == null ? true : (var.adopt_revision >= 1 && floor(var.adopt_revision) == var.adopt_revision)
+    error_message = "The adopt_revision is ${jsonencode(var.adopt_revision)}: it must be null or a whole revision number, 1 or more (the :REVISION at the end of the migrator task definition ARN the old module last ran)."
+  }
+}
+
 variable "container" {
   description = "The container of the task definition that runs the migration and whose exit code decides (payload `Container`). null: the task definition's only essential container."
   type        = string
@@ -151,7 +176,7 @@ variable "container" {
 
   validation {
     condition     = var.container == null ? true : can(regex("^[A-Za-z0-9_-]{1,255}$", var.container))
-    error_message = "The container must be null or a container name (letters, digits, - and _)."
+    error_message = "The container is ${jsonencode(var.container)}: it must be null or a container name (letters, digits, - and _) of the migrator task definition."
   }
 }
 
@@ -162,7 +187,7 @@ variable "command" {
 
   validation {
     condition     = var.command == null ? true : (length(var.command) > 0 && length(trimspace(join("", var.command))) > 0)
-    error_message = "The command must be null or a non-empty list of strings."
+    error_message = "The command is ${jsonencode(var.command)}: it must be null (the task definition's command) or a non-empty list of strings, e.g. [\"bin/migrate\", \"up\"]."
   }
 }
 
@@ -174,7 +199,7 @@ variable "migration_environment" {
 
   validation {
     condition     = alltrue([for k in keys(var.migration_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
-    error_message = "The migration_environment keys must be environment variable names ([A-Za-z_][A-Za-z0-9_]*)."
+    error_message = "The migration_environment keys ${jsonencode([for k in keys(var.migration_environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])} are not environment variable names: use [A-Za-z_][A-Za-z0-9_]*."
   }
 }
 
@@ -189,7 +214,7 @@ variable "timeout" {
       for part in regexall("([0-9]+)([smh])", var.timeout) :
       tonumber(part[0]) * lookup({ s = 1, m = 60, h = 3600 }, part[1])
     ])) > 0
-    error_message = "The timeout must be a duration such as 90s, 10m or 1h (not 0: a migration run from Lambda always has a limit)."
+    error_message = "The timeout is ${jsonencode(var.timeout)}: it must be a duration such as 90s, 10m or 1h (not 0: a migration run from Lambda always has a limit)."
   }
 }
 
@@ -200,7 +225,7 @@ variable "wait_for_lock" {
 
   validation {
     condition     = var.wait_for_lock == null ? true : can(regex("^(0|([0-9]+(s|m))+)$", var.wait_for_lock))
-    error_message = "The wait_for_lock must be null, 0, or a duration such as 30s, 2m or 1m30s."
+    error_message = "The wait_for_lock is ${jsonencode(var.wait_for_lock)}: it must be null, 0, or a duration such as 30s, 2m or 1m30s."
   }
 }
 
@@ -218,7 +243,7 @@ variable "migration_log_group_name" {
 
   validation {
     condition     = var.migration_log_group_name == null ? true : can(regex("^[\\w./#-]{1,512}$", var.migration_log_group_name))
-    error_message = "The migration_log_group_name must be null or a log group name (letters, digits and _-./#)."
+    error_message = "The migration_log_group_name is ${jsonencode(var.migration_log_group_name)}: it must be null or a log group name (letters, digits and _-./#), the awslogs-group of the migrator task definition."
   }
 }
 
@@ -229,14 +254,14 @@ variable "lambda_zip_path" {
 
   validation {
     condition     = var.lambda_zip_path == null ? true : endswith(var.lambda_zip_path, ".zip")
-    error_message = "The lambda_zip_path must be the path of a .zip file."
+    error_message = "The lambda_zip_path is ${jsonencode(var.lambda_zip_path)}: it must be the path of a .zip file (scripts/lambda-zip writes target/lambda/ARCH/bootstrap.zip), or null for lambda/bootstrap.zip in the module."
   }
 }
 
 variable "create_log_group" {
-  description = "Create the function's log group, /aws/lambda/<function name>, with `log_retention_in_days`. false: leave it to Lambda (the function may create it), e.g. when upgrading a function that has run before and whose log group therefore exists; or import the group instead (see README)."
+  description = "Manage the function's log group, /aws/lambda/<function name>, here, with `log_retention_in_days`. false (the default): leave it to Lambda, which creates it on the first invocation (the function may) and keeps using the one Omni's function left behind; works on fresh and existing installs alike, and the group outlives `terraform destroy`. true on an install whose function has run before: import the existing group first (see README), or the apply fails creating it."
   type        = bool
-  default     = true
+  default     = false
   nullable    = false
 }
 
@@ -248,7 +273,7 @@ variable "log_retention_in_days" {
 
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
-    error_message = "The log_retention_in_days must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+    error_message = "The log_retention_in_days is ${var.log_retention_in_days}: it must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
 
@@ -260,7 +285,7 @@ variable "function_name_prefix" {
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,16}$", var.function_name_prefix))
-    error_message = "The function_name_prefix must be 1 to 16 letters, digits, - or _."
+    error_message = "The function_name_prefix is ${jsonencode(var.function_name_prefix)}: it must be 1 to 16 letters, digits, - or _."
   }
 }
 
@@ -279,7 +304,7 @@ variable "architecture" {
 
   validation {
     condition     = contains(["x86_64", "arm64"], var.architecture)
-    error_message = "The architecture must be x86_64 or arm64."
+    error_message = "The architecture is ${jsonencode(var.architecture)}: it must be x86_64 or arm64, as the bootstrap in the zip was built."
   }
 }
 
@@ -291,7 +316,7 @@ variable "lambda_timeout" {
 
   validation {
     condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
-    error_message = "The lambda_timeout must be a whole number of seconds from 1 to 900."
+    error_message = "The lambda_timeout is ${var.lambda_timeout}: it must be a whole number of seconds from 1 to 900 (Lambda's limit)."
   }
 }
 
@@ -303,7 +328,7 @@ variable "memory_size" {
 
   validation {
     condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
-    error_message = "The memory_size must be a whole number of MB from 128 to 10240."
+    error_message = "The memory_size is ${var.memory_size}: it must be a whole number of MB from 128 to 10240."
   }
 }
 

@@ -1,7 +1,8 @@
 ################################################################################
-# The inputs of Fleet's `addons/migrations` module: same names and types, and the same
-# defaults where it has them, so replacing its `source` with this module is the only change
-# a caller makes. (Its later versions added max_capacity and timeout_seconds: both are here.)
+# The inputs of Fleet's `addons/migrations` module (v2.3.0): same names and types, and
+# values in the same forms (names or ARNs), so replacing its `source` with this module is
+# the only change a caller makes. Its required desired_count, min_capacity and max_capacity
+# are optional here (callers of versions before max_capacity existed need not pass it).
 ################################################################################
 
 variable "ecs_cluster" {
@@ -11,18 +12,18 @@ variable "ecs_cluster" {
 
   validation {
     condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$", var.ecs_cluster))
-    error_message = "The ecs_cluster must be a cluster name (letters, digits, - and _) or a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+    error_message = "The ecs_cluster is ${jsonencode(var.ecs_cluster)}: it must be a cluster name (letters, digits, - and _) or a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME), e.g. the service's `cluster` attribute."
   }
 }
 
 variable "ecs_service" {
-  description = "Name of the app's ECS service: paused (desired count `paused_count`, auto scaling suspended) during the migration and restored after it. The migration task also takes its launch type or capacity providers, platform version and public-IP setting from this service."
+  description = "The app's ECS service, by name or ARN (as Fleet's addon took it): paused (desired count `paused_count`, auto scaling suspended) during the migration and restored after it."
   type        = string
   nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_service))
-    error_message = "The ecs_service must be a service name (letters, digits, - and _; not an ARN)."
+    condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:service/([A-Za-z0-9_-]{1,255}/)?[A-Za-z0-9_-]{1,255})$", var.ecs_service))
+    error_message = "The ecs_service is ${jsonencode(var.ecs_service)}: it must be a service name (letters, digits, - and _) or a service ARN (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME), e.g. module.fleet.byo-vpc.byo-db.byo-ecs.service.name."
   }
 }
 
@@ -33,7 +34,7 @@ variable "task_definition" {
 
   validation {
     condition     = can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255})$", var.task_definition))
-    error_message = "The task_definition must be a family name or a task definition ARN WITHOUT the revision (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY); give the revision in task_definition_revision."
+    error_message = "The task_definition is ${jsonencode(var.task_definition)}: it must be a family name (e.g. the task definition's `family` attribute) or a task definition ARN WITHOUT the revision (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY); give the revision in task_definition_revision."
   }
 }
 
@@ -44,7 +45,7 @@ variable "task_definition_revision" {
 
   validation {
     condition     = var.task_definition_revision >= 1 && floor(var.task_definition_revision) == var.task_definition_revision
-    error_message = "The task_definition_revision must be a whole number, 1 or more."
+    error_message = "The task_definition_revision is ${var.task_definition_revision}: it must be a whole number, 1 or more (the task definition's `revision` attribute)."
   }
 }
 
@@ -55,7 +56,7 @@ variable "desired_count" {
 
   validation {
     condition     = var.desired_count == null ? true : (var.desired_count >= 0 && floor(var.desired_count) == var.desired_count)
-    error_message = "The desired_count must be null or a whole number, 0 or more."
+    error_message = "The desired_count is ${jsonencode(var.desired_count)}: it must be null or a whole number, 0 or more."
   }
 }
 
@@ -66,7 +67,7 @@ variable "min_capacity" {
 
   validation {
     condition     = var.min_capacity == null ? true : (var.min_capacity >= 0 && floor(var.min_capacity) == var.min_capacity)
-    error_message = "The min_capacity must be null or a whole number, 0 or more."
+    error_message = "The min_capacity is ${jsonencode(var.min_capacity)}: it must be null or a whole number, 0 or more."
   }
 }
 
@@ -77,7 +78,7 @@ variable "max_capacity" {
 
   validation {
     condition     = var.max_capacity == null ? true : (var.max_capacity >= 0 && floor(var.max_capacity) == var.max_capacity)
-    error_message = "The max_capacity must be null or a whole number, 0 or more."
+    error_message = "The max_capacity is ${jsonencode(var.max_capacity)}: it must be null or a whole number, 0 or more."
   }
 }
 
@@ -88,7 +89,7 @@ variable "subnets" {
 
   validation {
     condition     = length(var.subnets) > 0 && alltrue([for s in var.subnets : can(regex("^subnet-[0-9a-f]+$", s))])
-    error_message = "The subnets must be a non-empty list of subnet IDs (subnet-...)."
+    error_message = "The subnets are ${jsonencode(var.subnets)}: they must be a non-empty list of subnet IDs (subnet-...), e.g. the service's network_configuration[0].subnets."
   }
 }
 
@@ -99,19 +100,19 @@ variable "security_groups" {
 
   validation {
     condition     = length(var.security_groups) > 0 && alltrue([for s in var.security_groups : can(regex("^sg-[0-9a-f]+$", s))])
-    error_message = "The security_groups must be a non-empty list of security group IDs (sg-...)."
+    error_message = "The security_groups are ${jsonencode(var.security_groups)}: they must be a non-empty list of security group IDs (sg-...), not names."
   }
 }
 
 variable "vuln_service" {
-  description = "Name of a second service to pause during the migration and restore after it (Fleet's vulnerability processing service). Empty: none."
+  description = "A second service to pause during the migration and restore after it (Fleet's vulnerability processing service), by name or ARN (Fleet's dogfood passes `module.vuln-processing.vuln_service_arn`). Empty: none."
   type        = string
   default     = ""
   nullable    = false
 
   validation {
-    condition     = var.vuln_service == "" || can(regex("^[A-Za-z0-9_-]{1,255}$", var.vuln_service))
-    error_message = "The vuln_service must be empty or a service name (letters, digits, - and _)."
+    condition     = var.vuln_service == "" || can(regex("^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:service/([A-Za-z0-9_-]{1,255}/)?[A-Za-z0-9_-]{1,255})$", var.vuln_service))
+    error_message = "The vuln_service is ${jsonencode(var.vuln_service)}: it must be empty, a service name (letters, digits, - and _) or a service ARN (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)."
   }
 }
 
@@ -123,7 +124,7 @@ variable "assume_role_arn" {
 
   validation {
     condition     = var.assume_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.assume_role_arn))
-    error_message = "The assume_role_arn must be empty or an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    error_message = "The assume_role_arn is ${jsonencode(var.assume_role_arn)}: it must be empty or an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
   }
 }
 
@@ -135,19 +136,19 @@ variable "assume_role_session_name" {
 
   validation {
     condition     = var.assume_role_session_name == "" || can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role_session_name))
-    error_message = "The assume_role_session_name must be empty or 2 to 64 characters of letters, digits and +=,.@_-."
+    error_message = "The assume_role_session_name is ${jsonencode(var.assume_role_session_name)}: it must be empty or 2 to 64 characters of letters, digits and +=,.@_- (STS's rule)."
   }
 }
 
 variable "timeout_seconds" {
-  description = "How long the pause and the migration may take, in seconds, before ecs-migrate stops the task, restores the services and fails the apply. 0: no limit. Default: one hour, ecs-migrate's own default."
+  description = "How long the pause (the services' tasks draining) and the migration task together may take, in seconds; when it runs out, ecs-migrate stops the migration task, restores the services and fails the apply. 0: no limit. Default 3600, not Fleet's 600: Fleet's limit counted only the wait for the task and, when it ran out, left the task running to its end; here it also counts the drain and stops the task, so Fleet's 600 would stop migrations Fleet let finish (see README: Differences)."
   type        = number
   default     = 3600
   nullable    = false
 
   validation {
     condition     = var.timeout_seconds >= 0 && floor(var.timeout_seconds) == var.timeout_seconds
-    error_message = "The timeout_seconds must be a whole number of seconds, 0 (no limit) or more."
+    error_message = "The timeout_seconds is ${var.timeout_seconds}: it must be a whole number of seconds, 0 (no limit) or more."
   }
 }
 
@@ -163,7 +164,7 @@ variable "paused_count" {
 
   validation {
     condition     = var.paused_count >= 0 && floor(var.paused_count) == var.paused_count
-    error_message = "The paused_count must be a whole number, 0 or more."
+    error_message = "The paused_count is ${var.paused_count}: it must be a whole number, 0 or more."
   }
 }
 
@@ -174,6 +175,31 @@ variable "keep_paused_on_failure" {
   nullable    = false
 }
 
+variable "triggers" {
+  description = "Values whose change runs the migration again for the same task definition revision, like `terraform_data`'s `triggers_replace` (e.g. a hash of the migration files; see README). They are also part of the migration's identity in ecs-migrate (ECS_MIGRATE_KEY = sha256 of the map as JSON), so a new value is a new migration, not one already done. Empty: the revision alone decides, as in Fleet's addon."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "force" {
+  description = "Run the migration even if ecs-migrate recorded it as succeeded already (ECS_MIGRATE_FORCE). Turning it on re-runs the current migration on that apply; turning it off again replaces the resource once more, and that run finds the migration succeeded and skips it (no task, no pause)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "adopt_revision" {
+  description = "The task definition revision the module this one replaced has already migrated. When `task_definition_revision` equals it, ecs-migrate records that migration as succeeded without running anything (no task, no pause; ECS_MIGRATE_ADOPT) unless it has a record of it already. Any other revision runs normally, so it may stay in place. Changing it runs nothing. null: none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.adopt_revision == null ? true : (var.adopt_revision >= 1 && floor(var.adopt_revision) == var.adopt_revision)
+    error_message = "The adopt_revision is ${jsonencode(var.adopt_revision)}: it must be null or a whole revision number, 1 or more (e.g. the revision in the old module's null_resource triggers)."
+  }
+}
+
 variable "container" {
   description = "The container of the task definition that runs the migration command and whose exit code decides. null: the task definition's only essential container."
   type        = string
@@ -181,7 +207,7 @@ variable "container" {
 
   validation {
     condition     = var.container == null ? true : can(regex("^[A-Za-z0-9_-]{1,255}$", var.container))
-    error_message = "The container must be null or a container name (letters, digits, - and _)."
+    error_message = "The container is ${jsonencode(var.container)}: it must be null or a container name (letters, digits, - and _) of the task definition."
   }
 }
 
@@ -192,7 +218,7 @@ variable "command" {
 
   validation {
     condition     = var.command == null ? true : (length(var.command) > 0 && length(trimspace(join("", var.command))) > 0)
-    error_message = "The command must be null or a non-empty list of strings."
+    error_message = "The command is ${jsonencode(var.command)}: it must be null (the task definition's command) or a non-empty list of strings, e.g. [\"fleet\", \"prepare\", \"db\"]."
   }
 }
 
@@ -211,30 +237,32 @@ variable "ecs_migrate_path" {
 
   validation {
     condition     = length(trimspace(var.ecs_migrate_path)) > 0
-    error_message = "The ecs_migrate_path must not be empty."
+    error_message = "The ecs_migrate_path is ${jsonencode(var.ecs_migrate_path)}: it must be a command name on PATH (ecs-migrate) or a path to the binary."
   }
 }
 
 variable "extra_environment" {
-  description = "More environment variables for ecs-migrate, such as `AWS_PROFILE`, `AWS_ENDPOINT_URL` or other `ECS_MIGRATE_*` settings (e.g. `ECS_MIGRATE_WAIT_FOR_LOCK = \"10m\"`, `ECS_MIGRATE_ENV` for the migration container's environment, one NAME=VALUE per line). Not for secrets: they show in plans. The variables this module sets from its inputs cannot be set here."
+  description = "More environment variables for ecs-migrate, such as `AWS_PROFILE`, `AWS_ENDPOINT_URL` or other `ECS_MIGRATE_*` settings (e.g. `ECS_MIGRATE_WAIT_FOR_LOCK = \"10m\"`, `ECS_MIGRATE_ENV` for the migration container's environment, one NAME=VALUE per line, `ECS_MIGRATE_FROM_SERVICE` to place the task as a service is placed instead of on FARGATE without a public IP). Not for secrets: they show in plans. The variables this module sets from its inputs cannot be set here."
   type        = map(string)
   default     = {}
   nullable    = false
 
   validation {
     condition     = alltrue([for k in keys(var.extra_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
-    error_message = "The extra_environment keys must be environment variable names ([A-Za-z_][A-Za-z0-9_]*)."
+    error_message = "The extra_environment keys ${jsonencode([for k in keys(var.extra_environment) : k if !can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])} are not environment variable names: use [A-Za-z_][A-Za-z0-9_]*."
   }
 
   validation {
+    # (Terraform before 1.9 lets a validation refer to its own variable only: the list is here.)
     condition = length(setintersection(keys(var.extra_environment), [
       "ECS_MIGRATE_CLUSTER", "ECS_MIGRATE_TASK_DEFINITION", "ECS_MIGRATE_REVISION",
-      "ECS_MIGRATE_FROM_SERVICE", "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS",
-      "ECS_MIGRATE_CONTAINER", "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE",
-      "ECS_MIGRATE_MIN_CAPACITY", "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE",
-      "ECS_MIGRATE_TIMEOUT", "ECS_MIGRATE_REGION", "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN",
-      "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME", "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN",
+      "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS", "ECS_MIGRATE_CONTAINER",
+      "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE", "ECS_MIGRATE_MIN_CAPACITY",
+      "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE", "ECS_MIGRATE_TIMEOUT",
+      "ECS_MIGRATE_KEY", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_REGION",
+      "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN", "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME",
+      "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN",
     ])) == 0
-    error_message = "The extra_environment must not set the ECS_MIGRATE_* variables this module sets from its inputs (nor ECS_MIGRATE_DRY_RUN); use the corresponding input instead."
+    error_message = "The extra_environment sets ${jsonencode(sort(setintersection(keys(var.extra_environment), ["ECS_MIGRATE_CLUSTER", "ECS_MIGRATE_TASK_DEFINITION", "ECS_MIGRATE_REVISION", "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS", "ECS_MIGRATE_CONTAINER", "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE", "ECS_MIGRATE_MIN_CAPACITY", "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE", "ECS_MIGRATE_TIMEOUT", "ECS_MIGRATE_KEY", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_REGION", "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN", "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME", "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN"])))}}, which this module sets from its inputs (or, for ECS_MIGRATE_DRY_RUN, never turns on): use the corresponding input instead (force for ECS_MIGRATE_FORCE, triggers for ECS_MIGRATE_KEY, adopt_revision for ECS_MIGRATE_ADOPT)."
   }
 }
