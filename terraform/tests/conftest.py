@@ -137,7 +137,9 @@ def emulator(session_tmp, plugin_dir):
     (fakebin / "fleet").chmod(0o755)
     workdir = session_tmp / "emulator"
     workdir.mkdir()
-    env = dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}")
+    # MOTO_IAM_LOAD_MANAGED_POLICIES: AWS's managed policies exist (Omni's role attaches
+    # AWSLambdaBasicExecutionRole), as in AWS; moto leaves them out by default.
+    env = dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     out = open(workdir / "emulator.out", "w+")
     err = open(workdir / "emulator.err", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "emulator/ecs_emulator.py"), "--port", "0"],
@@ -208,7 +210,8 @@ def lambda_mode(emulator) -> str:
     key = emulator.lambda_bootstrap_key()
     if key:
         emulator.request("POST", "/ecs-emulator/config", {key: True})
-        print(f"\nLambda: the emulator runs the function's bootstrap ({key})")
+        banner(f"Lambda: the emulator runs the function's bootstrap ({key}): the Omni caller tests run",
+               "ecs-migrate's handler for real (the migration task runs in the emulator).")
         return "bootstrap"
     emulator.request("POST", "/moto-api/config", {"lambda": {"use_docker": False}})
     banner("NOTE: this emulator's Lambda does not run a function's bootstrap: the Omni caller",
@@ -242,3 +245,22 @@ def tf_env(emulator, bin_dir) -> dict:
         TF_INPUT="0", PATH=f"{bin_dir}:{os.environ['PATH']}",
     )
     return env
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "group(name): the share of the tests one process runs (TEST_CALLERS_GROUP)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """TEST_CALLERS_GROUP=a,b runs only the tests of those groups (scripts/test-terraform runs
+    the groups side by side: most of the time goes to waiting and to provider start-ups)."""
+    wanted = {g for g in os.environ.get("TEST_CALLERS_GROUP", "").split(",") if g}
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("group")
+        (keep if marker and marker.args[0] in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep

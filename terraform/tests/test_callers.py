@@ -238,6 +238,7 @@ def check_fleet_migration_ran(app: App, res, revision_name: str, runs_before: in
 FRESH: dict[str, tuple[Workspace, App]] = {}
 
 
+@pytest.mark.group("a")
 @pytest.mark.parametrize("caller", list(FLEET_CALLERS))
 def test_fleet_fresh_install(caller, workspace, emulator, request):
     _, vuln = FLEET_CALLERS[caller]
@@ -258,6 +259,7 @@ def test_fleet_fresh_install(caller, workspace, emulator, request):
     FRESH[caller] = (ws, app)
 
 
+@pytest.mark.group("b")
 @pytest.mark.parametrize("caller", list(FLEET_CALLERS))
 def test_fleet_existing_install(caller, workspace, emulator):
     """Fleet's addon in place, then only `source` swapped: the migration of the current
@@ -288,6 +290,7 @@ def test_fleet_existing_install(caller, workspace, emulator):
     no_changes_after(ws, "after the swap", LOCAL_EXEC_RAN)
 
 
+@pytest.mark.group("a")
 def test_fleet_swap_with_a_moved_block(workspace, emulator):
     """Terraform >= 1.9: `moved` from the old resource carries the migration over; nothing
     runs. (From a terraform_data stand-in: see the banner.)"""
@@ -304,14 +307,19 @@ def test_fleet_swap_with_a_moved_block(workspace, emulator):
     ws.write("moved.tf", 'moved {\n  from = module.migrations.terraform_data.main\n  to   = module.migrations.terraform_data.migration\n}\n')
     init_validate(ws)
     plan = ws.plan()
-    require(plan.rc in (0, 2) and planned_actions(plan.out) == {},
-            f"with the moved block the swap plans no create or destroy ({planned_actions(plan.out)})", plan)
-    res = ws.apply_plan() if plan.rc == 2 else ws.apply()
+    # The moved resource keeps its trigger (no replacement: its provisioner does not run);
+    # only its `input` (what the outputs read) is written.
+    actions = planned_actions(plan.out)
+    require(plan.rc == 2 and actions == {"module.migrations.terraform_data.migration": ["update"]}
+            and "(moved from module.migrations.terraform_data.main)" in plan.out,
+            f"with the moved block the swap replaces nothing ({actions})", plan)
+    res = ws.apply_plan()
     require(res.rc == 0 and LOCAL_EXEC_RAN not in res.out, "the apply runs nothing", res)
     require(app.migrations() == [], "no migration task ran")
     no_changes_after(ws, "after the moved swap", LOCAL_EXEC_RAN)
 
 
+@pytest.mark.group("b")
 def test_fleet_swap_with_adopt_revision(workspace, emulator, ecs_migrate_features):
     """Terraform 1.5-1.8: adopt_revision = the revision the old module migrated: the swap
     records it as succeeded without a task or a pause; the next revision runs normally."""
@@ -341,6 +349,9 @@ def test_fleet_swap_with_adopt_revision(workspace, emulator, ecs_migrate_feature
     _, res = plan_and_apply(ws, "revision 2 with adopt_revision = 1 still set")
     check_fleet_migration_ran(app, res, f"{name}:2", 0)
     no_changes_after(ws, "after revision 2", LOCAL_EXEC_RAN)
+    ws.remove("adopt_override.tf")
+    plan = ws.plan()
+    require(plan.rc == 0, "removing adopt_revision afterwards runs nothing", plan)
 
 
 SQL_TRIGGERS = '''module "migrations" {
@@ -352,6 +363,7 @@ SQL_TRIGGERS = '''module "migrations" {
 '''
 
 
+@pytest.mark.group("a")
 def test_fleet_triggers_rerun_when_the_sql_files_change(emulator, ecs_migrate_features):
     """`triggers` (fileset/filesha256, as the README says): a change of the files runs the
     migration again for the same revision; nothing else does."""
@@ -420,6 +432,7 @@ def succeed_next_invocation(emulator, lambda_mode: str) -> None:
         emulator.queue_lambda_result({"statusCode": 200, "status": "succeeded", "exit_code": 0})
 
 
+@pytest.mark.group("c")
 def test_omni_fresh_install(workspace, emulator, lambda_mode, lambda_zip):
     customer = "acme-new"
     ws = omni_workspace(workspace, lambda_zip, customer)
@@ -433,6 +446,7 @@ def test_omni_fresh_install(workspace, emulator, lambda_mode, lambda_zip):
     no_changes_after(ws, "fresh install", "aws_lambda_invocation.migration[0]: Creating")
 
 
+@pytest.mark.group("c")
 def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
     """Omni's module in place (its role with RunECSTask and AWSLambdaBasicExecutionRole, its
     Python function, the function's log group created by Lambda), then only `source`
@@ -518,6 +532,7 @@ def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
     no_changes_after(ws, "after revision 2", "aws_lambda_invocation.migration[0]: Creating")
 
 
+@pytest.mark.group("c")
 def test_omni_swap_with_adopt_revision(workspace, emulator, lambda_mode, lambda_zip):
     """adopt_revision on the swap: the invocation carries Adopt = true for the revision Omni
     already migrated (with the handler: recorded, no task)."""
@@ -551,6 +566,7 @@ def test_omni_swap_with_adopt_revision(workspace, emulator, lambda_mode, lambda_
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.group("c")
 @pytest.mark.parametrize("caller,ref,path", [
     ("fleet-example", "tf-mod-addon-migrations-v2.3.0", "example/main.tf"),
     ("fleet-byo-vpc", "tf-mod-addon-migrations-v2.3.0", "byo-vpc/example/main.tf"),
@@ -577,6 +593,7 @@ def test_fleet_blocks_are_verbatim(caller, ref, path):
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.group("c")
 def test_lambda_policy_for_services_and_cluster_given_by_arn(workspace, lambda_zip):
     ws = workspace("../fixtures/lambda-service-arns")
     (ws.dir / "bootstrap.zip").symlink_to(lambda_zip)
@@ -599,3 +616,16 @@ def test_lambda_policy_for_services_and_cluster_given_by_arn(workspace, lambda_z
     assert grants["ecs:RunTask"] == {f"{ecs}:task-definition/omni-arns-migrator:*"}
     assert grants["ecs:TagResource"] >= {f"{ecs}:task/omni-arns/*", f"{ecs}:cluster/omni-arns"}
     assert grants["ssm:PutParameter"] == {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/ecs-migrate/omni-arns-migrator/*"}
+
+    # The invocation: Key = sha256 of the triggers as JSON, Force, Adopt (revision 4 is the
+    # adopted one); its triggers hash the payload without Adopt.
+    invocation = next(c["change"]["after"] for c in doc["resource_changes"]
+                      if c["address"] == "module.migrations.aws_lambda_invocation.migration[0]")
+    payload = json.loads(invocation["input"])
+    key = hashlib.sha256(b'{"migrations_hash":"h1","seed":"s1"}').hexdigest()
+    assert (payload["Key"], payload["Force"], payload["Adopt"]) == (key, True, True)
+    assert payload["Services"][0].startswith("arn:aws:ecs:")
+    without_adopt = {k: v for k, v in payload.items() if k != "Adopt"}
+    # Terraform's jsonencode sorts keys and adds no spaces.
+    assert invocation["triggers"]["payload"] == hashlib.sha256(
+        json.dumps(without_adopt, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
