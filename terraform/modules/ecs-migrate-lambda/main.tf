@@ -32,14 +32,15 @@ locals {
   ecs_arn         = "arn:${local.partition}:ecs:${var.region}:${local.account_id}"
   logs_arn        = "arn:${local.partition}:logs:${var.region}:${local.account_id}"
 
-  cluster_name = startswith(var.cluster_name, "arn:") ? element(split("/", var.cluster_name), 1) : var.cluster_name
-  cluster_arn  = startswith(var.cluster_name, "arn:") ? var.cluster_name : "${local.ecs_arn}:cluster/${var.cluster_name}"
+  # (regex, not startswith: that needs Terraform 1.5, and the module works from 1.4.)
+  cluster_name = can(regex("^arn:", var.cluster_name)) ? element(split("/", var.cluster_name), 1) : var.cluster_name
+  cluster_arn  = can(regex("^arn:", var.cluster_name)) ? var.cluster_name : "${local.ecs_arn}:cluster/${var.cluster_name}"
 
   # Every revision of the migrator's family (RunTask is authorized on the revision's ARN).
   task_definition_family_arn = "${local.ecs_arn}:task-definition/${local.task_definition.family}:*"
   # A service given by ARN is that ARN; by name, both ARN formats: service/CLUSTER/NAME
   # (current) and service/NAME (old accounts).
-  service_arns = distinct(flatten([for s in var.services : startswith(s, "arn:") ? [s] : [
+  service_arns = distinct(flatten([for s in var.services : can(regex("^arn:", s)) ? [s] : [
     "${local.ecs_arn}:service/${local.cluster_name}/${s}",
     "${local.ecs_arn}:service/${s}",
   ]]))

@@ -253,7 +253,7 @@ variable "lambda_zip_path" {
   default     = null
 
   validation {
-    condition     = var.lambda_zip_path == null ? true : endswith(var.lambda_zip_path, ".zip")
+    condition     = var.lambda_zip_path == null ? true : can(regex("\\.zip$", var.lambda_zip_path))
     error_message = "The lambda_zip_path is ${jsonencode(var.lambda_zip_path)}: it must be the path of a .zip file (scripts/lambda-zip writes target/lambda/ARCH/bootstrap.zip), or null for lambda/bootstrap.zip in the module."
   }
 }
