@@ -24,7 +24,7 @@ Exit status:
 #[derive(Debug, Parser)]
 #[command(
     name = "ecs-migrate",
-    version,
+    version = env!("ECS_MIGRATE_VERSION"),
     about = "Run a database migration as a one-off ECS task, safely, with a true verdict",
     after_help = EXIT_STATUSES,
 )]
@@ -46,6 +46,40 @@ pub enum Command {
     History(HistoryArgs),
     /// Clear a lock left by a run that is gone, and restore its services from their records
     Unlock(UnlockArgs),
+    /// Write the Lambda package: a zip holding this very binary as `bootstrap` (it serves as
+    /// the function when started so), for the provided.al2023 runtime
+    LambdaPackage(LambdaPackageArgs),
+    /// Print a shell completion script (bash: `source <(ecs-migrate completions bash)`)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `ecs-migrate man | man -l -`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LambdaPackageArgs {
+    /// Where to write the zip
+    #[arg(short, long, default_value = "bootstrap.zip", value_name = "FILE")]
+    pub output: std::path::PathBuf,
+
+    /// The function's architecture; must be this binary's own (the package is this binary)
+    #[arg(long, value_enum, value_name = "ARCH")]
+    pub architecture: Option<Architecture>,
+}
+
+/// A Lambda function's architecture, as Lambda names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Architecture {
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "arm64")]
+    Arm64,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

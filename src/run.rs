@@ -29,6 +29,9 @@ pub fn main() -> ExitCode {
             Command::Restore(args) => restore(args).await,
             Command::History(args) => history(args).await,
             Command::Unlock(args) => unlock(args).await,
+            Command::LambdaPackage(args) => crate::lambda_package::write(&args),
+            Command::Completions(args) => crate::manual::completions(args.shell),
+            Command::Man => crate::manual::man(),
         }
     });
     ExitCode::from(u8::try_from(code).unwrap_or(1))

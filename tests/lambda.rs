@@ -63,6 +63,27 @@ async fn the_replaced_lambdas_payload_runs_the_migration_and_returns_the_report(
     assert_eq!(app.migration_tasks().await.len(), 1, "one task in all");
 }
 
+/// Lambda starts the package's `bootstrap`; the same binary started by its own name with no
+/// arguments, but with `AWS_LAMBDA_RUNTIME_API` set, serves invocations too (one binary, two
+/// faces).
+#[tokio::test]
+async fn the_cli_binary_serves_as_the_function_under_the_runtime_api() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let td = app
+        .task_definition("migrate", vec![Container::sh("migrate", "exit 0")])
+        .await;
+    let mut api = RuntimeApi::start();
+    let id = api.invoke(omni_payload(&app, &td), Duration::from_secs(900));
+    let _function = api.start_function_as(&emulator, None);
+
+    let Posted::Response { id: answered, body } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(answered, id);
+    assert_eq!(body["status"], "succeeded", "{body}");
+}
+
 /// A failed migration is a Lambda *error* with errorType `MigrationFailed` (so `aws lambda
 /// invoke` shows FunctionError and Terraform fails the apply), carrying the exit code and the
 /// last log lines; a bad payload is `InvalidInput` naming the key, and changes nothing; a

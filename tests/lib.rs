@@ -3,7 +3,7 @@
 //!
 //! `emulator.rs` starts and stops the emulator, `fixtures.rs` creates clusters, task definitions
 //! and services in it, `test.rs` is the builder that runs the binary, `runtime_api.rs` a fake Lambda Runtime API
-//! that drives the `bootstrap` binary. The other modules are the
+//! that drives the binary as a Lambda function's `bootstrap`. The other modules are the
 //! behaviours, one file each.
 
 mod emulator;
@@ -12,6 +12,7 @@ mod runtime_api;
 mod test;
 
 mod aws_semantics;
+mod install;
 mod lambda;
 mod logs;
 mod once;

@@ -8,7 +8,6 @@ use crate::emulator::Emulator;
 use crate::test::aws_environment;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -108,9 +107,18 @@ impl RuntimeApi {
             .expect("the function posted nothing to the Runtime API in time")
     }
 
-    /// Starts `bootstrap` against this Runtime API, with the AWS environment of `emulator`.
+    /// Starts the function against this Runtime API, with the AWS environment of `emulator`:
+    /// the `ecs-migrate` binary under the name it has in the Lambda package, `bootstrap`.
     pub fn start_function(&self, emulator: &Emulator) -> Child {
-        let mut command = Command::new(bootstrap());
+        self.start_function_as(emulator, Some("bootstrap"))
+    }
+
+    /// [`Self::start_function`] with another argv[0] (`None`: the binary's own path).
+    pub fn start_function_as(&self, emulator: &Emulator, arg0: Option<&str>) -> Child {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-migrate"));
+        if let Some(arg0) = arg0 {
+            command.arg0(arg0);
+        }
         aws_environment(&mut command, emulator);
         command
             .env("AWS_LAMBDA_RUNTIME_API", &self.address)
@@ -128,18 +136,6 @@ impl RuntimeApi {
             .kill_on_drop(true);
         command.spawn().expect("start bootstrap")
     }
-}
-
-/// The `bootstrap` binary next to `ecs-migrate` (built by `cargo build --workspace`, which
-/// `scripts/test` runs first).
-fn bootstrap() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_BIN_EXE_ecs-migrate")).with_file_name("bootstrap");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p ecs-migrate-lambda` (scripts/test does)",
-        path.display()
-    );
-    path
 }
 
 fn serve(
