@@ -64,6 +64,10 @@ pub struct LambdaPackageArgs {
     /// The function's architecture; must be this binary's own (the package is this binary)
     #[arg(long, value_enum, value_name = "ARCH")]
     pub architecture: Option<Architecture>,
+
+    /// Refuse unless this binary is this version (what the Terraform module expects)
+    #[arg(long, value_name = "VERSION")]
+    pub expect_version: Option<String>,
 }
 
 /// A Lambda function's architecture, as Lambda names it.

@@ -58,6 +58,12 @@ fn package(args: &LambdaPackageArgs) -> Result<(), String> {
             name(own)
         ));
     }
+    let version = env!("CARGO_PKG_VERSION");
+    if let Some(expected) = args.expect_version.as_deref().filter(|&v| v != version) {
+        return Err(format!(
+            "--expect-version {expected}: this ecs-migrate is {version}; install the expected one (`pipx install --force ecs-migrate=={expected}`) or expect {version}"
+        ));
+    }
     let exe = std::env::current_exe()
         .map_err(|err| format!("cannot find this binary to package it: {err}"))?;
     let binary =

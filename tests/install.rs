@@ -133,7 +133,8 @@ fn the_version_names_the_commit() {
 }
 
 /// `ecs-migrate lambda-package` zips this binary as an executable `bootstrap`, the same bytes
-/// every time; another architecture is refused with what to do instead.
+/// every time; another architecture, or another version than expected, is refused with what
+/// to do instead.
 #[test]
 fn the_lambda_package_is_this_binary_as_bootstrap() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,4 +177,15 @@ fn the_lambda_package_is_this_binary_as_bootstrap() {
         said.contains(&format!("--architecture {other}")) && said.contains("install"),
         "{said}"
     );
+
+    let wrong = run(&["--expect-version", "0.0.0-not-this"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        said.contains("0.0.0-not-this") && said.contains(env!("CARGO_PKG_VERSION")),
+        "{said}"
+    );
+    assert!(run(&["--expect-version", env!("CARGO_PKG_VERSION")])
+        .status
+        .success());
 }
