@@ -75,6 +75,9 @@ fn package(args: &LambdaPackageArgs) -> Result<(), String> {
 /// A zip with one file, `bootstrap`, mode 0755, at a fixed date so that the same binary gives
 /// the same zip (Terraform compares the package's hash).
 fn write_zip(path: &Path, binary: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let partial = path.with_extension("zip.partial");
     let mut zip = zip::ZipWriter::new(File::create(&partial)?);
     let options = zip::write::SimpleFileOptions::default()

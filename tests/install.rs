@@ -138,7 +138,7 @@ fn the_version_names_the_commit() {
 #[test]
 fn the_lambda_package_is_this_binary_as_bootstrap() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = dir.path().join("fn.zip");
+    let zip = dir.path().join("new/dir/fn.zip");
     let run = |extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_ecs-migrate"))
             .args(["lambda-package", "-o"])

@@ -392,13 +392,12 @@ def test_fleet_triggers_rerun_when_the_sql_files_change(emulator, ecs_migrate_fe
 PYTHON_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
-def omni_workspace(workspace, lambda_zip, customer: str) -> Workspace:
+def omni_workspace(workspace, customer: str) -> Workspace:
     ws = workspace("omni")
     ws.set_vars(customer_name=customer, environment="staging")
-    # Omni's call has no lambda_zip_path: the module looks in lambda/bootstrap.zip.
-    package = ws.tree / "modules/ecs-migrate-lambda/lambda"
-    package.mkdir(parents=True, exist_ok=True)
-    (package / "bootstrap.zip").symlink_to(lambda_zip)
+    # Omni's call has no lambda_zip_path and the module holds no lambda/bootstrap.zip: the
+    # apply writes the package with the ecs-migrate on PATH (`ecs-migrate lambda-package`),
+    # as a user who ran `pipx install ecs-migrate` gets it.
     # The old module's package (Omni's archive_file wrote it; no archive provider here).
     old = ws.tree / "tests/stand-ins/omni-migrations/lambda"
     old.mkdir(parents=True, exist_ok=True)
@@ -433,12 +432,17 @@ def succeed_next_invocation(emulator, lambda_mode: str) -> None:
 
 
 @pytest.mark.group("c")
-def test_omni_fresh_install(workspace, emulator, lambda_mode, lambda_zip):
+def test_omni_fresh_install(workspace, emulator, lambda_mode, ecs_migrate_bin):
     customer = "acme-new"
-    ws = omni_workspace(workspace, lambda_zip, customer)
+    ws = omni_workspace(workspace, customer)
     init_validate(ws)
     succeed_next_invocation(emulator, lambda_mode)
     _, res = plan_and_apply(ws, "fresh install")
+    package = ws.dir / f".terraform/ecs-migrate/omni-{customer}-migrator-x86_64.zip"
+    require(package.is_file(), f"the apply wrote the Lambda package with `ecs-migrate lambda-package` ({package})", res)
+    with zipfile.ZipFile(package) as z:
+        same = z.namelist() == ["bootstrap"] and z.read("bootstrap") == ecs_migrate_bin.read_bytes()
+    require(same, "the package is the installed ecs-migrate as bootstrap", res)
     fn = emulator.client("lambda").get_function(FunctionName=f"omni-{customer}-migrator")["Configuration"]
     require(fn["Runtime"] == "provided.al2023" and fn["Role"].endswith(f"/omni-{customer}-migrator-ecs-migrate"),
             f"the function runs the handler with the module's role ({fn['Runtime']}, {fn['Role']})", res)
@@ -447,7 +451,7 @@ def test_omni_fresh_install(workspace, emulator, lambda_mode, lambda_zip):
 
 
 @pytest.mark.group("c")
-def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
+def test_omni_existing_install(workspace, emulator, lambda_mode):
     """Omni's module in place (its role with RunECSTask and AWSLambdaBasicExecutionRole, its
     Python function, the function's log group created by Lambda), then only `source`
     swapped: one apply, never a function without a role, no log group conflict, nothing of
@@ -455,7 +459,7 @@ def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
     customer = "acme-old"
     function = f"omni-{customer}-migrator"
     old_role = f"{function}-lambda-role"
-    ws = omni_workspace(workspace, lambda_zip, customer)
+    ws = omni_workspace(workspace, customer)
     ws.set_source(OLD_OMNI)
     require(ws.init().rc == 0, "init with the old module")
     res = ws.apply()
@@ -476,9 +480,10 @@ def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
         "module.migrations.aws_iam_role_policy.lambda": ["create"],
         "module.migrations.aws_lambda_function.migrator": ["update"],
         "module.migrations.aws_lambda_invocation.migration[0]": ["create"],
+        "module.migrations.terraform_data.package[0]": ["create"],
         "module.migrations.terraform_data.run_migrations": ["delete"],
     }
-    require(actions == expected, f"the swap: new role first, function updated in place, no log group ({actions})", res)
+    require(actions == expected, f"the swap: new role first, the package written, function updated in place, no log group ({actions})", res)
     order = [res.out.find(marker) for marker in (
         "module.migrations.aws_iam_role.lambda_execution: Creation complete",
         "module.migrations.aws_lambda_function.migrator: Modifications complete",
@@ -533,11 +538,11 @@ def test_omni_existing_install(workspace, emulator, lambda_mode, lambda_zip):
 
 
 @pytest.mark.group("c")
-def test_omni_swap_with_adopt_revision(workspace, emulator, lambda_mode, lambda_zip):
+def test_omni_swap_with_adopt_revision(workspace, emulator, lambda_mode):
     """adopt_revision on the swap: the invocation carries Adopt = true for the revision Omni
     already migrated (with the handler: recorded, no task)."""
     customer = "acme-adopt"
-    ws = omni_workspace(workspace, lambda_zip, customer)
+    ws = omni_workspace(workspace, customer)
     ws.set_source(OLD_OMNI)
     require(ws.init().rc == 0, "init with the old module")
     require(ws.apply().rc == 0, "apply with the old module")

@@ -23,7 +23,16 @@ locals {
   # AWSLambdaBasicExecutionRole with it; a new definition of a role of the same name would
   # leave both in place (the provider does not manage what is not configured).
   role_name = "${local.function_name}-ecs-migrate"
-  zip_path  = coalesce(var.lambda_zip_path, "${path.module}/lambda/bootstrap.zip")
+
+  # The package: lambda_zip_path; else a copy vendored with the module (lambda/bootstrap.zip);
+  # else written during the apply by the ecs-migrate installed where Terraform runs
+  # (`ecs-migrate lambda-package`: the binary itself, which serves as the function's bootstrap).
+  ecs_migrate_version = "0.1.0"
+  vendored_zip        = "${path.module}/lambda/bootstrap.zip"
+  build_package       = var.lambda_zip_path == null && !fileexists(local.vendored_zip)
+  zip_path = (var.lambda_zip_path != null ? var.lambda_zip_path
+    : local.build_package ? "${path.root}/.terraform/ecs-migrate/${local.function_name}-${var.architecture}.zip"
+  : local.vendored_zip)
 
   # arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
   task_definition = regex("^arn:(?P<partition>[^:]+):ecs:(?P<region>[^:]+):(?P<account>[0-9]+):task-definition/(?P<family>[^:]+):(?P<revision>[0-9]+)$", var.migrator_task_definition_arn)
@@ -282,22 +291,40 @@ resource "aws_iam_role_policy" "lambda" {
 # The function
 ################################################################################
 
+# Writes the package when there is none to take (see local.build_package), during the apply,
+# again only when the module's ecs-migrate version or the architecture changes. The binary
+# refuses another version than the module's (--expect-version) and another architecture than
+# its own, each with the command that fixes it. No shell: argv is interpreter + [command].
+resource "terraform_data" "package" {
+  count = local.build_package ? 1 : 0
+
+  triggers_replace = [local.ecs_migrate_version, var.architecture, local.zip_path]
+  # The function's code changes exactly when this does (the zip's own hash is not known at plan).
+  input = base64sha256("ecs-migrate ${local.ecs_migrate_version} ${var.architecture}")
+
+  provisioner "local-exec" {
+    interpreter = [var.ecs_migrate_path, "lambda-package", "--architecture", var.architecture, "--expect-version", local.ecs_migrate_version, "--output"]
+    command     = local.zip_path
+  }
+}
+
 resource "aws_lambda_function" "migrator" {
-  function_name    = local.function_name
-  role             = aws_iam_role.lambda_execution.arn
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = [var.architecture]
-  filename         = local.zip_path
-  source_code_hash = fileexists(local.zip_path) ? filebase64sha256(local.zip_path) : null
-  timeout          = var.lambda_timeout
-  memory_size      = var.memory_size
-  tags             = local.tags
+  function_name = local.function_name
+  role          = aws_iam_role.lambda_execution.arn
+  runtime       = "provided.al2023"
+  handler       = "bootstrap"
+  architectures = [var.architecture]
+  filename      = local.zip_path
+  source_code_hash = (local.build_package ? terraform_data.package[0].output
+  : fileexists(local.zip_path) ? filebase64sha256(local.zip_path) : null)
+  timeout     = var.lambda_timeout
+  memory_size = var.memory_size
+  tags        = local.tags
 
   lifecycle {
     precondition {
-      condition     = fileexists(local.zip_path)
-      error_message = "There is no Lambda package at ${local.zip_path}. Build it with `scripts/lambda-zip ${var.architecture}` (it writes target/lambda/${var.architecture}/bootstrap.zip) and set lambda_zip_path to it."
+      condition     = local.build_package || fileexists(local.zip_path)
+      error_message = "There is no Lambda package at ${local.zip_path} (lambda_zip_path). Write it with `ecs-migrate lambda-package --architecture ${var.architecture} -o ${local.zip_path}`, or set lambda_zip_path to null to have the module write it during the apply."
     }
     precondition {
       condition     = length(local.function_name) <= 64 && length(local.role_name) <= 64
@@ -317,6 +344,7 @@ resource "aws_lambda_function" "migrator" {
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda,
+    terraform_data.package,
   ]
 }
 

@@ -248,7 +248,7 @@ variable "migration_log_group_name" {
 }
 
 variable "lambda_zip_path" {
-  description = "Path of the Lambda deployment package: a zip with the ecs-migrate Lambda handler as its `bootstrap` executable (built for `architecture`). null: `lambda/bootstrap.zip` inside this module's directory."
+  description = "Path of the Lambda deployment package: a zip with the ecs-migrate binary as its `bootstrap` executable (for `architecture`), as `ecs-migrate lambda-package` writes it. null (the default): `lambda/bootstrap.zip` inside this module's directory if it is there, else the module writes the package during the apply with the `ecs-migrate` at `ecs_migrate_path` (`pipx install ecs-migrate`)."
   type        = string
   default     = null
 
@@ -337,4 +337,16 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+}
+
+variable "ecs_migrate_path" {
+  description = "The ecs-migrate binary that writes the Lambda package during the apply (`ecs-migrate lambda-package`) when `lambda_zip_path` is null and the module holds no lambda/bootstrap.zip: a name on the PATH of the machine running Terraform, or a path. Install it with `pipx install ecs-migrate==0.1.0` (the module's version); it must be the Linux binary of `architecture`."
+  type        = string
+  default     = "ecs-migrate"
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.ecs_migrate_path)) > 0
+    error_message = "The ecs_migrate_path is empty: give the ecs-migrate binary's name on PATH (the default, \"ecs-migrate\") or its path."
+  }
 }
