@@ -52,6 +52,10 @@ it fixes):
  10. Lambda custom runtimes (lambda_runtime.py holds the logic; installed by
      main() once the port is known): with the strict-mode key
      ``lambda_bootstrap``, Invoke of a provided.* function runs its bootstrap
+ 11. Fargate-style teardown (teardown.py holds the logic; installed at the end
+     of section 3): with the strict-mode key ``task_teardown_seconds`` (or a
+     task's ``ecs-emulator:teardown-seconds`` tag), a stopping task spends that
+     long in DEACTIVATING / STOPPING / DEPROVISIONING after its containers stopped
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lambda_runtime  # noqa: E402  (emulator/lambda_runtime.py, section 10)
 import strict  # noqa: E402  (emulator/strict.py)
+import teardown  # noqa: E402  (emulator/teardown.py, section 11)
 
 log = logging.getLogger("ecs_emulator")
 
@@ -836,6 +841,7 @@ class ContainerRuntime:
             self.awslogs = {str(k): str(v) for k, v in (log_conf.get("options") or {}).items()}
         # status (guarded by STATE.lock)
         self.last_status = "PENDING"
+        self.stopped_at: float | None = None  # when it reached STOPPED (section 11)
         self.exit_code: int | None = None
         self.reason: str | None = None
         self.started = False
@@ -856,6 +862,7 @@ class ContainerRuntime:
         previous = self.__dict__.get("_last_status")
         self._last_status = value
         if value == "STOPPED" and previous != "STOPPED":
+            self.stopped_at = _now()
             _timeline_container_stopped(self)
 
     # -- start --------------------------------------------------------------
@@ -1121,6 +1128,7 @@ class TaskRuntime:
                 )
             self.request_stop("TaskFailedToStart", unpullable[0].reason or "")
             self.stopping_at = _now()
+            teardown.before_finish(self)  # section 11: the ENI is deprovisioned
             return self._finish()
 
         self.pull_stopped_at = _now()
@@ -1147,15 +1155,28 @@ class TaskRuntime:
         """StopTask before any process started: nothing runs, no exit codes."""
         self.stopping_at = _now()
         self._set_status("STOPPING")
+        teardown.before_finish(self)  # section 11: the ENI is deprovisioned
         self._finish()
 
     def _stop_running(self) -> None:
+        if not self.abandoned and teardown.applies(self):
+            return teardown.stop_running(self)  # section 11
         drain = self.stop_drain or 0.0
         self.stopping_at = self.stopping_at or _now()
         self._set_status("DEACTIVATING")
         if drain and not self.abandoned:
             self._sleep(drain / 2, until_stop=False)
         self._set_status("STOPPING")
+        self._stop_containers()
+        self.execution_stopped_at = _now()
+        self._set_status("DEPROVISIONING")
+        if not self.abandoned:
+            self._sleep(drain / 2 if drain else START_DELAY / 2, until_stop=False)
+        self._finish()
+
+    def _stop_containers(self) -> None:
+        """docker stop of every container still running: SIGTERM now, SIGKILL after its
+        grace period; returns once all are STOPPED (their logs flushed)."""
         now = _now()
         for container in self.containers:
             container.terminate(now)
@@ -1180,11 +1201,6 @@ class TaskRuntime:
                     container.send_signal(signal.SIGKILL)
             deadlines = [c.kill_deadline for c in alive if c.kill_deadline is not None]
             self.cond.wait(max(0.01, min(deadlines) - wall) if deadlines else 1.0)
-        self.execution_stopped_at = _now()
-        self._set_status("DEPROVISIONING")
-        if not self.abandoned:
-            self._sleep(drain / 2 if drain else START_DELAY / 2, until_stop=False)
-        self._finish()
 
     def kill_now(self) -> None:
         """Reset/shutdown: SIGKILL everything, finish without delays (lock held)."""
@@ -1249,6 +1265,10 @@ class TaskRuntime:
         if include_tags:
             d["tags"] = list(task.tags or [])
         return _drop_none(d)
+
+
+# 11. Fargate-style teardown (teardown.py): the task statuses after its containers stopped.
+teardown.install(sys.modules[__name__])
 
 
 def _attach_runtime(backend: EC2ContainerServiceBackend, task: Task, task_definition: Any, placeholder: bool) -> "TaskRuntime":

@@ -7,7 +7,8 @@ switchable at runtime (see emulator/README.md, "Strict mode"):
   ``ECS_EMULATOR_CONFIG`` environment variable, changed through
   ``POST /ecs-emulator/config``, restored by ``/moto-api/reset``), the seeded
   RNG behind fault injection and empty log pages, the injected-fault counters
-  and the timeline of task statuses and service desired counts.
+  and the timeline of task statuses, container exits, task teardowns and
+  service desired counts.
 * ``fault_response``: the throttling / server error a service answers with,
   in that service's wire protocol.
 * ``check_ecs_tags``: ECS's documented tag restrictions.
@@ -43,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "describe_lag_seconds": 0,
     "stale_desired_count_seconds": 0,
     "stopped_task_retention_seconds": 3600,
+    # Fargate's teardown: seconds from the containers' stop to STOPPED (0: the emulator's quick stop; teardown.py).
+    "task_teardown_seconds": 0,
     "faults": {},
     "seed": None,
     # Not an AWS rule: Invoke of a provided.* function runs its bootstrap (lambda_runtime.py).
@@ -56,6 +59,7 @@ _NON_NEGATIVE = (
     "describe_lag_seconds",
     "stale_desired_count_seconds",
     "stopped_task_retention_seconds",
+    "task_teardown_seconds",
 )
 _SHARES = ("log_empty_page_rate",)
 FAULT_KINDS = ("throttle", "server_error", "lost_response", "access_denied")
