@@ -388,6 +388,10 @@ impl App {
                 .expect("ListTasks");
             arns.extend(out.task_arns().iter().cloned());
         }
+        // A task that stops between the two calls is listed by both (ECS lists it under
+        // STOPPED as soon as its desired status is): count it once.
+        arns.sort();
+        arns.dedup();
         if arns.is_empty() {
             return Vec::new();
         }
