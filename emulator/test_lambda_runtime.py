@@ -4,7 +4,7 @@ With the strict-mode key ``lambda_bootstrap`` on, Invoke of a ``provided.*``
 function runs the ``bootstrap`` of its zip as a local process speaking the Lambda
 Runtime API.  The bootstraps here are small shell / Python scripts written and
 zipped by the tests (no Rust build needed); the last test runs the project's own
-handler (target/debug/bootstrap) when it has been built.  Run:
+handler (target/debug/ecs-migrate, zipped as bootstrap) when it has been built.  Run:
     .venv/bin/python -m pytest -q emulator/test_lambda_runtime.py
 """
 
@@ -552,14 +552,15 @@ def test_mode_on_leaves_other_runtimes_zips_without_bootstrap_and_async_invokes_
 # the project's own handler
 # ---------------------------------------------------------------------------
 
-REAL_BOOTSTRAP = Path(__file__).resolve().parents[1] / "target" / "debug" / "bootstrap"
+# The ecs-migrate binary serves as the function when started as `bootstrap` (its name in the zip).
+REAL_BOOTSTRAP = Path(__file__).resolve().parents[1] / "target" / "debug" / "ecs-migrate"
 
 
 def test_real_ecs_migrate_bootstrap_answers_a_missing_cluster_with_a_typed_error(emu: Emulator, tmp_path: Path) -> None:
     if not REAL_BOOTSTRAP.is_file():
         message = (
-            "NOT RUN: target/debug/bootstrap is absent, so the real ecs-migrate Lambda handler was not run "
-            "against the emulator's Runtime API (build it: cargo build -p ecs-migrate-lambda)"
+            "NOT RUN: target/debug/ecs-migrate is absent, so the real ecs-migrate Lambda handler was not run "
+            "against the emulator's Runtime API (build it: cargo build)"
         )
         warnings.warn(message)
         pytest.skip(message)
