@@ -3,8 +3,7 @@
 //! [`MAX_KEY`] characters, values of up to [`MAX_VALUE`], only letters, digits, spaces and
 //! `+ - = . _ : / @`, and no key starting with `aws:` (any case). ECS refuses a TagResource that
 //! breaks one, so resolution checks every record a run will write against the resource's tags
-//! *before* anything changes (see `resolve.rs`), and the outcome record keeps a revision within
-//! them by removing the oldest outcome records of other migrations (see `outcome_record.rs`).
+//! *before* anything changes (see `resolve.rs`). (Outcomes are SSM parameters, not tags.)
 
 use crate::Error;
 use aws_sdk_ecs::types::Tag;
@@ -48,7 +47,7 @@ pub(crate) fn problem(key: &str, value: &str) -> Option<String> {
 
 /// How many tags over [`MAX_TAGS`] the resource would carry with `adding` put on top of
 /// `present` (a key already present is replaced in place, not added).
-pub(crate) fn excess(present: &[Tag], adding: &[Tag]) -> usize {
+fn excess(present: &[Tag], adding: &[Tag]) -> usize {
     let mut keys: Vec<&str> = present
         .iter()
         .filter_map(Tag::key)
