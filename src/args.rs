@@ -368,6 +368,12 @@ pub struct RunArgs {
           value_parser = parse_duration)]
     pub log_settle: std::time::Duration,
 
+    /// Decide, and restore the paused services, only once ECS has torn the task down to STOPPED
+    /// (its network interface detached), not at the migration container's exit: for subnets
+    /// with no IP address to spare for the services' new tasks meanwhile
+    #[arg(long, env = "ECS_MIGRATE_WAIT_FOR_STOPPED")]
+    pub wait_for_stopped: bool,
+
     /// Prefix each log line with its CloudWatch timestamp
     #[arg(long, env = "ECS_MIGRATE_LOG_TIMESTAMPS")]
     pub log_timestamps: bool,

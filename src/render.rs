@@ -307,6 +307,13 @@ pub fn report(renderer: &Renderer, report: &Report, json: bool) {
     if let Some(restore_error) = &report.restore_error {
         let _ = writeln!(out, "ecs-migrate: SERVICES NOT RESTORED: {restore_error}");
     }
+    if report.task_tearing_down() {
+        let _ = writeln!(
+            out,
+            "ecs-migrate: the task was still tearing down ({}); ECS finishes stopping it on its own",
+            report.task_status.as_deref().unwrap_or_default()
+        );
+    }
     if report.status != Status::Succeeded {
         if let Some(task) = &report.task_arn {
             let _ = writeln!(out, "ecs-migrate: task {task}");

@@ -279,6 +279,11 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
         log_settle: args.log_settle,
+        decide_at: if args.wait_for_stopped {
+            ecs_migrate_core::DecideAt::TaskStopped
+        } else {
+            ecs_migrate_core::DecideAt::ContainerExit
+        },
         ..Request::default()
     })
 }

@@ -9,7 +9,9 @@
 //!   refusing bad input before anything changes.
 //! - [`migration::run`] (`migration.rs`): the orchestration, phase by phase: `launch.rs` (RunTask),
 //!   `watch.rs` (polling, timeout, stop on shutdown) alongside `log_follower.rs` (the container's
-//!   CloudWatch stream, found by `log_source.rs`), then `verdict.rs` (what the stopped task means).
+//!   CloudWatch stream, found by `log_source.rs`), then `verdict.rs` (what the stopped task means);
+//!   [`DecideAt`] (`decide_at.rs`): when a task counts as over (its containers' exit, not the
+//!   task's STOPPED after Fargate's teardown).
 //! - [`Clients`] (`clients.rs`): the SDK clients the core uses.
 //! - Pausing services (`service_pause.rs`): record each service's state as tags on it
 //!   ([`PauseRecord`], `pause_record.rs`), suspend auto scaling (`autoscaling.rs`), scale down,
@@ -34,6 +36,7 @@ pub mod aws;
 mod aws_call;
 mod capacity_provider;
 mod clients;
+mod decide_at;
 mod error;
 pub mod history;
 mod key_value;
@@ -67,6 +70,7 @@ mod test_support;
 pub use aws_sdk_ecs as ecs;
 pub use capacity_provider::CapacityProvider;
 pub use clients::Clients;
+pub use decide_at::DecideAt;
 pub use error::{
     Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED, EXIT_STILL_RUNNING,
 };

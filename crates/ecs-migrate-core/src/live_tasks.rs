@@ -2,15 +2,18 @@
 //! (`ecs-migrate/<migration id>`): what a run re-attaches to, and what the restore waits out.
 //!
 //! The restore guard is an invariant (ARCHITECTURE.md): a run never puts its services back while
-//! a task of the migration it paused them for is not STOPPED — not its own task (which it saw
-//! stop), nor one another run of the same migration started (two pipelines at once), nor one
-//! that is still stopping (StopTask sent, its container not yet exited).
+//! a task of the migration it paused them for is not over — not its own task (which it saw
+//! end), nor one another run of the same migration started (two pipelines at once), nor one
+//! that is still stopping (StopTask sent, its container not yet exited). "Over" is the
+//! deciding container's exit (`decide_at.rs`): a task that Fargate is still tearing down runs
+//! nothing of the migration.
 
 use crate::aws_call;
+use crate::decide_at::migration_over;
 use crate::progress::{Event, Progress};
 use crate::watch::POLL;
-use crate::Error;
-use aws_sdk_ecs::types::DesiredStatus;
+use crate::{Error, Plan};
+use aws_sdk_ecs::types::{DesiredStatus, Task};
 use aws_sdk_ecs::Client;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -53,30 +56,35 @@ pub(crate) async fn live_task(
     Ok(tasks.into_iter().next())
 }
 
-/// Every task of `migration` whose last status is not STOPPED: those ECS wants running and those
-/// being stopped — this run's own task included (a StopTask that did not finish within its
-/// wait leaves it running).
-pub(crate) async fn not_stopped(
+/// Every task of the plan's migration that is not over (`decide_at.rs`): those ECS wants
+/// running and those being stopped — this run's own task included (a StopTask that did not
+/// finish within its wait leaves it running).
+pub(crate) async fn not_over(
     ecs: &Client,
-    cluster: &str,
-    migration: &str,
+    plan: &Plan,
     progress: &dyn Progress,
 ) -> Result<Vec<String>, Error> {
+    let (cluster, migration) = (plan.cluster.as_str(), plan.migration.as_str());
     let mut arns: BTreeSet<String> = BTreeSet::new();
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Running, progress).await?);
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Stopped, progress).await?);
     let arns: Vec<String> = arns.into_iter().collect();
-    still_running(ecs, cluster, &arns, progress).await
+    Ok(describe(ecs, cluster, &arns, progress)
+        .await?
+        .iter()
+        .filter(|t| !migration_over(t, &plan.container, plan.decide_at))
+        .filter_map(|t| t.task_arn().map(str::to_owned))
+        .collect())
 }
 
-/// Those of `arns` whose last status is not STOPPED (DescribeTasks takes 100 at a time).
-pub(crate) async fn still_running(
+/// The tasks `arns` as ECS describes them (DescribeTasks takes 100 at a time).
+pub(crate) async fn describe(
     ecs: &Client,
     cluster: &str,
     arns: &[String],
     progress: &dyn Progress,
-) -> Result<Vec<String>, Error> {
-    let mut alive = Vec::new();
+) -> Result<Vec<Task>, Error> {
+    let mut tasks = Vec::new();
     for chunk in arns.chunks(100) {
         let call = ecs
             .describe_tasks()
@@ -89,29 +97,23 @@ pub(crate) async fn still_running(
             || call.clone().send(),
         )
         .await?;
-        alive.extend(
-            out.tasks()
-                .iter()
-                .filter(|t| t.last_status() != Some("STOPPED"))
-                .filter_map(|t| t.task_arn().map(str::to_owned)),
-        );
+        tasks.extend(out.tasks().iter().cloned());
     }
-    Ok(alive)
+    Ok(tasks)
 }
 
-/// Waits, up to [`GUARD_WAIT`], until no task of `migration` is running. `Err` carries the
+/// Waits, up to [`GUARD_WAIT`], until every task of the plan's migration is over. `Err` carries the
 /// tasks still running then (or the error that kept the run from knowing), and the services
 /// must stay paused.
-pub(crate) async fn wait_until_stopped(
+pub(crate) async fn wait_until_over(
     ecs: &Client,
-    cluster: &str,
-    migration: &str,
+    plan: &Plan,
     progress: &dyn Progress,
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut said = false;
     loop {
-        let running = match not_stopped(ecs, cluster, migration, progress).await {
+        let running = match not_over(ecs, plan, progress).await {
             Ok(running) => running,
             Err(err) => {
                 return Err(format!(

@@ -9,11 +9,14 @@
 //!    to stop (see `service_pause.rs`);
 //! 3. launch  — RunTask with an idempotency token, or attach to the live task of this
 //!    migration; placement failures end the run with a `failed` verdict;
-//! 4. watch   — wait for STOPPED (on timeout or shutdown: stop the task and wait for that), while
-//!    the log follower streams the container's output and then reads it to the end;
-//! 5. judge   — turn the stopped task into a [`Report`], with the last log lines;
-//! 6. restore — put every paused service back, on every path out of 2–5;
-//! 7. record  — the outcome in Parameter Store (see `outcome_record.rs`); release the lock.
+//! 4. watch   — wait for the deciding container's exit, not the task's STOPPED (`decide_at.rs`;
+//!    on timeout or shutdown: stop the task and wait for that), while the log follower streams
+//!    the container's output;
+//! 5. judge   — turn the task into a [`Report`];
+//! 6. restore — put every paused service back, on every path out of 2–5: at the verdict, while
+//!    Fargate still tears the task down and the log follower reads the stream to its end;
+//! 7. record  — the outcome in Parameter Store (see `outcome_record.rs`), with the last log
+//!    lines in the report; release the lock.
 //!
 //! The one path that skips 6 and 7 is the hand-off (see [`Shutdown::with_hand_off`]): the task
 //! is still running and the next run of the same migration re-attaches, restores and records.
@@ -24,7 +27,7 @@ use crate::lock::{self, Acquired};
 use crate::log_follower::{Followed, LogFollower};
 use crate::outcome_record::{self, Outcome};
 use crate::progress::{Event, Progress};
-use crate::service_pause::{Drain, PauseContext, Paused};
+use crate::service_pause::{Drain, PauseContext, Paused, ServiceReport};
 use crate::verdict;
 use crate::watch::Watch;
 use crate::{aws_call, launch, live_tasks, Clients, Error, Logs, Plan, Report, Shutdown, Status};
@@ -98,9 +101,17 @@ pub async fn run(
             expires: lock::record_expiry(plan.timeout.duration()),
             services,
             joined,
+            decide_at: plan.decide_at,
         },
         progress,
     );
+    let run = Run {
+        clients,
+        plan,
+        progress,
+        started,
+        deadline,
+    };
 
     // 2–7 run while the lock's lease is renewed, so that no other run takes the app over
     // before this one has put the services back and recorded the outcome.
@@ -111,17 +122,18 @@ pub async fn run(
             Err(err) => Err(err),
         };
 
-        // 3–5. migrate, only once every service is drained.
-        let outcome = match drained {
-            Ok(Drain::Done) => {
-                migrate(
-                    clients, plan, attach_to, progress, shutdown, started, deadline,
-                )
-                .await
+        // 3–6. migrate, only once every service is drained; the restore comes at the verdict.
+        let (outcome, restored) = match drained {
+            Ok(Drain::Done) => run.migrate(attach_to, shutdown, &paused).await,
+            Ok(Drain::TimedOut) => {
+                let report = verdict::timed_out_before_start(plan, started.elapsed());
+                run.without_task(Ok(report), &paused).await
             }
-            Ok(Drain::TimedOut) => Ok(verdict::timed_out_before_start(plan, started.elapsed())),
-            Ok(Drain::Interrupted) => Ok(verdict::interrupted_before_start(plan)),
-            Err(err) => Err(err),
+            Ok(Drain::Interrupted) => {
+                let report = verdict::interrupted_before_start(plan);
+                run.without_task(Ok(report), &paused).await
+            }
+            Err(err) => run.without_task(Err(err), &paused).await,
         };
 
         // Handed off (a Lambda near its deadline): the task runs on and the services stay
@@ -132,43 +144,15 @@ pub async fn run(
             return Err(err);
         }
 
-        // 6. restore, whatever happened above — unless asked to keep them paused after a
-        //    failure. Only services whose record is still this run's: a run that lost its lock
-        //    leaves them to the run that took over.
-        let failed =
-            matches!(&outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
-        let keep = failed
-            && plan
-                .pause
-                .as_ref()
-                .is_some_and(|p| p.keep_paused_on_failure);
-        //    Never while a task of this migration is still running, whoever started it: the old
-        //    code would come back next to the migration (see `live_tasks.rs`).
-        let (service_reports, restore_error) = if keep || !paused.touched() {
-            paused.restore(keep).await
-        } else {
-            match live_tasks::wait_until_stopped(
-                &clients.ecs,
-                &plan.cluster,
-                plan.migration.as_str(),
-                progress,
-            )
-            .await
-            {
-                Ok(()) => paused.restore(false).await,
-                Err(why) => paused.left_paused(&why),
-            }
-        };
-
         // 7. record the outcome. Services kept paused keep their records: the next run (of any
         //    migration of this app) restores them first, as a dead run's.
         if let Ok(report) = &outcome {
             record(clients, plan, report, progress).await;
         }
-        Ok((outcome, service_reports, restore_error))
+        Ok((outcome, restored))
     })
     .await;
-    let (outcome, service_reports, restore_error) = finished?;
+    let (outcome, (service_reports, restore_error)) = finished?;
 
     // 7. let go of the lock, if it is still this run's.
     if let Err(err) = lock::release_if_held(&clients.ecs, plan, progress).await {
@@ -190,124 +174,202 @@ pub async fn run(
     }
 }
 
-/// Phases 3–5: launch (or attach), watch (with the logs), judge.
-async fn migrate(
-    clients: &Clients,
-    plan: &Plan,
-    attach_to: Option<String>,
-    progress: &dyn Progress,
-    shutdown: &mut Shutdown,
+/// What the phases share.
+struct Run<'a> {
+    clients: &'a Clients,
+    plan: &'a Plan,
+    progress: &'a dyn Progress,
     started: Instant,
     deadline: Option<Instant>,
-) -> Result<Report, Error> {
-    if shutdown.has_fired().await {
-        return Ok(verdict::interrupted_before_start(plan));
-    }
+}
 
-    // 3. attach to this migration's live task (a runner that died, a re-invoked Lambda), or
-    //    launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
-    //    start a task nobody watches; a signal that came meanwhile is seen by the first wait.
-    let live = match attach_to {
-        Some(task_arn) => Some(task_arn),
-        None => {
-            live_tasks::live_task(
-                &clients.ecs,
-                &plan.cluster,
-                plan.migration.as_str(),
-                progress,
-            )
-            .await?
-        }
-    };
-    // Attached to a task an earlier run started: its age counts against the timeout.
-    let mut attached = live.is_some();
-    let task_arn = match live {
-        Some(task_arn) => {
-            progress.event(Event::Attached {
-                task_arn: &task_arn,
+/// What the restore did: a report per service, and why some were not restored.
+type Restored = (Vec<ServiceReport>, Option<String>);
+
+impl Run<'_> {
+    /// Phases 3–6: launch (or attach); watch, with the logs; judge; restore at the verdict, while
+    /// the log follower reads the stream to its end.
+    async fn migrate(
+        &self,
+        attach_to: Option<String>,
+        shutdown: &mut Shutdown,
+        paused: &Paused<'_>,
+    ) -> (Result<Report, Error>, Restored) {
+        let (task_arn, attached) = match self.launch(attach_to, shutdown).await {
+            Ok(Launched::Task { task_arn, attached }) => (task_arn, attached),
+            Ok(Launched::None(report)) => return self.without_task(Ok(report), paused).await,
+            Err(err) => return self.without_task(Err(err), paused).await,
+        };
+        let (clients, plan, progress) = (self.clients, self.plan, self.progress);
+
+        // 4. watch, and follow the logs until the migration is over and the stream is read
+        //    through. A hand-off abandons the logs at once: the next run re-reads them.
+        let (over, over_rx) = watch::channel(None::<SystemTime>);
+        let handed_off = Notify::new();
+        let deciding = async {
+            let watched = Watch::new(&clients.ecs, plan, &task_arn, progress, self.started)
+                .attached(attached)
+                .until_over(self.deadline, shutdown)
+                .await;
+            match &watched {
+                Err(Error::StillRunning { .. }) => handed_off.notify_one(),
+                Ok((task, _)) => {
+                    let _ = over.send(Some(crate::watch::stopped_at(task)));
+                }
+                Err(_) => {
+                    let _ = over.send(Some(SystemTime::now()));
+                }
+            }
+            // 5. judge.
+            let outcome = watched.map(|(task, ending)| {
+                let mut report = verdict::judge(plan, &task, ending);
+                report.task_arn.get_or_insert_with(|| task_arn.clone());
+                report
             });
-            task_arn
-        }
-        None => {
-            // Still this run's app? (It may have been taken for dead while it drained.)
-            lock::ensure_held(&clients.ecs, plan, progress).await?;
-            match launch::launch(&clients.ecs, plan, progress).await? {
-                launch::Launch::Started { task_arn } => {
-                    progress.event(Event::TaskStarted {
-                        task_arn: &task_arn,
-                    });
-                    task_arn
+            // 6. restore, now: the task may still be tearing down, but nothing of the
+            //    migration runs any more.
+            let restored = self.restore(paused, &outcome).await;
+            (outcome, restored)
+        };
+        let following = async {
+            let follow = async {
+                match &plan.logs {
+                    Logs::Follow(source) => {
+                        LogFollower::new(
+                            &clients.logs,
+                            source,
+                            &task_arn,
+                            plan.log_tail,
+                            plan.log_settle,
+                            progress,
+                        )
+                        .follow(over_rx)
+                        .await
+                    }
+                    Logs::Unavailable { reason } => {
+                        progress.event(Event::LogsUnavailable { reason });
+                        Followed::default()
+                    }
+                    Logs::Off => Followed::default(),
                 }
-                launch::Launch::Existing { task_arn } => {
-                    attached = true;
-                    progress.event(Event::Attached {
-                        task_arn: &task_arn,
-                    });
-                    task_arn
-                }
-                launch::Launch::Refused(failures) => return Ok(verdict::refused(plan, failures)),
-            }
-        }
-    };
-
-    launch::tag_run(&clients.ecs, plan, &task_arn, progress).await;
-
-    // 4. watch, and follow the logs until the task has stopped and the stream is read through.
-    //    A hand-off abandons the logs at once: the next run re-reads them from the start.
-    let (stopped, stopped_rx) = watch::channel(None::<SystemTime>);
-    let handed_off = Notify::new();
-    let watching = async {
-        let watched = Watch::new(&clients.ecs, &plan.cluster, &task_arn, progress, started)
-            .attached(attached)
-            .until_stopped(deadline, shutdown)
-            .await;
-        match &watched {
-            Err(Error::StillRunning { .. }) => handed_off.notify_one(),
-            Ok((task, _)) => {
-                let _ = stopped.send(Some(crate::watch::stopped_at(task)));
-            }
-            Err(_) => {
-                let _ = stopped.send(Some(SystemTime::now()));
-            }
-        }
-        watched
-    };
-    let following = async {
-        let follow = async {
-            match &plan.logs {
-                Logs::Follow(source) => {
-                    LogFollower::new(
-                        &clients.logs,
-                        source,
-                        &task_arn,
-                        plan.log_tail,
-                        plan.log_settle,
-                        progress,
-                    )
-                    .follow(stopped_rx)
-                    .await
-                }
-                Logs::Unavailable { reason } => {
-                    progress.event(Event::LogsUnavailable { reason });
-                    Followed::default()
-                }
-                Logs::Off => Followed::default(),
+            };
+            tokio::select! {
+                followed = follow => followed,
+                _ = handed_off.notified() => Followed::default(),
             }
         };
-        tokio::select! {
-            followed = follow => followed,
-            _ = handed_off.notified() => Followed::default(),
-        }
-    };
-    let (watched, followed) = tokio::join!(watching, following);
-    let (task, ending) = watched?;
+        let ((outcome, restored), followed) = tokio::join!(deciding, following);
+        let outcome = outcome.map(|mut report| {
+            report.log_tail = followed.tail;
+            report.log_lines = followed.lines;
+            report
+        });
+        (outcome, restored)
+    }
 
-    // 5. judge.
-    let mut report = verdict::judge(plan, &task, ending);
-    report.task_arn.get_or_insert(task_arn);
-    report.log_tail = followed.tail;
-    report.log_lines = followed.lines;
-    Ok(report)
+    /// Phase 3: attach to this migration's live task (a runner that died, a re-invoked Lambda),
+    /// or launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
+    /// start a task nobody watches; a signal that came meanwhile is seen by the first wait.
+    async fn launch(
+        &self,
+        attach_to: Option<String>,
+        shutdown: &mut Shutdown,
+    ) -> Result<Launched, Error> {
+        let (clients, plan, progress) = (self.clients, self.plan, self.progress);
+        if shutdown.has_fired().await {
+            return Ok(Launched::None(verdict::interrupted_before_start(plan)));
+        }
+        let live = match attach_to {
+            Some(task_arn) => Some(task_arn),
+            None => {
+                live_tasks::live_task(
+                    &clients.ecs,
+                    &plan.cluster,
+                    plan.migration.as_str(),
+                    progress,
+                )
+                .await?
+            }
+        };
+        // Attached to a task an earlier run started: its age counts against the timeout.
+        let (task_arn, attached) = match live {
+            Some(task_arn) => {
+                progress.event(Event::Attached {
+                    task_arn: &task_arn,
+                });
+                (task_arn, true)
+            }
+            None => {
+                // Still this run's app? (It may have been taken for dead while it drained.)
+                lock::ensure_held(&clients.ecs, plan, progress).await?;
+                match launch::launch(&clients.ecs, plan, progress).await? {
+                    launch::Launch::Started { task_arn } => {
+                        progress.event(Event::TaskStarted {
+                            task_arn: &task_arn,
+                        });
+                        (task_arn, false)
+                    }
+                    launch::Launch::Existing { task_arn } => {
+                        progress.event(Event::Attached {
+                            task_arn: &task_arn,
+                        });
+                        (task_arn, true)
+                    }
+                    launch::Launch::Refused(failures) => {
+                        return Ok(Launched::None(verdict::refused(plan, failures)))
+                    }
+                }
+            }
+        };
+        launch::tag_run(&clients.ecs, plan, &task_arn, progress).await;
+        Ok(Launched::Task { task_arn, attached })
+    }
+
+    /// Phase 6 when no task ran: the outcome is known, the services go back.
+    async fn without_task(
+        &self,
+        outcome: Result<Report, Error>,
+        paused: &Paused<'_>,
+    ) -> (Result<Report, Error>, Restored) {
+        let restored = self.restore(paused, &outcome).await;
+        (outcome, restored)
+    }
+
+    /// Phase 6: put every paused service back, whatever happened — unless asked to keep them
+    /// paused after a failure, or handed off (the task runs on). Only services whose record is
+    /// still this run's: a run that lost its lock leaves them to the run that took over.
+    async fn restore(&self, paused: &Paused<'_>, outcome: &Result<Report, Error>) -> Restored {
+        if matches!(outcome, Err(Error::StillRunning { .. })) {
+            return (Vec::new(), None);
+        }
+        let failed =
+            matches!(outcome, Ok(r) if matches!(r.status, Status::Failed | Status::TimedOut));
+        let keep = failed
+            && self
+                .plan
+                .pause
+                .as_ref()
+                .is_some_and(|p| p.keep_paused_on_failure);
+        if keep || !paused.touched() {
+            return paused.restore(keep).await;
+        }
+        // Never while a task of this migration is not over, whoever started it: the old code
+        // would come back next to the migration (see `live_tasks.rs`).
+        match live_tasks::wait_until_over(&self.clients.ecs, self.plan, self.progress).await {
+            Ok(()) => paused.restore(false).await,
+            Err(why) => paused.left_paused(&why),
+        }
+    }
+}
+
+/// What phase 3 found to watch.
+enum Launched {
+    Task {
+        task_arn: String,
+        attached: bool,
+    },
+    /// No task: the verdict is already known (refused by ECS, interrupted before RunTask).
+    None(Report),
 }
 
 /// The record of a migration adopted as already run: no task, no exit code.

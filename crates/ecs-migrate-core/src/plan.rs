@@ -13,6 +13,8 @@ pub struct Plan {
     pub task_definition: String,
     /// The container whose exit code decides the verdict.
     pub container: String,
+    /// Whether it is essential (when not, its exit leaves the task running: the run stops it).
+    pub container_essential: bool,
     /// The service the task definition and network were taken from, if any.
     pub from_service: Option<String>,
     #[serde(serialize_with = "serialize_timeout")]
@@ -46,6 +48,8 @@ pub struct Plan {
     /// How long the log stream must stay quiet after the containers stopped.
     #[serde(serialize_with = "serialize_millis")]
     pub log_settle: std::time::Duration,
+    /// When the migration task (and a paused service's old task) counts as over.
+    pub decide_at: crate::DecideAt,
     pub run_task: RunTaskSpec,
 }
 

@@ -45,6 +45,13 @@ pub struct RunTaskFailure {
 }
 
 impl Report {
+    /// Whether ECS was still tearing the task down when the verdict was given.
+    pub fn task_tearing_down(&self) -> bool {
+        self.task_status
+            .as_deref()
+            .is_some_and(|status| status != "STOPPED")
+    }
+
     /// The exit status: the verdict's, unless a paused service could not be restored.
     pub fn exit_code(&self) -> i32 {
         match self.restore_error {
@@ -76,12 +83,16 @@ pub struct Report {
     pub stopped_reason: Option<String>,
     /// The deciding container's `reason` (e.g. `CannotPullContainerError: ...`).
     pub container_reason: Option<String>,
+    /// The task's `lastStatus` when the verdict was given: `STOPPED`, or `DEACTIVATING`,
+    /// `STOPPING` or `DEPROVISIONING` while Fargate still tears it down (it stops on its own).
+    pub task_status: Option<String>,
     /// RunTask `failures[]`, when ECS refused to place the task.
     pub failures: Vec<RunTaskFailure>,
-    /// RFC 3339, as ECS reports them.
+    /// RFC 3339, as ECS reports them: `startedAt`, and when the containers stopped
+    /// (`executionStoppedAt`, else the task's `stoppedAt`).
     pub started_at: Option<String>,
     pub stopped_at: Option<String>,
-    /// From `startedAt` (or `createdAt` when it never started) to `stoppedAt`.
+    /// From `started_at` (or `createdAt` when it never started) to `stopped_at`.
     pub duration_seconds: Option<f64>,
     /// What happened to each paused service (`--service`).
     pub services: Vec<crate::ServiceReport>,

@@ -53,6 +53,9 @@ pub struct Request {
     /// How long after the migration's containers stopped the log stream must stay quiet before
     /// it counts as read to the end (CloudWatch shows an event a moment after it was put).
     pub log_settle: std::time::Duration,
+    /// When the migration task counts as over: at its deciding container's exit (the default),
+    /// or once ECS has torn it down to STOPPED.
+    pub decide_at: crate::DecideAt,
     /// This run's id (`r-` and 12 hex digits), in its records, its lock and, by default, the
     /// assumed role's session name; a fresh one by default.
     pub run_id: String,
@@ -97,6 +100,7 @@ impl Default for Request {
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
             log_settle: DEFAULT_LOG_SETTLE,
+            decide_at: crate::DecideAt::default(),
             run_id: crate::plan::new_run_id(),
         }
     }

@@ -34,12 +34,13 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         task_definition.container_definitions(),
         request.container.as_deref(),
     )?;
+    let definition = task_definition
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some(container.as_str()))
+        .expect("the chosen container is in the task definition");
+    let container_essential = definition.essential().unwrap_or(true);
     let logs = if request.follow_logs {
-        let definition = task_definition
-            .container_definitions()
-            .iter()
-            .find(|c| c.name() == Some(container.as_str()))
-            .expect("the chosen container is in the task definition");
         LogSource::of(definition)
     } else {
         Logs::Off
@@ -117,6 +118,7 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         cluster,
         task_definition: task_definition_arn,
         container,
+        container_essential,
         from_service: request.from_service.clone(),
         timeout: request.timeout,
         pause,
@@ -131,6 +133,7 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         logs,
         log_tail: request.log_tail,
         log_settle: request.log_settle,
+        decide_at: request.decide_at,
     })
 }
 

@@ -5,7 +5,9 @@
 //!    changes, so even a killed process leaves the truth behind ([`PauseRecord`]);
 //! 2. suspend its auto scaling and lower the target's minimum (if it has a scalable target);
 //! 3. set its desired count to the paused count;
-//! 4. wait until the tasks that were running have really STOPPED (not just `runningCount`).
+//! 4. wait until the tasks that were running are really gone (not just `runningCount`): every
+//!    container of theirs STOPPED (`decide_at.rs`; Fargate's teardown that follows runs no
+//!    code), or, with `DecideAt::TaskStopped`, the task STOPPED.
 //!
 //! [`Paused::restore`] undoes it from the record: desired count back (the recorded one, or
 //! `--desired-count`), auto scaling back exactly, then the record removed. It runs on every exit
@@ -13,10 +15,11 @@
 //! is restored first, to the *recorded* count, never to the paused count the service shows now.
 
 use crate::autoscaling;
+use crate::decide_at::app_task_over;
 use crate::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
 use crate::progress::{Event, Progress};
 use crate::watch::{next_backoff, sleep_until_or_never};
-use crate::{aws_call, Clients, Error, Shutdown};
+use crate::{aws_call, Clients, DecideAt, Error, Shutdown};
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -105,6 +108,7 @@ pub(crate) struct Paused<'a> {
     entries: Vec<Entry>,
     /// Joining a live run of the same migration: its records stand; nothing to recover.
     joined: bool,
+    decide_at: DecideAt,
     progress: &'a dyn Progress,
 }
 
@@ -118,6 +122,8 @@ pub(crate) struct PauseContext<'a> {
     /// live run's that this run joins).
     pub services: Vec<ServiceTarget>,
     pub joined: bool,
+    /// When an old task counts as gone.
+    pub decide_at: DecideAt,
 }
 
 impl<'a> Paused<'a> {
@@ -128,7 +134,7 @@ impl<'a> Paused<'a> {
         context: PauseContext<'_>,
         progress: &'a dyn Progress,
     ) -> Paused<'a> {
-        let joined = context.joined;
+        let (joined, decide_at) = (context.joined, context.decide_at);
         let entries = context
             .services
             .into_iter()
@@ -161,6 +167,7 @@ impl<'a> Paused<'a> {
             plan,
             entries,
             joined,
+            decide_at,
             progress,
         }
     }
@@ -336,7 +343,8 @@ impl<'a> Paused<'a> {
         }
     }
 
-    /// How many tasks beyond the paused count are still not STOPPED, over all services.
+    /// How many tasks beyond the paused count are not gone yet (`decide_at.rs`: every container
+    /// of theirs stopped), over all services.
     async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
         let mut remaining = 0;
         for entry in &self.entries {
@@ -351,14 +359,12 @@ impl<'a> Paused<'a> {
                 .await?,
             );
             let arns: Vec<String> = arns.into_iter().collect();
-            let alive = crate::live_tasks::still_running(
-                &self.clients.ecs,
-                self.cluster,
-                &arns,
-                self.progress,
-            )
-            .await?
-            .len();
+            let alive =
+                crate::live_tasks::describe(&self.clients.ecs, self.cluster, &arns, self.progress)
+                    .await?
+                    .iter()
+                    .filter(|t| !app_task_over(t, self.decide_at))
+                    .count();
             remaining += alive.saturating_sub(min_capacity.max(0) as usize);
         }
         Ok(remaining)

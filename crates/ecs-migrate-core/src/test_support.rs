@@ -15,6 +15,7 @@ pub(crate) fn plan() -> Plan {
         cluster: CLUSTER.into(),
         task_definition: TASK_DEFINITION.into(),
         container: "migrate".into(),
+        container_essential: true,
         from_service: None,
         timeout: Timeout::default(),
         logs: crate::Logs::Off,
@@ -29,6 +30,7 @@ pub(crate) fn plan() -> Plan {
         wait_for_lock: std::time::Duration::from_secs(300),
         log_tail: 20,
         log_settle: std::time::Duration::from_secs(2),
+        decide_at: crate::DecideAt::ContainerExit,
         run_task: RunTaskSpec {
             cluster: CLUSTER.into(),
             task_definition: TASK_DEFINITION.into(),

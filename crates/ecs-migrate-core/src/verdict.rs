@@ -4,6 +4,10 @@
 //! - only the deciding container's exit code decides; sidecars killed with 137/143 do not;
 //! - `TaskFailedToStart` (image pull, ENI, secrets) is a failure, whatever else the task says;
 //! - a missing exit code is never success.
+//!
+//! It is given at the deciding container's exit (`decide_at.rs`): the task may still be tearing
+//! down, and its `stopCode` / `stoppedReason` are what ECS shows then (ECS sets them as the task
+//! starts stopping).
 
 use crate::report::{Report, RunTaskFailure, Status};
 use crate::Plan;
@@ -41,6 +45,7 @@ fn base(plan: &Plan, status: Status, reason: String) -> Report {
         stop_code: None,
         stopped_reason: None,
         container_reason: None,
+        task_status: None,
         failures: Vec::new(),
         started_at: None,
         stopped_at: None,
@@ -159,7 +164,8 @@ pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
     let container_reason = container.and_then(|c| c.reason()).map(str::to_owned);
     let stop_code = task.stop_code();
     let stopped_reason = task.stopped_reason().map(str::to_owned);
-    let still_stopping = task.last_status() != Some("STOPPED");
+    let exited = container.is_some_and(|c| c.last_status() == Some("STOPPED"));
+    let still_stopping = crate::decide_at::tearing_down(task) && !exited;
     let name = &plan.container;
 
     let exit_text = match exit_code {
@@ -238,7 +244,9 @@ pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
     };
 
     let begin = task.started_at().or(task.created_at());
-    let duration_seconds = match (begin, task.stopped_at()) {
+    // The containers' end (the task may still be tearing down), else the task's.
+    let end = task.execution_stopped_at().or(task.stopped_at());
+    let duration_seconds = match (begin, end) {
         (Some(begin), Some(end)) => {
             Some(((end.as_secs_f64() - begin.as_secs_f64()) * 1000.0).round() / 1000.0)
                 .filter(|d| *d >= 0.0)
@@ -251,8 +259,9 @@ pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
         stop_code: stop_code.map(|c| c.as_str().to_owned()),
         stopped_reason,
         container_reason,
+        task_status: task.last_status().map(str::to_owned),
         started_at: timestamp(task.started_at()),
-        stopped_at: timestamp(task.stopped_at()),
+        stopped_at: timestamp(end),
         duration_seconds,
         ..base(plan, status, reason)
     }
@@ -263,6 +272,7 @@ mod tests {
     use super::*;
     use crate::test_support::{plan, stopped_task};
     use aws_sdk_ecs::types::Container;
+    use aws_smithy_types::DateTime;
 
     #[test]
     fn exit_code_zero_of_the_deciding_container_succeeds_even_if_a_sidecar_was_killed() {
@@ -277,6 +287,51 @@ mod tests {
         assert_eq!(report.status, Status::Succeeded);
         assert_eq!(report.exit_code, Some(0));
         assert_eq!(report.duration_seconds, Some(60.0));
+    }
+
+    #[test]
+    fn a_verdict_during_the_teardown_carries_the_stop_code_and_the_containers_end() {
+        let mut task = stopped_task(
+            TaskStopCode::EssentialContainerExited,
+            vec![Container::builder()
+                .name("migrate")
+                .last_status("STOPPED")
+                .exit_code(0)
+                .build()],
+        );
+        task.last_status = Some("DEPROVISIONING".into());
+        task.stopped_at = None;
+        task.execution_stopped_at = Some(DateTime::from_secs(1_700_000_030));
+        task.stopped_reason = Some("Essential container in task exited".into());
+        let report = judge(&plan(), &task, Ending::Stopped);
+        assert_eq!(report.status, Status::Succeeded);
+        assert_eq!(report.task_status.as_deref(), Some("DEPROVISIONING"));
+        assert_eq!(
+            report.stop_code.as_deref(),
+            Some("EssentialContainerExited")
+        );
+        assert_eq!(report.duration_seconds, Some(30.0));
+        assert_eq!(report.stopped_at.as_deref(), Some("2023-11-14T22:13:50Z"));
+    }
+
+    #[test]
+    fn a_timeout_reports_the_exit_code_once_the_container_exited_even_while_tearing_down() {
+        let mut task = stopped_task(
+            TaskStopCode::UserInitiated,
+            vec![Container::builder()
+                .name("migrate")
+                .last_status("STOPPED")
+                .exit_code(143)
+                .build()],
+        );
+        task.last_status = Some("STOPPING".into());
+        let report = judge(&plan(), &task, Ending::TimedOut(Duration::from_secs(60)));
+        assert_eq!(report.status, Status::TimedOut);
+        assert!(
+            report.reason.contains("exited with code 143"),
+            "{}",
+            report.reason
+        );
     }
 
     #[test]

@@ -1,9 +1,16 @@
-//! Watch: wait for the task to stop, cheaply and promptly, and stop it on timeout or shutdown.
+//! Watch: wait until the migration is over, cheaply and promptly, and stop the task on timeout
+//! or shutdown.
+//!
+//! "Over" is the deciding container's exit, not the task's STOPPED: Fargate tears a task down for
+//! 10–30 s after its containers stopped, and nothing of the migration runs meanwhile
+//! (`decide_at.rs`; `DecideAt::TaskStopped` waits the teardown out). The task finishes stopping
+//! on its own; a deciding container that is not essential leaves the task running with its
+//! sidecars, and the watch stops the rest.
 //!
 //! Cadence (the numbers a benchmark holds us to):
-//! - one DescribeTasks every [`POLL`] (1.2 s): the verdict comes at most ~1.2 s after ECS marks
-//!   the task STOPPED (target: 1.5 s). The period is a little over a second so that the call that
-//!   *sees* STOPPED, which necessarily comes after it, still fits in the budget of one call per
+//! - one DescribeTasks every [`POLL`] (1.2 s): the verdict comes at most ~1.2 s after the deciding
+//!   container exits (target: 1.5 s). The period is a little over a second so that the call that
+//!   *sees* the exit, which necessarily comes after it, still fits in the budget of one call per
 //!   second of migration: ~0.83 calls a second while the task lives, plus that one (at 1 s it was
 //!   1 + ½ s ÷ the task's lifetime, above 1 for every migration; `docs/benchmarks.md`);
 //! - throttling, 5xx and network faults are waited out, never fatal: the delay doubles from 2 s up
@@ -12,12 +19,13 @@
 //! - ECS may answer MISSING for a task it just returned from RunTask (eventual consistency): that is
 //!   retried for [`MISSING_GRACE`] (60 s) before it is an error;
 //! - after StopTask, we wait up to [`STOP_WAIT`] (3 min: ECS's longest `stopTimeout` is 120 s) for
-//!   STOPPED, so the report carries the final exit codes.
+//!   the deciding container's exit, so the report carries its exit code.
 
+use crate::decide_at::migration_over;
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
 use crate::verdict::Ending;
-use crate::{Error, Shutdown};
+use crate::{DecideAt, Error, Plan, Shutdown};
 use aws_sdk_ecs::types::Task;
 use aws_sdk_ecs::Client;
 use std::time::{Duration, SystemTime};
@@ -34,6 +42,10 @@ pub(crate) struct Watch<'a> {
     pub ecs: &'a Client,
     pub cluster: &'a str,
     pub task_arn: &'a str,
+    /// The container whose exit decides.
+    container: &'a str,
+    container_essential: bool,
+    decide_at: DecideAt,
     pub progress: &'a dyn Progress,
     /// When the run started (for elapsed times and the timeout message).
     pub started: Instant,
@@ -59,15 +71,18 @@ enum Failed {
 impl<'a> Watch<'a> {
     pub(crate) fn new(
         ecs: &'a Client,
-        cluster: &'a str,
+        plan: &'a Plan,
         task_arn: &'a str,
         progress: &'a dyn Progress,
         started: Instant,
     ) -> Watch<'a> {
         Watch {
             ecs,
-            cluster,
+            cluster: &plan.cluster,
             task_arn,
+            container: &plan.container,
+            container_essential: plan.container_essential,
+            decide_at: plan.decide_at,
             progress,
             started,
             last_status: None,
@@ -83,10 +98,11 @@ impl<'a> Watch<'a> {
         self
     }
 
-    /// Waits until the task is STOPPED, the deadline passes, or shutdown fires. In the last two
-    /// cases the task is stopped (and waited for) before returning. At the shutdown's hand-off
-    /// time it returns [`Error::StillRunning`] and leaves the task alone.
-    pub(crate) async fn until_stopped(
+    /// Waits until the migration is over (see the module's doc), the deadline passes, or shutdown
+    /// fires. In the last two cases the task is stopped (and its deciding container's exit waited
+    /// for) before returning. At the shutdown's hand-off time it returns [`Error::StillRunning`]
+    /// and leaves the task alone.
+    pub(crate) async fn until_over(
         &mut self,
         deadline: Option<Instant>,
         shutdown: &mut Shutdown,
@@ -123,7 +139,8 @@ impl<'a> Watch<'a> {
             match self.describe().await {
                 Ok(Seen::Task(task)) => {
                     delay = POLL;
-                    if is_stopped(&task) {
+                    if self.is_over(&task) {
+                        self.stop_the_rest(&task).await;
                         return Ok((*task, Ending::Stopped));
                     }
                     if !aged {
@@ -166,14 +183,57 @@ impl<'a> Watch<'a> {
         age.saturating_sub(self.started.elapsed())
     }
 
-    /// Stops the task (unless ECS already has) and waits for STOPPED, up to [`STOP_WAIT`].
-    /// Returns `why` when ecs-migrate stopped it, `Ending::Stopped` when it had stopped on its
-    /// own just before (then its own verdict stands).
+    fn is_over(&self, task: &Task) -> bool {
+        migration_over(task, self.container, self.decide_at)
+    }
+
+    /// The deciding container exited but ECS still wants the task running (the container is not
+    /// essential, a sidecar is): stop the rest, or it runs on, billed, with nothing to do.
+    /// Best effort: the verdict is known either way.
+    async fn stop_the_rest(&self, task: &Task) {
+        // An essential container's exit stops the task: ECS does it (its stop code says so).
+        if self.container_essential
+            || task.desired_status() != Some("RUNNING")
+            || task.last_status() == Some("STOPPED")
+        {
+            return;
+        }
+        let reason = format!(
+            "ecs-migrate: the migration container `{}` exited",
+            self.container
+        );
+        self.progress.event(Event::Stopping {
+            task_arn: self.task_arn,
+            reason: &reason,
+        });
+        let sent = self
+            .ecs
+            .stop_task()
+            .cluster(self.cluster)
+            .task(self.task_arn)
+            .reason(&reason)
+            .send()
+            .await;
+        if let Err(err) = sent {
+            self.progress.event(Event::Warning(format!(
+                "could not stop the rest of task {} after its migration container exited ({}); stop it with `aws ecs stop-task --cluster {} --task {}`",
+                self.task_arn,
+                crate::error::one_line(&err),
+                self.cluster,
+                self.task_arn
+            )));
+        }
+    }
+
+    /// Stops the task (unless ECS already has) and waits for the deciding container's exit, up
+    /// to [`STOP_WAIT`]. Returns `why` when ecs-migrate stopped it, `Ending::Stopped` when it had
+    /// stopped on its own just before (then its own verdict stands).
     async fn stop(&mut self, reason: &str, why: Ending) -> Result<(Task, Ending), Error> {
         // The task may have finished just as the timeout or the signal came: then its own
         // verdict stands.
         if let Ok(Seen::Task(task)) = self.describe().await {
-            if is_stopped(&task) {
+            if self.is_over(&task) {
+                self.stop_the_rest(&task).await;
                 return Ok((*task, Ending::Stopped));
             }
         }
@@ -219,7 +279,7 @@ impl<'a> Watch<'a> {
             sleep(delay).await;
             delay = POLL;
             match self.describe().await {
-                Ok(Seen::Task(task)) if is_stopped(&task) => {
+                Ok(Seen::Task(task)) if self.is_over(&task) => {
                     return Ok((*task, why));
                 }
                 Ok(Seen::Task(task)) => last_seen = Some(*task),
@@ -227,7 +287,8 @@ impl<'a> Watch<'a> {
             }
         }
         self.progress.event(Event::Warning(format!(
-            "task {} was not STOPPED {}s after StopTask; it is still stopping",
+            "the container `{}` of task {} had not exited {}s after StopTask; it is still stopping",
+            self.container,
             self.task_arn,
             STOP_WAIT.as_secs()
         )));
@@ -288,18 +349,15 @@ impl<'a> Watch<'a> {
     }
 }
 
-/// When the task's containers stopped, as ECS says (`executionStoppedAt`, else `stoppedAt`),
-/// never later than now on this machine's clock.
+/// When the task's containers stopped, as ECS says (`executionStoppedAt`, else `stoppedAt`;
+/// neither is set yet while an essential sidecar is still stopping: then now), never later than
+/// now on this machine's clock.
 pub(crate) fn stopped_at(task: &Task) -> SystemTime {
     let now = SystemTime::now();
     task.execution_stopped_at()
         .or(task.stopped_at())
         .and_then(|at| SystemTime::try_from(*at).ok())
         .map_or(now, |at| at.min(now))
-}
-
-fn is_stopped(task: &Task) -> bool {
-    task.last_status() == Some("STOPPED")
 }
 
 /// The next wait after a transient failure: 2 s first, then doubling up to [`MAX_BACKOFF`]

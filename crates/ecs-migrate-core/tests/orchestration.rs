@@ -1485,3 +1485,430 @@ async fn after_a_timeout_the_restore_waits_for_its_own_task_to_really_stop() {
         restore.1
     );
 }
+
+// ---- the verdict at the deciding container's exit, not after Fargate's teardown ----
+
+/// How the fake migration task ends.
+#[derive(Clone, Copy)]
+struct Fargate {
+    /// When the deciding container exits, from the start of the test.
+    exits_at: Duration,
+    exit_code: i32,
+    /// How long the task then spends in DEACTIVATING, STOPPING and DEPROVISIONING.
+    teardown: Duration,
+    /// An essential sidecar that takes this long after the migration's exit to stop (the task
+    /// stays RUNNING, desired STOPPED, meanwhile).
+    sidecar_stops_after: Option<Duration>,
+    /// Whether ECS stops the task at the exit (the deciding container is essential); if not,
+    /// the task stays wanted RUNNING with its sidecar.
+    essential: bool,
+}
+
+impl Fargate {
+    const TEARDOWN: Fargate = Fargate {
+        exits_at: Duration::from_secs(30),
+        exit_code: 0,
+        teardown: Duration::from_secs(15),
+        sidecar_stops_after: None,
+        essential: true,
+    };
+
+    fn stopped_at(&self) -> Duration {
+        self.exits_at + self.sidecar_stops_after.unwrap_or_default() + self.teardown
+    }
+
+    /// The task as DescribeTasks shows it `t` after the start.
+    fn task(&self, t: Duration) -> Task {
+        let ago = |at: Duration| {
+            aws_smithy_types::DateTime::from(std::time::SystemTime::now() - (t - at))
+        };
+        let container = |name: &str, stopped: Option<i32>| {
+            let builder = Container::builder().name(name);
+            match stopped {
+                Some(code) => builder.last_status("STOPPED").exit_code(code).build(),
+                None => builder.last_status("RUNNING").build(),
+            }
+        };
+        let sidecar_stops = self.exits_at + self.sidecar_stops_after.unwrap_or_default();
+        let mut containers = vec![];
+        if t < self.exits_at {
+            containers.push(container("migrate", None));
+        } else {
+            containers.push(container("migrate", Some(self.exit_code)));
+        }
+        if self.sidecar_stops_after.is_some() {
+            containers.push(container("envoy", (t >= sidecar_stops).then_some(143)));
+        }
+        let builder = Task::builder()
+            .task_arn(TASK)
+            .set_containers(Some(containers))
+            .started_at(ago(Duration::ZERO));
+        if t < self.exits_at || !self.essential {
+            return builder
+                .last_status("RUNNING")
+                .desired_status("RUNNING")
+                .build();
+        }
+        let builder = builder
+            .desired_status("STOPPED")
+            .stop_code(TaskStopCode::EssentialContainerExited)
+            .stopped_reason("Essential container in task exited");
+        if t < sidecar_stops {
+            return builder.last_status("RUNNING").build();
+        }
+        let builder = builder.execution_stopped_at(ago(sidecar_stops));
+        let into = t - sidecar_stops;
+        let status = if into >= self.teardown {
+            return builder
+                .last_status("STOPPED")
+                .stopped_at(ago(self.stopped_at()))
+                .build();
+        } else if into < self.teardown / 3 {
+            "DEACTIVATING"
+        } else if into < self.teardown * 2 / 3 {
+            "STOPPING"
+        } else {
+            "DEPROVISIONING"
+        };
+        builder.last_status(status).build()
+    }
+}
+
+/// What a run that paused `web` around a [`Fargate`] task saw.
+struct TornDown {
+    report: ecs_migrate_core::Report,
+    /// When `web` was scaled back to 2.
+    restored_at: Duration,
+    /// When the run returned its verdict.
+    returned_at: Duration,
+    stop_reasons: Vec<String>,
+}
+
+/// Runs `request` (pausing `web`) against a migration task that ends as `fargate` says; with
+/// `lines`, the container's log stream holds them.
+async fn run_torn_down(
+    fargate: Fargate,
+    containers: Vec<ContainerDefinition>,
+    request: Request,
+    lines: Option<Vec<(Duration, String)>>,
+) -> TornDown {
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+
+    let start = Instant::now();
+    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
+    let stop_reasons: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (recorded, reasons) = (updates.clone(), stop_reasons.clone());
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let rules = vec![
+        describe_cluster(),
+        describe_task_definition(containers),
+        web_at_two(),
+        mock!(Client::update_service).then_compute_output(move |input| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((input.desired_count().unwrap(), start.elapsed()));
+            UpdateServiceOutput::builder().build()
+        }),
+        // web's old task: listed once (when paused), then gone and STOPPED.
+        mock!(Client::list_tasks)
+            .match_requests(|input| input.service_name() == Some("web"))
+            .sequence()
+            .output(|| ListTasksOutput::builder().task_arns(WEB_TASK).build())
+            .output(|| ListTasksOutput::builder().build())
+            .repeatedly()
+            .build(),
+        // The migration's task, listed under the desired status ECS gives it (not in the first
+        // answer: the look for a live task to attach to, before RunTask).
+        mock!(Client::list_tasks)
+            .match_requests(|input| {
+                input
+                    .started_by()
+                    .is_some_and(|s| s.starts_with("ecs-migrate/"))
+            })
+            .then_compute_output(move |input| {
+                if lookups.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return ListTasksOutput::builder().build();
+                }
+                let wanted_running = start.elapsed() < fargate.exits_at;
+                let asked_running =
+                    input.desired_status() == Some(&aws_sdk_ecs::types::DesiredStatus::Running);
+                let listed = if wanted_running == asked_running {
+                    vec![TASK.to_owned()]
+                } else {
+                    vec![]
+                };
+                ListTasksOutput::builder()
+                    .set_task_arns(Some(listed))
+                    .build()
+            }),
+        mock!(Client::describe_tasks).then_compute_output(move |input| {
+            if input.tasks().iter().any(|t| t == WEB_TASK) {
+                return tasks(
+                    Task::builder()
+                        .task_arn(WEB_TASK)
+                        .last_status("STOPPED")
+                        .build(),
+                );
+            }
+            tasks(fargate.task(start.elapsed()))
+        }),
+        mock!(Client::stop_task).then_compute_output(move |input| {
+            reasons
+                .lock()
+                .unwrap()
+                .push(input.reason().unwrap_or_default().to_owned());
+            StopTaskOutput::builder().task(task("RUNNING")).build()
+        }),
+        run_task_ok(),
+    ];
+    let all = with_records(&rules);
+    let mut clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
+    if let Some(lines) = lines {
+        let stream = Stream {
+            start,
+            lines,
+            exists_from: Duration::ZERO,
+            throttled: vec![],
+            calls: Arc::default(),
+        };
+        clients.logs = mock_client!(
+            aws_sdk_cloudwatchlogs,
+            RuleMode::MatchAny,
+            &[stream.rule()],
+            |c| c.retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+        );
+    }
+    let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
+
+    let report = migration::run(&clients, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    let returned_at = start.elapsed();
+    let updates = updates.lock().unwrap().clone();
+    let restored_at = updates
+        .iter()
+        .find(|(count, _)| *count == 2)
+        .unwrap_or_else(|| panic!("web was not restored: {updates:?}"))
+        .1;
+    let stop_reasons = stop_reasons.lock().unwrap().clone();
+    TornDown {
+        report,
+        restored_at,
+        returned_at,
+        stop_reasons,
+    }
+}
+
+/// The deadline the verdict must meet: 1.5 s after the deciding container's exit.
+const PROMPT: Duration = Duration::from_millis(1_500);
+
+/// A migration that exits 0 while Fargate then tears its task down for 15 s: the service is
+/// back and the run has returned its verdict within 1.5 s of the exit, long before the task
+/// is STOPPED; the report carries ECS's stop code and says the task was still tearing down.
+#[tokio::test(start_paused = true)]
+async fn the_services_come_back_at_the_containers_exit_while_the_task_tears_down() {
+    let fargate = Fargate::TEARDOWN;
+
+    let run = run_torn_down(fargate, one_container(), pause_web(), None).await;
+
+    assert_eq!(
+        run.report.status,
+        Status::Succeeded,
+        "{}",
+        run.report.reason
+    );
+    assert!(
+        run.restored_at <= fargate.exits_at + PROMPT,
+        "web restored {:?} after the start, the container exited at {:?}",
+        run.restored_at,
+        fargate.exits_at
+    );
+    assert!(
+        run.returned_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.returned_at
+    );
+    assert!(run.returned_at < fargate.stopped_at());
+    assert!(
+        run.report.task_tearing_down(),
+        "{:?}",
+        run.report.task_status
+    );
+    assert_eq!(
+        run.report.stop_code.as_deref(),
+        Some("EssentialContainerExited")
+    );
+    assert_eq!(
+        run.report.stopped_reason.as_deref(),
+        Some("Essential container in task exited")
+    );
+    assert!(run.stop_reasons.is_empty(), "ECS stops the task itself");
+}
+
+/// A non-zero exit fails at the container's exit just the same, with its exit code.
+#[tokio::test(start_paused = true)]
+async fn a_nonzero_exit_fails_at_the_containers_exit() {
+    let fargate = Fargate {
+        exit_code: 3,
+        ..Fargate::TEARDOWN
+    };
+
+    let run = run_torn_down(fargate, one_container(), pause_web(), None).await;
+
+    assert_eq!(
+        (run.report.status, run.report.exit_code),
+        (Status::Failed, Some(3))
+    );
+    assert!(
+        run.restored_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.restored_at
+    );
+    assert!(
+        run.returned_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.returned_at
+    );
+}
+
+/// An essential sidecar that takes 20 s to stop after the migration exited (the task stays
+/// RUNNING meanwhile, no `executionStoppedAt` yet) does not delay the verdict or the restore.
+#[tokio::test(start_paused = true)]
+async fn an_essential_sidecar_still_stopping_does_not_delay_the_verdict() {
+    let fargate = Fargate {
+        sidecar_stops_after: Some(Duration::from_secs(20)),
+        ..Fargate::TEARDOWN
+    };
+    let containers = vec![
+        ContainerDefinition::builder().name("migrate").build(),
+        ContainerDefinition::builder()
+            .name("envoy")
+            .essential(true)
+            .build(),
+    ];
+    let request = Request {
+        container: Some("migrate".into()),
+        ..pause_web()
+    };
+
+    let run = run_torn_down(fargate, containers, request, None).await;
+
+    assert_eq!(
+        run.report.status,
+        Status::Succeeded,
+        "{}",
+        run.report.reason
+    );
+    assert!(
+        run.restored_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.restored_at
+    );
+    assert!(
+        run.returned_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.returned_at
+    );
+    assert_eq!(run.report.task_status.as_deref(), Some("RUNNING"));
+}
+
+/// A deciding container that is not essential exits while its essential sidecar would run on:
+/// the verdict is given, and the run stops the rest of the task rather than leave it running.
+#[tokio::test(start_paused = true)]
+async fn the_sidecars_of_a_non_essential_migration_container_are_stopped_after_its_exit() {
+    // The task as ECS shows it: the migration container STOPPED, the task still wanted RUNNING.
+    let fargate = Fargate {
+        sidecar_stops_after: Some(Duration::from_secs(3_600)),
+        essential: false,
+        ..Fargate::TEARDOWN
+    };
+    let containers = vec![
+        ContainerDefinition::builder()
+            .name("migrate")
+            .essential(false)
+            .build(),
+        ContainerDefinition::builder()
+            .name("cloud-sql-proxy")
+            .essential(true)
+            .build(),
+    ];
+    let request = Request {
+        container: Some("migrate".into()),
+        ..pause_web()
+    };
+
+    let run = run_torn_down(fargate, containers, request, None).await;
+
+    assert_eq!(
+        run.report.status,
+        Status::Succeeded,
+        "{}",
+        run.report.reason
+    );
+    assert!(
+        run.returned_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.returned_at
+    );
+    assert_eq!(
+        run.stop_reasons,
+        ["ecs-migrate: the migration container `migrate` exited"]
+    );
+}
+
+/// `DecideAt::TaskStopped` (`--wait-for-stopped`) waits the teardown out: the service comes
+/// back only once the task is STOPPED.
+#[tokio::test(start_paused = true)]
+async fn waiting_for_stopped_restores_only_after_the_teardown() {
+    let fargate = Fargate::TEARDOWN;
+    let request = Request {
+        decide_at: ecs_migrate_core::DecideAt::TaskStopped,
+        ..pause_web()
+    };
+
+    let run = run_torn_down(fargate, one_container(), request, None).await;
+
+    assert_eq!(run.report.status, Status::Succeeded);
+    assert!(
+        run.restored_at >= fargate.stopped_at(),
+        "web restored at {:?}, the task STOPPED at {:?}",
+        run.restored_at,
+        fargate.stopped_at()
+    );
+    assert_eq!(run.report.task_status.as_deref(), Some("STOPPED"));
+}
+
+/// The service comes back at the container's exit even when the log stream must be read for
+/// a long settle window after it: the restore does not wait for the log read, and the read
+/// still gets the last line, which becomes visible 4 s after the exit.
+#[tokio::test(start_paused = true)]
+async fn the_restore_does_not_wait_for_the_log_read() {
+    let fargate = Fargate::TEARDOWN;
+    let lines = vec![
+        (Duration::from_secs(10), "migrating".to_owned()),
+        (Duration::from_secs(34), "ERROR: the last words".to_owned()),
+    ];
+    let request = Request {
+        follow_logs: true,
+        log_settle: Duration::from_secs(5),
+        ..pause_web()
+    };
+
+    let run = run_torn_down(fargate, logged_container(), request, Some(lines)).await;
+
+    assert!(
+        run.restored_at <= fargate.exits_at + PROMPT,
+        "{:?}",
+        run.restored_at
+    );
+    // The window counts on the wall clock from ECS's timestamp: a few ms of this test's own
+    // run time show up here, so "after the last line became visible" is what is held.
+    assert!(
+        run.returned_at > Duration::from_secs(34),
+        "returned at {:?}, before the last line was visible",
+        run.returned_at
+    );
+    assert_eq!(run.report.log_tail, ["migrating", "ERROR: the last words"]);
+}

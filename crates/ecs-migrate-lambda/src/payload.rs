@@ -30,10 +30,11 @@
 //! | `FollowLogs` | bool; default true | `--no-logs` (inverted) |
 //! | `LogTail` | number | `--log-tail` |
 //! | `LogSettle` | duration; default 2s | `--log-settle` |
+//! | `WaitForStopped` | bool: decide at the task's STOPPED, not at the container's exit | `--wait-for-stopped` |
 //!
 //! An unknown key is refused (a misspelt `Service` must not silently pause nothing).
 
-use ecs_migrate_core::{Error, Request, Timeout};
+use ecs_migrate_core::{DecideAt, Error, Request, Timeout};
 use serde_json::{Map, Value};
 use std::str::FromStr;
 use std::time::Duration;
@@ -65,6 +66,7 @@ const KEYS: &[&str] = &[
     "FollowLogs",
     "LogTail",
     "LogSettle",
+    "WaitForStopped",
 ];
 
 /// Turns the payload into a request, refusing (before any AWS call) what cannot be right.
@@ -155,6 +157,10 @@ pub fn request(payload: &Value) -> Result<Request, Error> {
                 .duration()
                 .unwrap_or(Duration::ZERO),
             None => defaults.log_settle,
+        },
+        decide_at: match f.bool("WaitForStopped")? {
+            Some(true) => DecideAt::TaskStopped,
+            Some(false) | None => DecideAt::ContainerExit,
         },
         run_id: defaults.run_id,
     })
