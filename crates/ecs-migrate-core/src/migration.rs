@@ -197,7 +197,7 @@ impl Run<'_> {
     ) -> (Result<Report, Error>, Restored) {
         let (task_arn, attached) = match self.launch(attach_to, shutdown).await {
             Ok(Launched::Task { task_arn, attached }) => (task_arn, attached),
-            Ok(Launched::None(report)) => return self.without_task(Ok(report), paused).await,
+            Ok(Launched::None(report)) => return self.without_task(Ok(*report), paused).await,
             Err(err) => return self.without_task(Err(err), paused).await,
         };
         let (clients, plan, progress) = (self.clients, self.plan, self.progress);
@@ -277,7 +277,9 @@ impl Run<'_> {
     ) -> Result<Launched, Error> {
         let (clients, plan, progress) = (self.clients, self.plan, self.progress);
         if shutdown.has_fired().await {
-            return Ok(Launched::None(verdict::interrupted_before_start(plan)));
+            return Ok(Launched::None(Box::new(verdict::interrupted_before_start(
+                plan,
+            ))));
         }
         let live = match attach_to {
             Some(task_arn) => Some(task_arn),
@@ -316,7 +318,7 @@ impl Run<'_> {
                         (task_arn, true)
                     }
                     launch::Launch::Refused(failures) => {
-                        return Ok(Launched::None(verdict::refused(plan, failures)))
+                        return Ok(Launched::None(Box::new(verdict::refused(plan, failures))))
                     }
                 }
             }
@@ -369,7 +371,7 @@ enum Launched {
         attached: bool,
     },
     /// No task: the verdict is already known (refused by ECS, interrupted before RunTask).
-    None(Report),
+    None(Box<Report>),
 }
 
 /// The record of a migration adopted as already run: no task, no exit code.
