@@ -21,4 +21,5 @@ mod pause;
 mod refusals;
 mod resolution;
 mod stopping;
+mod teardown;
 mod verdict;
