@@ -428,13 +428,16 @@ def lost_run_task_responses_start_one_task(ctx: Context) -> None:
 # ---------------------------------------------------------------------------
 
 
-def every_log_line_despite_lag(ctx: Context, lag_ms: int) -> None:
+def every_log_line_despite_lag(ctx: Context, lag_ms: int, settle: str | None = None) -> None:
     """With CloudWatch ingestion lag `lag_ms` and 30 % empty pages, a migration that prints 5,000
-    lines and exits at once: the report counts all 5,000 and its tail ends with `5000`."""
+    lines and exits at once: the report counts all 5,000 and its tail ends with `5000`. The rule
+    held: no line is lost while the settle window (`--log-settle`, default 1 s; `settle` when
+    given) is longer than the lag."""
     check = ctx.check
     emu = ctx.emulator({"log_lag_ms": lag_ms, "log_empty_page_rate": 0.3, "seed": 11})
     app = App.create(emu)
-    run = ctx.run(app, "run", app.migrate_argv(FIVE_THOUSAND_LINES, services=False))
+    extra = ["--log-settle", settle] if settle else []
+    run = ctx.run(app, "run", app.migrate_argv(FIVE_THOUSAND_LINES, *extra, services=False))
     run.wait(RUN_TIMEOUT)
     report = check.run_exits(run, [0], ["succeeded"])
     check.that(report.get("log_lines") == 5000, f"log_lines {report.get('log_lines')}, expected 5000")
@@ -452,12 +455,16 @@ def log_lag_0ms(ctx: Context) -> None:
     every_log_line_despite_lag(ctx, 0)
 
 
+def log_lag_700ms(ctx: Context) -> None:
+    every_log_line_despite_lag(ctx, 700)
+
+
 def log_lag_1000ms(ctx: Context) -> None:
-    every_log_line_despite_lag(ctx, 1000)
+    every_log_line_despite_lag(ctx, 1000, settle="1500ms")
 
 
 def log_lag_2000ms(ctx: Context) -> None:
-    every_log_line_despite_lag(ctx, 2000)
+    every_log_line_despite_lag(ctx, 2000, settle="2500ms")
 
 
 # ---------------------------------------------------------------------------
@@ -518,6 +525,7 @@ SCENARIOS = [
     Scenario("sigint", sigint_stops_task_then_restores, "sigint", 20),
     Scenario("lost_run_task_responses", lost_run_task_responses_start_one_task, "lost_run_task_responses", 25),
     Scenario("log_lag_0ms", log_lag_0ms, "log_lag", 15),
+    Scenario("log_lag_700ms", log_lag_700ms, "log_lag", 15),
     Scenario("log_lag_1000ms", log_lag_1000ms, "log_lag", 15),
     Scenario("log_lag_2000ms", log_lag_2000ms, "log_lag", 15),
     Scenario("tag_limits", full_cluster_tags_refused_before_any_change, "tag_limits", 10),

@@ -364,7 +364,7 @@ pub struct RunArgs {
 
     /// How long the log stream must stay quiet after the migration's containers stopped before it
     /// counts as read to the end (CloudWatch shows a line a moment after it was written)
-    #[arg(long, env = "ECS_MIGRATE_LOG_SETTLE", default_value = "2s", value_name = "DURATION",
+    #[arg(long, env = "ECS_MIGRATE_LOG_SETTLE", default_value = "1s", value_name = "DURATION",
           value_parser = parse_duration)]
     pub log_settle: std::time::Duration,
 

@@ -373,7 +373,8 @@ impl App {
         migrations
     }
 
-    /// Every task a service has had, with its timestamps: (arn, createdAt, stoppedAt).
+    /// Every task a service has had, with its timestamps: (arn, createdAt, when its containers
+    /// stopped: `executionStoppedAt`, else `stoppedAt`).
     pub async fn service_task_times(&self, service: &str) -> Vec<(String, f64, Option<f64>)> {
         let mut arns = Vec::new();
         for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
@@ -409,7 +410,9 @@ impl App {
                 (
                     t.task_arn().unwrap().to_owned(),
                     t.created_at().unwrap().as_secs_f64(),
-                    t.stopped_at().map(|s| s.as_secs_f64()),
+                    t.execution_stopped_at()
+                        .or(t.stopped_at())
+                        .map(|s| s.as_secs_f64()),
                 )
             })
             .collect()

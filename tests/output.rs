@@ -45,6 +45,7 @@ async fn json_output_has_the_documented_shape() {
             "stopped_reason",
             "task_arn",
             "task_definition",
+            "task_status",
         ]
     );
     assert!(doc["cluster"]

@@ -94,7 +94,8 @@ async fn two_services_are_paused_and_restored_to_their_own_counts() {
     assert_eq!(services[1]["desired_after"], 1);
     assert_restored(&app).await;
 
-    // The migration task was created only after every old service task had stopped.
+    // The migration task was created only after every old service task's containers had
+    // stopped (their tasks may still be tearing down: no code of theirs runs).
     let migration = app
         .ecs
         .describe_tasks()

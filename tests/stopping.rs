@@ -4,20 +4,27 @@ use crate::emulator::Emulator;
 use crate::fixtures::{App, Container};
 use crate::test::Test;
 
+/// The task's last status and stopped reason once ECS has finished stopping it (the run exits
+/// at its container's exit; the teardown after that takes ECS a moment), up to 10 s.
 async fn task_state(app: &App, task_arn: &str) -> (String, Option<String>) {
-    let out = app
-        .ecs
-        .describe_tasks()
-        .cluster("app")
-        .tasks(task_arn)
-        .send()
-        .await
-        .unwrap();
-    let task = &out.tasks()[0];
-    (
-        task.last_status().unwrap_or_default().to_owned(),
-        task.stopped_reason().map(str::to_owned),
-    )
+    let mut tries = 0;
+    loop {
+        let out = app
+            .ecs
+            .describe_tasks()
+            .cluster("app")
+            .tasks(task_arn)
+            .send()
+            .await
+            .unwrap();
+        let task = &out.tasks()[0];
+        let status = task.last_status().unwrap_or_default().to_owned();
+        tries += 1;
+        if status == "STOPPED" || tries == 100 {
+            return (status, task.stopped_reason().map(str::to_owned));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// On timeout the task is stopped with a reason naming ecs-migrate, and the run exits 4.

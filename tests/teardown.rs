@@ -127,8 +127,12 @@ async fn a_sidecar_still_running_does_not_delay_the_verdict() {
     let app = app_with_web(
         &emulator,
         vec![
-            Container::sh("migrate", "echo migrated"),
-            Container::sh("envoy", "trap '' TERM; sleep 3600"),
+            // The migration exits once the sidecar ignores SIGTERM (it says so with a file).
+            Container::sh(
+                "migrate",
+                "until [ -f envoy-ready ]; do sleep 0.1; done; echo migrated",
+            ),
+            Container::sh("envoy", "trap '' TERM; touch envoy-ready; sleep 3600"),
         ],
     )
     .await;

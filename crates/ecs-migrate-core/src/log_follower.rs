@@ -6,10 +6,11 @@
 //! - CloudWatch shows an event a moment after it was put (ingestion lag), and may answer an empty
 //!   page with a new forward token before the end: only an unchanged token means "caught up for
 //!   now". "Read to the end" is: a read that *began* at least the settle window (`--log-settle`,
-//!   default 2 s) after the containers stopped (ECS's `executionStoppedAt`, never later than our
-//!   own clock's "now" when we saw STOPPED) found the token unchanged. A line that became
-//!   visible within that window is shown; the trade-off is that the run ends up to the window
-//!   after STOPPED (docs/aws-semantics.md, docs/benchmarks.md);
+//!   default 1 s) after the containers stopped (ECS's `executionStoppedAt`, never later than our
+//!   own clock's "now" when we saw the deciding container's exit) found the token unchanged. A
+//!   line that became visible within that window is shown; the trade-off is that the run ends
+//!   up to the window after the exit. The paused services do not wait for it: they are restored
+//!   at the verdict, while this read settles (docs/aws-semantics.md, docs/benchmarks.md);
 //! - throttling and 5xx back off (2 s doubling to 30 s) and never end the run.
 //!
 //! Cadence: one GetLogEvents a second while the task runs (more only while pages come back full).

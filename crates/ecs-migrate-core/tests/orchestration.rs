@@ -856,12 +856,28 @@ fn logged_container() -> Vec<ContainerDefinition> {
         .build()]
 }
 
-/// Runs a 30 s migration whose task stops at 30 s, against `stream`; returns the report, the
-/// lines shown, and the number of GetLogEvents calls.
+/// Runs a 30 s migration whose task stops at 30 s, against `stream`, with the default settle
+/// window; returns the report, the lines shown, and the number of GetLogEvents calls.
 async fn run_with_stream(
     lines: Vec<(Duration, String)>,
     exists_from: Duration,
     throttled: Vec<usize>,
+) -> (ecs_migrate_core::Report, Vec<String>, usize) {
+    run_with_stream_settling(
+        lines,
+        exists_from,
+        throttled,
+        ecs_migrate_core::DEFAULT_LOG_SETTLE,
+    )
+    .await
+}
+
+/// [`run_with_stream`] with the settle window `log_settle`.
+async fn run_with_stream_settling(
+    lines: Vec<(Duration, String)>,
+    exists_from: Duration,
+    throttled: Vec<usize>,
+    log_settle: Duration,
 ) -> (ecs_migrate_core::Report, Vec<String>, usize) {
     let fake = clock(Some(Duration::from_secs(30)));
     let mut rules = fake.rules();
@@ -896,6 +912,7 @@ async fn run_with_stream(
         task_definition: Some("app:42".parse().unwrap()),
         subnets: vec!["subnet-a".into()],
         log_tail: 3,
+        log_settle,
         ..Request::default()
     };
     let plan = ecs_migrate_core::resolve(&clients, &request).await.unwrap();
@@ -1377,12 +1394,27 @@ async fn a_cluster_with_fifty_tags_is_refused_before_anything_changes() {
     assert_eq!(rules[2].num_calls(), 0, "no RunTask");
 }
 
-/// CloudWatch shows an event a moment after it was put: lines that become visible up to 1.9 s
+/// CloudWatch shows an event a moment after it was put: lines that become visible up to 0.9 s
 /// after the task stopped (the last ones, which carry the error) are still read, because the
-/// final read goes on until the settle window after the stop has passed.
+/// final read goes on until the settle window (default 1 s) after the stop has passed.
 #[tokio::test(start_paused = true)]
 async fn lines_that_show_up_after_the_task_stopped_are_still_read() {
-    let lag = Duration::from_millis(1_900);
+    assert_lines_read_at_lag(
+        Duration::from_millis(900),
+        ecs_migrate_core::DEFAULT_LOG_SETTLE,
+    )
+    .await;
+}
+
+/// A slower log group needs a longer window: at 1.9 s of lag, a 2 s window reads every line.
+#[tokio::test(start_paused = true)]
+async fn a_longer_settle_window_reads_lines_that_show_up_later() {
+    assert_lines_read_at_lag(Duration::from_millis(1_900), Duration::from_secs(2)).await;
+}
+
+/// Every line, the last included, is shown when each becomes visible `lag` after it was written
+/// and the window is `log_settle`.
+async fn assert_lines_read_at_lag(lag: Duration, log_settle: Duration) {
     let lines: Vec<(Duration, String)> = (0..3_000u64)
         .map(|i| (Duration::from_millis(10 * i) + lag, format!("line {i}")))
         .chain([(
@@ -1392,7 +1424,8 @@ async fn lines_that_show_up_after_the_task_stopped_are_still_read() {
         .collect();
     let expected: Vec<String> = lines.iter().map(|(_, l)| l.clone()).collect();
 
-    let (report, shown, _) = run_with_stream(lines, Duration::ZERO, vec![]).await;
+    let (report, shown, _) =
+        run_with_stream_settling(lines, Duration::ZERO, vec![], log_settle).await;
 
     assert!(
         shown == expected,

@@ -29,7 +29,7 @@
 //! | `WaitForLock` | duration; default 5m | `--wait-for-lock` |
 //! | `FollowLogs` | bool; default true | `--no-logs` (inverted) |
 //! | `LogTail` | number | `--log-tail` |
-//! | `LogSettle` | duration; default 2s | `--log-settle` |
+//! | `LogSettle` | duration; default 1s | `--log-settle` |
 //! | `WaitForStopped` | bool: decide at the task's STOPPED, not at the container's exit | `--wait-for-stopped` |
 //!
 //! An unknown key is refused (a misspelt `Service` must not silently pause nothing).
