@@ -23,14 +23,16 @@
 //!
 //! Resolution happens before, in [`crate::resolve`], so `--dry-run` can stop after it.
 
+use crate::aws::call;
+use crate::launch::live_tasks;
 use crate::lock::{self, Acquired};
-use crate::log_follower::{Followed, LogFollower};
-use crate::outcome_record::{self, Outcome};
+use crate::pause::{Drain, PauseContext, Paused, ServiceReport};
 use crate::progress::{Event, Progress};
-use crate::service_pause::{Drain, PauseContext, Paused, ServiceReport};
-use crate::verdict;
+use crate::records::outcome_record::{self, Outcome};
+use crate::watch::log_follower::{Followed, LogFollower};
+use crate::watch::verdict;
 use crate::watch::Watch;
-use crate::{aws_call, launch, live_tasks, Clients, Error, Logs, Plan, Report, Shutdown, Status};
+use crate::{launch, Clients, Error, Logs, Plan, Report, Shutdown, Status};
 use std::time::SystemTime;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
@@ -89,7 +91,7 @@ pub async fn run(
     let joined = attach_to.is_some();
     // The lock is this run's now (a joining run takes it over from the run it joins).
     let now = lock::now();
-    lock::write_family_lock(&clients.ecs, plan, &now, aws_call::PATIENCE, progress).await?;
+    lock::write_family_lock(&clients.ecs, plan, &now, call::PATIENCE, progress).await?;
     let mut paused = Paused::new(
         clients,
         &plan.cluster,

@@ -1,6 +1,6 @@
 //! Builders shared by the unit tests.
 
-use crate::plan::{Overrides, RunTaskSpec};
+use crate::resolve::plan::{Overrides, RunTaskSpec};
 use crate::{Plan, Timeout};
 use aws_sdk_ecs::types::{Container, Task, TaskStopCode};
 use aws_smithy_types::DateTime;

@@ -69,7 +69,7 @@ impl FromStr for EnvVar {
         let Some((name, value)) = text.split_once('=') else {
             return Err(Error::InvalidValue {
                 flag: "--env",
-                value: crate::secret::REDACTED.to_owned(),
+                value: crate::request::secret::REDACTED.to_owned(),
                 reason: "there is no `=`; write NAME=VALUE".into(),
             });
         };
@@ -77,7 +77,7 @@ impl FromStr for EnvVar {
         if name.is_empty() {
             return Err(Error::InvalidValue {
                 flag: "--env",
-                value: format!("={}", crate::secret::REDACTED),
+                value: format!("={}", crate::request::secret::REDACTED),
                 reason: "the name before `=` is empty; write NAME=VALUE".into(),
             });
         }

@@ -2,13 +2,19 @@
 //! DescribeServices, DescribeTaskDefinition). Everything that can be refused is refused here, before
 //! anything in AWS changes: a bad value never starts a task.
 
-use crate::pause_record::PauseRecord;
-use crate::plan::{
+pub(crate) mod log_source;
+pub(crate) mod plan;
+
+use crate::aws::call;
+use crate::pause::autoscaling;
+use crate::records::pause_record::PauseRecord;
+use crate::records::tag_limits;
+use crate::resolve::plan::{
     AwsVpcConfiguration, ContainerOverride, NetworkConfiguration, Overrides, RunTaskSpec,
 };
 use crate::{
-    autoscaling, aws_call, tag_limits, CapacityProvider, Clients, Error, LaunchType, LogSource,
-    Logs, PausePlan, Plan, Request, ServiceTarget, TaskDefinitionRef,
+    CapacityProvider, Clients, Error, LaunchType, LogSource, Logs, PausePlan, Plan, Request,
+    ServiceTarget, TaskDefinitionRef,
 };
 use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, Service, TaskDefinition};
 use aws_sdk_ecs::Client;
@@ -65,14 +71,14 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
         request.command.as_deref(),
         request.key.as_deref(),
     );
-    let revision_tags = aws_call::list_tags(
+    let revision_tags = call::list_tags(
         ecs,
         &task_definition_arn,
         || format!("task definition `{task_definition_arn}`"),
         &(),
     )
     .await?;
-    let recorded = crate::outcome_record::read(
+    let recorded = crate::records::outcome_record::read(
         clients,
         &task_definition_arn,
         &migration,
@@ -202,7 +208,7 @@ async fn check_records_fit(
     // The lock, on the cluster.
     let lock_key = format!("{}{family}", crate::lock::LOCK_PREFIX);
     let lock_value = format!("run={run_id} since={time} expires={time} migration=0000000000000000");
-    let cluster_tags = aws_call::list_tags(
+    let cluster_tags = call::list_tags(
         &clients.ecs,
         cluster,
         || format!("cluster `{cluster}`"),
@@ -225,7 +231,7 @@ async fn check_records_fit(
 
     // The run's tag, on the task (with the user's tags).
     let mut task_tags: Vec<Tag> = user_tags.iter().map(|t| tag(&t.key, &t.value)).collect();
-    task_tags.push(tag(crate::pause_record::TAG_RUN, run_id));
+    task_tags.push(tag(crate::records::pause_record::TAG_RUN, run_id));
     tag_limits::check("run", "the migration task", &[], &task_tags, || {
         format!(
             "Pass at most {} tags for the migration task",
@@ -260,7 +266,7 @@ async fn check_records_fit(
 /// Returns the cluster ARN of an ACTIVE cluster.
 pub(crate) async fn describe_cluster(ecs: &Client, cluster: &str) -> Result<String, Error> {
     let call = ecs.describe_clusters().clusters(cluster);
-    let out = aws_call::send(
+    let out = call::send(
         &(),
         "DescribeClusters",
         || format!("cluster `{cluster}`"),
@@ -288,7 +294,7 @@ async fn describe_service(
         .describe_services()
         .cluster(cluster_arn)
         .services(service);
-    let out = aws_call::send(
+    let out = call::send(
         &(),
         "DescribeServices",
         || format!("service `{service}` in cluster `{cluster}`"),
@@ -329,7 +335,7 @@ pub(crate) async fn resolve_services(
             .describe_services()
             .cluster(cluster_arn)
             .set_services(Some(chunk.iter().map(|s| s.to_string()).collect()));
-        let out = aws_call::send(
+        let out = call::send(
             &(),
             "DescribeServices",
             || format!("cluster `{cluster}`"),
@@ -358,7 +364,7 @@ pub(crate) async fn resolve_services(
             })?;
         let arn = service.service_arn().unwrap_or_default().to_owned();
         let service_name = service.service_name().unwrap_or(name).to_owned();
-        let tags = aws_call::list_tags(
+        let tags = call::list_tags(
             &clients.ecs,
             &arn,
             || format!("service `{service_name}`"),
@@ -433,7 +439,7 @@ async fn describe_task_definition(
 ) -> Result<TaskDefinition, Error> {
     let text = reference.to_string();
     let call = ecs.describe_task_definition().task_definition(&text);
-    let out = aws_call::send(
+    let out = call::send(
         &(),
         "DescribeTaskDefinition",
         || format!("task definition `{text}`"),

@@ -14,12 +14,14 @@
 //! path of [`crate::migration::run`]. A record found at the start of a run (a run that died)
 //! is restored first, to the *recorded* count, never to the paused count the service shows now.
 
-use crate::autoscaling;
-use crate::decide_at::app_task_over;
-use crate::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
+pub(crate) mod autoscaling;
+
+use crate::aws::call;
 use crate::progress::{Event, Progress};
+use crate::records::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
+use crate::watch::decide_at::app_task_over;
 use crate::watch::{next_backoff, sleep_until_or_never};
-use crate::{aws_call, Clients, DecideAt, Error, Shutdown};
+use crate::{Clients, DecideAt, Error, Shutdown};
 use aws_sdk_ecs::types::DesiredStatus;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -228,7 +230,7 @@ impl<'a> Paused<'a> {
                 .tag_resource()
                 .resource_arn(&entry.target.arn)
                 .set_tags(Some(entry.record.to_tags()));
-            aws_call::send(
+            call::send(
                 self.progress,
                 "TagResource",
                 || format!("service `{}`", entry.target.name),
@@ -266,7 +268,7 @@ impl<'a> Paused<'a> {
                 .cluster(self.cluster)
                 .service(&entry.target.name)
                 .desired_count(plan.min_capacity);
-            aws_call::send(
+            call::send(
                 self.progress,
                 "UpdateService",
                 || format!("service `{}`", entry.target.name),
@@ -323,7 +325,7 @@ impl<'a> Paused<'a> {
     /// (put back by hand). `None`: still ours, or unreadable just now (then ours is restored).
     async fn not_ours_to_restore(&self, entry: &Entry) -> Option<String> {
         let name = &entry.target.name;
-        let tags = aws_call::list_tags(
+        let tags = call::list_tags(
             &self.clients.ecs,
             &entry.target.arn,
             || format!("service `{name}`"),
@@ -359,12 +361,16 @@ impl<'a> Paused<'a> {
                 .await?,
             );
             let arns: Vec<String> = arns.into_iter().collect();
-            let alive =
-                crate::live_tasks::describe(&self.clients.ecs, self.cluster, &arns, self.progress)
-                    .await?
-                    .iter()
-                    .filter(|t| !app_task_over(t, self.decide_at))
-                    .count();
+            let alive = crate::launch::live_tasks::describe(
+                &self.clients.ecs,
+                self.cluster,
+                &arns,
+                self.progress,
+            )
+            .await?
+            .iter()
+            .filter(|t| !app_task_over(t, self.decide_at))
+            .count();
             remaining += alive.saturating_sub(min_capacity.max(0) as usize);
         }
         Ok(remaining)
@@ -489,7 +495,7 @@ async fn restore_service(
         .cluster(cluster)
         .service(name)
         .desired_count(desired_count);
-    aws_call::send(progress, "UpdateService", resource, || call.clone().send()).await?;
+    call::send(progress, "UpdateService", resource, || call.clone().send()).await?;
     if let Some(state) = record.autoscaling {
         autoscaling::register(
             &clients.autoscaling,
@@ -504,7 +510,7 @@ async fn restore_service(
         .untag_resource()
         .resource_arn(arn)
         .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()));
-    aws_call::send(progress, "UntagResource", resource, || call.clone().send()).await?;
+    call::send(progress, "UntagResource", resource, || call.clone().send()).await?;
     Ok(())
 }
 
@@ -525,7 +531,7 @@ async fn service_tasks(
             .service_name(service)
             .desired_status(DesiredStatus::Running)
             .set_next_token(next_token.clone());
-        let page = aws_call::send(
+        let page = call::send(
             progress,
             "ListTasks",
             || format!("service `{service}` in cluster `{cluster}`"),

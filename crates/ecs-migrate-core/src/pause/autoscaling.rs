@@ -2,9 +2,10 @@
 //! back up (or hold it at its minimum), so its dynamic and scheduled scaling are suspended and its
 //! minimum lowered for the pause, and all of it is put back exactly as recorded afterwards.
 
-use crate::pause_record::AutoScalingState;
+use crate::aws::call;
 use crate::progress::Progress;
-use crate::{aws_call, Error};
+use crate::records::pause_record::AutoScalingState;
+use crate::Error;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 use aws_sdk_applicationautoscaling::Client;
 
@@ -25,7 +26,7 @@ pub(crate) async fn describe(
         .service_namespace(ServiceNamespace::Ecs)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
         .resource_ids(resource_id);
-    let out = aws_call::send(
+    let out = call::send(
         progress,
         "DescribeScalableTargets",
         || format!("scalable target `{resource_id}`"),
@@ -75,7 +76,7 @@ pub(crate) async fn register(
                 .scheduled_scaling_suspended(state.scheduled_scaling_suspended)
                 .build(),
         );
-    aws_call::send(
+    call::send(
         progress,
         "RegisterScalableTarget",
         || format!("scalable target `{resource_id}`"),

@@ -2,8 +2,9 @@
 //! recorded in Parameter Store, and those an earlier version left as tags on its revisions
 //! (see `outcome_record.rs`). Nothing is written.
 
-use crate::outcome_record;
-use crate::{aws_call, Clients, Error, Outcome};
+use crate::aws::call;
+use crate::records::outcome_record;
+use crate::{Clients, Error, Outcome};
 use aws_sdk_ecs::types::{SortOrder, TaskDefinitionStatus};
 use serde::Serialize;
 
@@ -66,8 +67,7 @@ pub async fn history(clients: &Clients, family: &str, limit: usize) -> Result<Ve
             .filter(|(r, _)| *r == revision)
             .map(|(_, outcome)| outcome.clone())
             .collect();
-        let tags =
-            aws_call::list_tags(ecs, &arn, || format!("task definition `{arn}`"), &()).await?;
+        let tags = call::list_tags(ecs, &arn, || format!("task definition `{arn}`"), &()).await?;
         for outcome in tags.iter().filter_map(Outcome::from_tag) {
             if !found.iter().any(|o| o.migration == outcome.migration) {
                 found.push(outcome);

@@ -32,10 +32,11 @@
 //! it, both restore to the same counts. Different migrations of the same app started within that
 //! instant are not serialised; the records still restore the services correctly.
 
-use crate::live_tasks::live_task;
-use crate::outcome_record::{self, Outcome};
+use crate::aws::call;
+use crate::launch::live_tasks::live_task;
 use crate::progress::{Event, Progress};
-use crate::{aws_call, Error, LockHolder, MigrationId, Plan, ServiceTarget, Shutdown};
+use crate::records::outcome_record::{self, Outcome};
+use crate::{Error, LockHolder, MigrationId, Plan, ServiceTarget, Shutdown};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
 use aws_smithy_types::date_time::Format;
@@ -140,8 +141,7 @@ async fn read_locks(
     cluster: &str,
     progress: &dyn Progress,
 ) -> Result<Vec<(String, Holder)>, Error> {
-    let tags =
-        aws_call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress).await?;
+    let tags = call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress).await?;
     Ok(tags.iter().filter_map(parse_lock).collect())
 }
 
@@ -168,7 +168,7 @@ pub(crate) async fn write_family_lock(
         .tag_resource()
         .resource_arn(&plan.cluster)
         .tags(family_lock_tag(plan, &plan.family, &plan.migration, since));
-    aws_call::send_within(
+    call::send_within(
         progress,
         "TagResource",
         || format!("cluster `{}`", plan.cluster),
@@ -217,7 +217,7 @@ pub(crate) async fn release_family_lock(
         .untag_resource()
         .resource_arn(cluster)
         .tag_keys(format!("{LOCK_PREFIX}{family}"));
-    aws_call::send(
+    call::send(
         progress,
         "UntagResource",
         || format!("cluster `{cluster}`"),

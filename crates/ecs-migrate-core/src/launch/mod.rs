@@ -7,8 +7,11 @@
 //! used with other parameters: `--env` values or subnets changed between the runs) carries the
 //! tasks the token started; this run attaches to the one that is this migration's.
 
+pub(crate) mod live_tasks;
+
+use crate::aws::call;
 use crate::report::RunTaskFailure;
-use crate::{aws_call, Error, Plan, Progress};
+use crate::{Error, Plan, Progress};
 use aws_sdk_ecs::operation::run_task::RunTaskError;
 use aws_sdk_ecs::Client;
 
@@ -30,7 +33,7 @@ pub(crate) async fn launch(
 ) -> Result<Launch, Error> {
     let call = plan.run_task.apply(ecs.run_task());
     // A ConflictException is an answer (the tasks the token started), not a failure.
-    let answer = aws_call::send(
+    let answer = call::send(
         progress,
         "RunTask",
         || format!("cluster `{}`", plan.cluster),
@@ -83,7 +86,7 @@ async fn ours(
             .describe_tasks()
             .cluster(&plan.cluster)
             .set_tasks(Some(tasks.clone()));
-        let out = aws_call::send(
+        let out = call::send(
             progress,
             "DescribeTasks",
             || format!("cluster `{}`", plan.cluster),
@@ -112,11 +115,11 @@ async fn ours(
 pub(crate) async fn tag_run(ecs: &Client, plan: &Plan, task_arn: &str, progress: &dyn Progress) {
     let call = ecs.tag_resource().resource_arn(task_arn).tags(
         aws_sdk_ecs::types::Tag::builder()
-            .key(crate::pause_record::TAG_RUN)
+            .key(crate::records::pause_record::TAG_RUN)
             .value(&plan.run_id)
             .build(),
     );
-    if let Err(err) = aws_call::send(
+    if let Err(err) = call::send(
         progress,
         "TagResource",
         || format!("task `{task_arn}`"),

@@ -8,9 +8,9 @@
 //! deciding container's exit (`decide_at.rs`): a task that Fargate is still tearing down runs
 //! nothing of the migration.
 
-use crate::aws_call;
-use crate::decide_at::migration_over;
+use crate::aws::call;
 use crate::progress::{Event, Progress};
+use crate::watch::decide_at::migration_over;
 use crate::watch::POLL;
 use crate::{Error, Plan};
 use aws_sdk_ecs::types::{DesiredStatus, Task};
@@ -33,9 +33,9 @@ async fn list(
     let call = ecs
         .list_tasks()
         .cluster(cluster)
-        .started_by(crate::migration_id::started_by(migration))
+        .started_by(crate::records::migration_id::started_by(migration))
         .desired_status(desired);
-    let out = aws_call::send(
+    let out = call::send(
         progress,
         "ListTasks",
         || format!("cluster `{cluster}`"),
@@ -90,7 +90,7 @@ pub(crate) async fn describe(
             .describe_tasks()
             .cluster(cluster)
             .set_tasks(Some(chunk.to_vec()));
-        let out = aws_call::send(
+        let out = call::send(
             progress,
             "DescribeTasks",
             || format!("cluster `{cluster}`"),

@@ -21,10 +21,14 @@
 //! - after StopTask, we wait up to [`STOP_WAIT`] (3 min: ECS's longest `stopTimeout` is 120 s) for
 //!   the deciding container's exit, so the report carries its exit code.
 
-use crate::decide_at::migration_over;
+pub(crate) mod decide_at;
+pub(crate) mod log_follower;
+pub(crate) mod verdict;
+
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
-use crate::verdict::Ending;
+use crate::watch::decide_at::migration_over;
+use crate::watch::verdict::Ending;
 use crate::{DecideAt, Error, Plan, Shutdown};
 use aws_sdk_ecs::types::Task;
 use aws_sdk_ecs::Client;

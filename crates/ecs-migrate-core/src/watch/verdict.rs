@@ -165,7 +165,7 @@ pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
     let stop_code = task.stop_code();
     let stopped_reason = task.stopped_reason().map(str::to_owned);
     let exited = container.is_some_and(|c| c.last_status() == Some("STOPPED"));
-    let still_stopping = crate::decide_at::tearing_down(task) && !exited;
+    let still_stopping = crate::watch::decide_at::tearing_down(task) && !exited;
     let name = &plan.container;
 
     let exit_text = match exit_code {

@@ -12,6 +12,9 @@
 //! and `AWS_MAX_ATTEMPTS`, when set, win, as in every AWS tool. Throttling that outlasts these
 //! attempts is retried on top (`aws_call.rs`).
 
+pub(crate) mod call;
+pub mod clients;
+
 use crate::Error;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;

@@ -11,8 +11,9 @@
 //! where Terraform saw them as drift. They are still read, and the first run that reads them
 //! ([`move_from_tags`]) writes them to Parameter Store and removes the tags.
 
+use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::{aws_call, Clients, Error, MigrationId, TaskDefinitionRef};
+use crate::{Clients, Error, MigrationId, TaskDefinitionRef};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde::{Deserialize, Serialize};
@@ -158,7 +159,7 @@ pub(crate) async fn read_one(
 ) -> Result<Option<Outcome>, Error> {
     let name = parameter_name(task_definition_arn, migration.as_str());
     let call = clients.ssm.get_parameter().name(&name);
-    let found = aws_call::send(
+    let found = call::send(
         progress,
         "GetParameter",
         || format!("parameter `{name}`"),
@@ -267,7 +268,7 @@ async fn put(
             "ecs-migrate: how migration {} of {task_definition_arn} ended",
             outcome.migration
         ));
-    aws_call::send(
+    call::send(
         progress,
         "PutParameter",
         || format!("parameter `{name}`"),
@@ -315,7 +316,7 @@ pub(crate) async fn move_from_tags(
         .untag_resource()
         .resource_arn(task_definition_arn)
         .set_tag_keys(Some(keys));
-    aws_call::send(
+    call::send(
         progress,
         "UntagResource",
         || format!("task definition `{task_definition_arn}`"),

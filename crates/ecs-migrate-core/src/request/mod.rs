@@ -2,6 +2,13 @@
 //! or the Lambda's payload), not yet checked against AWS. [`crate::resolve`] turns it into a
 //! [`crate::Plan`].
 
+pub(crate) mod capacity_provider;
+pub(crate) mod key_value;
+pub(crate) mod launch_type;
+pub(crate) mod secret;
+pub(crate) mod task_definition_ref;
+pub(crate) mod timeout;
+
 use crate::{
     AssignPublicIp, CapacityProvider, EnvVar, LaunchType, Tag, TaskDefinitionRef, Timeout,
 };
@@ -101,7 +108,7 @@ impl Default for Request {
             log_tail: DEFAULT_LOG_TAIL,
             log_settle: DEFAULT_LOG_SETTLE,
             decide_at: crate::DecideAt::default(),
-            run_id: crate::plan::new_run_id(),
+            run_id: crate::resolve::plan::new_run_id(),
         }
     }
 }
