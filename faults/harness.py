@@ -356,6 +356,8 @@ class TaskLife:
     arn: str
     started_by: str
     events: list[tuple[float, str]] = field(default_factory=list)  # (t, lastStatus)
+    # (t, container) for each container reaching STOPPED
+    containers_stopped: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def first(self) -> float:
@@ -365,14 +367,23 @@ class TaskLife:
     def stopped(self) -> float | None:
         return next((t for t, s in self.events if s == "STOPPED"), None)
 
+    @property
+    def ended(self) -> float | None:
+        """When its code stopped running: its containers' exit (every task here has one
+        container), else its STOPPED. The teardown after that runs nothing, and ecs-migrate
+        decides, restores and lets the next migration go at that moment."""
+        exits = [t for t, _ in self.containers_stopped]
+        ends = [t for t in (max(exits) if exits else None, self.stopped) if t is not None]
+        return min(ends) if ends else None
+
     def reached(self, status: str) -> float | None:
         return next((t for t, s in self.events if s == status), None)
 
     def live_at(self, t: float) -> bool:
-        return self.first <= t and (self.stopped is None or t <= self.stopped)
+        return self.first <= t and (self.ended is None or t <= self.ended)
 
     def overlaps(self, other: TaskLife) -> bool:
-        end, other_end = self.stopped or float("inf"), other.stopped or float("inf")
+        end, other_end = self.ended or float("inf"), other.ended or float("inf")
         return self.first <= other_end and other.first <= end
 
 
@@ -391,6 +402,9 @@ class Timeline:
                 continue
             life = lives.setdefault(e["task_arn"], TaskLife(e["task_arn"], e.get("started_by") or ""))
             life.events.append((e["t"], e["status"]))
+        for e in self.events:
+            if e["kind"] == "container_stopped" and e["task_arn"] in lives:
+                lives[e["task_arn"]].containers_stopped.append((e["t"], e["container"]))
         return sorted(lives.values(), key=lambda life: life.first)
 
     def migration_tasks(self) -> list[TaskLife]:
@@ -457,14 +471,14 @@ class Check:
 
     def web_paused_during(self, timeline: Timeline, lives: Iterable[TaskLife], label: str = "") -> None:
         """Invariant: `web`'s real desired count was 0 from each migration task's first event to
-        its STOPPED (never restored while a migration task was live), and its old tasks were
-        stopped when the migration task was created."""
+        its container's exit (never restored while a migration ran), and its old tasks' containers
+        had stopped when the migration task was created."""
         counts = timeline.desired_counts()
         web_tasks = timeline.web_tasks()
         for life in lives:
             short = life.arn.rsplit("/", 1)[-1][:8]
-            end = life.stopped
-            if not self.that(end is not None, f"{label}migration task {short} never reached STOPPED"):
+            end = life.ended
+            if not self.that(end is not None, f"{label}migration task {short} never stopped"):
                 end = float("inf")
             at_start = timeline.desired_at(life.first)
             self.that(at_start == 0, f"{label}web desired count was {at_start} when migration task {short} was created")
@@ -472,9 +486,9 @@ class Check:
                 if life.first <= t <= end and count != 0:
                     self.that(False, f"{label}web's desired count set to {count} while migration task {short} was live "
                                      f"({t - life.first:.2f} s after it was created, "
-                                     f"{'before' if t < end else 'at'} its STOPPED)")
+                                     f"{'before' if t < end else 'at'} its container's exit)")
             running = [w for w in web_tasks if w.live_at(life.first)]
-            self.that(not running, f"{label}{len(running)} old web task(s) not yet STOPPED when migration task {short} "
+            self.that(not running, f"{label}{len(running)} old web task(s) still running when migration task {short} "
                                    f"was created")
 
     def web_back(self, app: App, timeline: Timeline | None = None) -> None:

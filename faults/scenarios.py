@@ -134,9 +134,9 @@ def two_migrations_serialised(ctx: Context) -> None:
     if len(lives) == 2:
         check.that(not lives[0].overlaps(lives[1]),
                    f"the two migrations' tasks overlapped: {short(lives[1].arn)} created "
-                   f"{lives[0].stopped and lives[1].first - lives[0].stopped:.2f} s after {short(lives[0].arn)} stopped")
-        if lives[0].stopped:
-            check.figure("gap_s", round(lives[1].first - lives[0].stopped, 2))
+                   f"{lives[0].ended and lives[1].first - lives[0].ended:.2f} s after {short(lives[0].arn)} ended")
+        if lives[0].ended:
+            check.figure("gap_s", round(lives[1].first - lives[0].ended, 2))
     check.web_paused_during(timeline, lives)
     check.web_back(app, timeline)
     check.that(app.lock() is None, f"the lock is left on the cluster: {app.lock()}")
@@ -300,8 +300,8 @@ def sigint_stops_task_then_restores(ctx: Context) -> None:
     lives = timeline.migration_tasks()
     check.that(len(lives) == 1, f"{len(lives)} migration tasks (expected 1)")
     for life in lives:
-        check.that(life.stopped is not None and life.stopped <= (run.exited_at or time.time()),
-                   f"the migration task {short(life.arn)} was not STOPPED when the run exited")
+        check.that(life.ended is not None and life.ended <= (run.exited_at or time.time()),
+                   f"the migration task {short(life.arn)}'s container had not exited when the run exited")
         task = app.task(life.arn)
         check.that(task.get("stopCode") == "UserInitiated" and "ecs-migrate" in task.get("stoppedReason", ""),
                    f"the task stopped with {task.get('stopCode')}: {task.get('stoppedReason')!r} "
