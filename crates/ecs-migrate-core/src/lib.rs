@@ -26,10 +26,12 @@ mod test_support;
 pub use aws::clients::Clients;
 pub use aws_sdk_ecs as ecs;
 pub use commands::history;
+pub use commands::{restore::restore, unlock::unlock};
 pub use error::{
     Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED, EXIT_STILL_RUNNING,
 };
-pub use pause::{restore, restore_command, unlock, PausePlan, ServiceReport, ServiceTarget};
+pub use pause::restore::restore_command;
+pub use pause::{PausePlan, ServiceReport, ServiceTarget};
 pub use progress::{Event, Progress};
 pub use records::migration_id::MigrationId;
 pub use records::outcome_record::Outcome;

@@ -1,4 +1,6 @@
-//! The core of the subcommands beside `run`: `history` (the recorded outcomes of a family);
-//! `restore` and `unlock` live with the pause they undo (`pause/`).
+//! The core of the subcommands beside `run`, one file each: `history` (the recorded outcomes of
+//! a family), `restore` (services a run left paused), `unlock` (a dead run's lock).
 
 pub mod history;
+pub(crate) mod restore;
+pub(crate) mod unlock;

@@ -15,18 +15,18 @@
 //! is restored first, to the *recorded* count, never to the paused count the service shows now.
 
 pub(crate) mod autoscaling;
+mod drain;
+pub(crate) mod restore;
 
 use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::records::pause_record::{AutoScalingState, PauseRecord, TAG_KEYS};
-use crate::watch::decide_at::app_task_over;
-use crate::watch::{next_backoff, sleep_until_or_never};
+use crate::records::pause_record::{AutoScalingState, PauseRecord};
 use crate::{Clients, DecideAt, Error, Shutdown};
-use aws_sdk_ecs::types::DesiredStatus;
+use drain::service_tasks;
+use restore::{restore_one, Restore};
 use serde::Serialize;
-use std::collections::BTreeSet;
 use std::time::Duration;
-use tokio::time::{sleep, Instant};
+use tokio::time::Instant;
 
 /// How often the drain is checked (one ListTasks + one DescribeTasks per service).
 const DRAIN_POLL: Duration = Duration::from_secs(1);
@@ -49,7 +49,7 @@ pub struct ServiceTarget {
 
 impl ServiceTarget {
     /// The state to restore: the leftover record's if there is one, else what it has now.
-    fn before(&self) -> (i32, Option<AutoScalingState>) {
+    pub(crate) fn before(&self) -> (i32, Option<AutoScalingState>) {
         match &self.leftover {
             Some(record) => (record.desired_count, record.autoscaling),
             None => (self.desired_count, self.autoscaling),
@@ -85,7 +85,7 @@ pub struct ServiceReport {
 
 /// One service in the pause.
 #[derive(Debug)]
-struct Entry {
+pub(super) struct Entry {
     target: ServiceTarget,
     record: PauseRecord,
     record_written: bool,
@@ -190,21 +190,13 @@ impl<'a> Paused<'a> {
                 desired_count: record.desired_count,
                 now: entry.target.desired_count,
             });
-            restore_service(
-                self.clients,
-                self.cluster,
-                &entry.target.name,
-                &entry.target.arn,
+            let service = Restore {
+                name: &entry.target.name,
+                arn: &entry.target.arn,
                 record,
-                record.desired_count,
-                self.progress,
-            )
-            .await?;
-            self.progress.event(Event::ServiceRestored {
-                service: &entry.target.name,
                 desired_count: record.desired_count,
-                autoscaling: record.autoscaling.is_some(),
-            });
+            };
+            restore_one(self.clients, self.cluster, service, self.progress).await?;
         }
         Ok(())
     }
@@ -281,99 +273,8 @@ impl<'a> Paused<'a> {
                 to: plan.min_capacity,
             });
         }
-        // 4. wait until the old tasks have really stopped. Throttling that outlasts the SDK's
-        //    retries is waited out here too (a drain can take minutes: stopTimeout, load
-        //    balancer deregistration), backing off up to 30 s.
-        let started = Instant::now();
-        let mut delay = DRAIN_POLL;
-        loop {
-            match self.remaining_tasks(plan.min_capacity).await {
-                Ok(0) => {
-                    self.progress.event(Event::ServicesDrained {
-                        elapsed: started.elapsed(),
-                    });
-                    return Ok(Drain::Done);
-                }
-                Ok(remaining) => {
-                    delay = DRAIN_POLL;
-                    self.progress.event(Event::Draining {
-                        remaining,
-                        elapsed: started.elapsed(),
-                    });
-                }
-                Err(err) if err.is_transient() => {
-                    delay = next_backoff(delay);
-                    self.progress.event(Event::Retrying {
-                        operation: "ListTasks/DescribeTasks",
-                        message: err.to_string(),
-                        retry_in: delay,
-                    });
-                }
-                Err(err) => return Err(err),
-            }
-            tokio::select! {
-                biased;
-                _ = shutdown.recv_or_hand_off() => return Ok(Drain::Interrupted),
-                _ = sleep_until_or_never(deadline) => return Ok(Drain::TimedOut),
-                _ = sleep(delay) => {}
-            }
-        }
-    }
-
-    /// Why a service this run paused is no longer its to restore, read from the record it
-    /// carries now: another run's (a run that took this one for dead and took over), or none
-    /// (put back by hand). `None`: still ours, or unreadable just now (then ours is restored).
-    async fn not_ours_to_restore(&self, entry: &Entry) -> Option<String> {
-        let name = &entry.target.name;
-        let tags = call::list_tags(
-            &self.clients.ecs,
-            &entry.target.arn,
-            || format!("service `{name}`"),
-            self.progress,
-        )
-        .await
-        .ok()?;
-        match PauseRecord::from_tags(&tags) {
-            Some(Ok(record)) if record.run_id != entry.record.run_id => Some(format!(
-                "service {name} is now paused by run {}, which took over: left to it",
-                record.run_id
-            )),
-            None => Some(format!(
-                "service {name} has no pause record any more (restored by hand?): left as it is"
-            )),
-            Some(_) => None,
-        }
-    }
-
-    /// How many tasks beyond the paused count are not gone yet (`decide_at.rs`: every container
-    /// of theirs stopped), over all services.
-    async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
-        let mut remaining = 0;
-        for entry in &self.entries {
-            let mut arns: BTreeSet<String> = entry.tasks.iter().cloned().collect();
-            arns.extend(
-                service_tasks(
-                    self.clients,
-                    self.cluster,
-                    &entry.target.name,
-                    self.progress,
-                )
-                .await?,
-            );
-            let arns: Vec<String> = arns.into_iter().collect();
-            let alive = crate::launch::live_tasks::describe(
-                &self.clients.ecs,
-                self.cluster,
-                &arns,
-                self.progress,
-            )
-            .await?
-            .iter()
-            .filter(|t| !app_task_over(t, self.decide_at))
-            .count();
-            remaining += alive.saturating_sub(min_capacity.max(0) as usize);
-        }
-        Ok(remaining)
+        // 4. wait until the old tasks have really stopped (`drain.rs`).
+        self.drain(plan.min_capacity, deadline, shutdown).await
     }
 
     /// Whether any service was touched (its record written): only then is there anything to
@@ -381,318 +282,4 @@ impl<'a> Paused<'a> {
     pub(crate) fn touched(&self) -> bool {
         self.entries.iter().any(|e| e.record_written)
     }
-
-    /// The services stay paused because `why` (a task of the migration still running): the
-    /// reports say so, and the error gives the command that restores them later.
-    pub(crate) fn left_paused(&self, why: &str) -> (Vec<ServiceReport>, Option<String>) {
-        let Some(plan) = self.plan else {
-            return (Vec::new(), None);
-        };
-        let names: Vec<&str> = self
-            .entries
-            .iter()
-            .map(|e| e.target.name.as_str())
-            .collect();
-        let reports = self
-            .entries
-            .iter()
-            .map(|entry| not_restored_yet(entry, plan))
-            .collect();
-        let error = format!(
-            "left the services paused: {why}, and the old code must not run next to the migration. Their previous state is recorded on them: once the migration's tasks have stopped, run `{}`",
-            restore_command(self.cluster, &names)
-        );
-        (reports, Some(error))
-    }
-
-    /// Phase 5: put every service back (or leave them paused when `keep` says so). Never
-    /// selects on shutdown: an interrupt is exactly when this must run.
-    pub(crate) async fn restore(&self, keep: bool) -> (Vec<ServiceReport>, Option<String>) {
-        let Some(plan) = self.plan else {
-            return (Vec::new(), None);
-        };
-        let mut reports = Vec::new();
-        let mut failures = Vec::new();
-        if keep && self.entries.iter().any(|e| e.record_written) {
-            let names: Vec<&str> = self
-                .entries
-                .iter()
-                .map(|e| e.target.name.as_str())
-                .collect();
-            self.progress.event(Event::KeptPaused {
-                services: &names,
-                command: &restore_command(self.cluster, &names),
-            });
-        }
-        for entry in &self.entries {
-            let to = plan.restore_to.unwrap_or(entry.record.desired_count);
-            let mut report = not_restored_yet(entry, plan);
-            if !entry.record_written {
-                // Never touched: nothing to undo.
-                report.desired_after = Some(entry.target.before().0);
-                report.restored = true;
-            } else if !keep {
-                if let Some(why) = self.not_ours_to_restore(entry).await {
-                    self.progress.event(Event::Warning(why));
-                } else {
-                    match restore_service(
-                        self.clients,
-                        self.cluster,
-                        &entry.target.name,
-                        &entry.target.arn,
-                        &entry.record,
-                        to,
-                        self.progress,
-                    )
-                    .await
-                    {
-                        Ok(()) => {
-                            report.desired_after = Some(to);
-                            report.autoscaling_restored = entry.record.autoscaling.is_some();
-                            report.restored = true;
-                            self.progress.event(Event::ServiceRestored {
-                                service: &entry.target.name,
-                                desired_count: to,
-                                autoscaling: entry.record.autoscaling.is_some(),
-                            });
-                        }
-                        Err(err) => failures.push(format!("{}: {err}", entry.target.name)),
-                    }
-                }
-            }
-            reports.push(report);
-        }
-        let error = (!failures.is_empty()).then(|| {
-            let names: Vec<&str> = self
-                .entries
-                .iter()
-                .map(|e| e.target.name.as_str())
-                .collect();
-            format!(
-                "could not restore {}; their previous state is still recorded on them: run `{}`",
-                failures.join("; "),
-                restore_command(self.cluster, &names)
-            )
-        });
-        (reports, error)
-    }
-}
-
-/// Puts one service back as `record` says, with `desired_count`, then removes the record.
-async fn restore_service(
-    clients: &Clients,
-    cluster: &str,
-    name: &str,
-    arn: &str,
-    record: &PauseRecord,
-    desired_count: i32,
-    progress: &dyn Progress,
-) -> Result<(), Error> {
-    let resource = || format!("service `{name}` in cluster `{cluster}`");
-    let call = clients
-        .ecs
-        .update_service()
-        .cluster(cluster)
-        .service(name)
-        .desired_count(desired_count);
-    call::send(progress, "UpdateService", resource, || call.clone().send()).await?;
-    if let Some(state) = record.autoscaling {
-        autoscaling::register(
-            &clients.autoscaling,
-            &autoscaling::resource_id(cluster, name),
-            state,
-            progress,
-        )
-        .await?;
-    }
-    let call = clients
-        .ecs
-        .untag_resource()
-        .resource_arn(arn)
-        .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()));
-    call::send(progress, "UntagResource", resource, || call.clone().send()).await?;
-    Ok(())
-}
-
-/// The service's tasks that ECS wants running.
-async fn service_tasks(
-    clients: &Clients,
-    cluster: &str,
-    service: &str,
-    progress: &dyn Progress,
-) -> Result<Vec<String>, Error> {
-    let mut arns = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let call = clients
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .desired_status(DesiredStatus::Running)
-            .set_next_token(next_token.clone());
-        let page = call::send(
-            progress,
-            "ListTasks",
-            || format!("service `{service}` in cluster `{cluster}`"),
-            || call.clone().send(),
-        )
-        .await?;
-        arns.extend(page.task_arns().iter().cloned());
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            return Ok(arns);
-        }
-    }
-}
-
-/// What the report says of a service before (or without) its restore.
-fn not_restored_yet(entry: &Entry, plan: &PausePlan) -> ServiceReport {
-    ServiceReport {
-        name: entry.target.name.clone(),
-        desired_before: entry.record.desired_count,
-        desired_during: if entry.scaled_down {
-            plan.min_capacity
-        } else {
-            entry.record.desired_count
-        },
-        desired_after: None,
-        autoscaling_suspended: entry.autoscaling_suspended,
-        autoscaling_restored: false,
-        restored: false,
-        recovered_from: entry.target.leftover.as_ref().map(|r| r.run_id.clone()),
-    }
-}
-
-/// The command an operator runs to restore services left paused.
-pub fn restore_command(cluster: &str, services: &[&str]) -> String {
-    let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
-    let mut command = format!("ecs-migrate restore --cluster {cluster}");
-    for service in services {
-        command.push_str(&format!(" --service {service}"));
-    }
-    command
-}
-
-/// `ecs-migrate restore`: put back services a run left paused, from the records on them. A
-/// service without a record is left as it is (and said so).
-pub async fn restore(
-    clients: &Clients,
-    cluster: &str,
-    services: &[String],
-    desired_count: Option<i32>,
-    progress: &dyn Progress,
-) -> Result<Vec<ServiceReport>, Error> {
-    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
-    let targets =
-        crate::resolve::resolve_services(clients, &cluster_arn, cluster, services).await?;
-    let mut reports = Vec::new();
-    let mut failures = Vec::new();
-    for target in targets {
-        let Some(record) = &target.leftover else {
-            progress.event(Event::Warning(format!(
-                "service {} has no ecs-migrate pause record: nothing to restore (desired count stays {})",
-                target.name, target.desired_count
-            )));
-            reports.push(ServiceReport {
-                name: target.name.clone(),
-                desired_before: target.desired_count,
-                desired_during: target.desired_count,
-                desired_after: Some(target.desired_count),
-                autoscaling_suspended: false,
-                autoscaling_restored: false,
-                restored: false,
-                recovered_from: None,
-            });
-            continue;
-        };
-        progress.event(Event::LeftoverFound {
-            service: &target.name,
-            run_id: &record.run_id,
-            paused_at: &record.paused_at,
-            desired_count: record.desired_count,
-            now: target.desired_count,
-        });
-        let to = desired_count.unwrap_or(record.desired_count);
-        // One service that cannot be restored does not keep the others down.
-        if let Err(err) = restore_service(
-            clients,
-            &cluster_arn,
-            &target.name,
-            &target.arn,
-            record,
-            to,
-            progress,
-        )
-        .await
-        {
-            failures.push(format!("{}: {err}", target.name));
-            continue;
-        }
-        progress.event(Event::ServiceRestored {
-            service: &target.name,
-            desired_count: to,
-            autoscaling: record.autoscaling.is_some(),
-        });
-        reports.push(ServiceReport {
-            name: target.name.clone(),
-            desired_before: record.desired_count,
-            desired_during: target.desired_count,
-            desired_after: Some(to),
-            autoscaling_suspended: record.autoscaling.is_some(),
-            autoscaling_restored: record.autoscaling.is_some(),
-            restored: true,
-            recovered_from: Some(record.run_id.clone()),
-        });
-    }
-    if failures.is_empty() {
-        return Ok(reports);
-    }
-    let names: Vec<&str> = services.iter().map(String::as_str).collect();
-    Err(Error::RestoreFailed {
-        cluster: cluster_arn.clone(),
-        cause: format!(
-            "restored {} of {} services",
-            reports.iter().filter(|r| r.restored).count(),
-            services.len()
-        ),
-        restore_error: format!(
-            "could not restore {}; their previous state is still recorded on them: run `{}` again",
-            failures.join("; "),
-            restore_command(&cluster_arn, &names)
-        ),
-    })
-}
-
-/// `ecs-migrate unlock`: clear the family lock of `task_definition` on `cluster` and restore
-/// `services` from their records. For locks left by runs that are gone.
-pub async fn unlock(
-    clients: &Clients,
-    cluster: &str,
-    task_definition: &str,
-    services: &[String],
-    progress: &dyn Progress,
-) -> Result<Vec<ServiceReport>, Error> {
-    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
-    let family = task_definition
-        .rsplit('/')
-        .next()
-        .unwrap_or(task_definition);
-    let family = family.split(':').next().unwrap_or(family);
-    match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family, progress).await? {
-        Some(holder) => {
-            crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family, progress).await?;
-            progress.event(Event::Warning(format!(
-                "cleared the lock on task definition family {family} held by run {} since {}",
-                holder.run_id, holder.since
-            )));
-        }
-        None => progress.event(Event::Warning(format!(
-            "task definition family {family} was not locked"
-        ))),
-    }
-    if services.is_empty() {
-        return Ok(Vec::new());
-    }
-    restore(clients, cluster, services, None, progress).await
 }
