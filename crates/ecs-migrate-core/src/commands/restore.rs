@@ -13,9 +13,10 @@ pub async fn restore(
     desired_count: Option<i32>,
     progress: &dyn Progress,
 ) -> Result<Vec<ServiceReport>, Error> {
-    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
+    let cluster_arn = crate::resolve::services::describe_cluster(&clients.ecs, cluster).await?;
     let targets =
-        crate::resolve::resolve_services(clients, &cluster_arn, cluster, services).await?;
+        crate::resolve::services::resolve_services(clients, &cluster_arn, cluster, services)
+            .await?;
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for target in targets {

@@ -13,7 +13,7 @@ pub async fn unlock(
     services: &[String],
     progress: &dyn Progress,
 ) -> Result<Vec<ServiceReport>, Error> {
-    let cluster_arn = crate::resolve::describe_cluster(&clients.ecs, cluster).await?;
+    let cluster_arn = crate::resolve::services::describe_cluster(&clients.ecs, cluster).await?;
     let family = task_definition
         .rsplit('/')
         .next()

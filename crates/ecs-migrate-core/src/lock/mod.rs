@@ -361,7 +361,13 @@ async fn look(
     let services = match &plan.pause {
         Some(pause) => {
             let names: Vec<String> = pause.services.iter().map(|s| s.name.clone()).collect();
-            crate::resolve::resolve_services(clients, &plan.cluster, &plan.cluster, &names).await?
+            crate::resolve::services::resolve_services(
+                clients,
+                &plan.cluster,
+                &plan.cluster,
+                &names,
+            )
+            .await?
         }
         None => Vec::new(),
     };
