@@ -1,4 +1,4 @@
-"""Tests of the local ECS emulator (emulator/ecs_emulator.py).
+"""Tests of the local ECS emulator (emulator/ecs_emulator.py, the ecsemu package).
 
 Each test drives a launched emulator subprocess with boto3, the way ecs-migrate
 drives AWS.  Run:  .venv/bin/python -m pytest emulator/test_emulator.py
