@@ -1,13 +1,13 @@
 """ECS API handlers: RunTask, DescribeTasks, StopTask, ListTasks, tagging, cluster counts.
 
-5a. RunTask ignores ``clientToken`` and has no failure conventions.
-5b. DescribeTasks returns no ``failures`` for unknown tasks, matches task IDs by
-    substring across clusters and toggles a class-level TAGS filter.
-5c. StopTask of an unknown task is an HTML 500.
-5d. ListTasks ignores ``serviceName``, ``launchType``, pagination and the
-    default ``desiredStatus``.
-5e. Tagging an unknown task ARN is an HTML 500.
-5f. Cluster ``runningTasksCount`` / ``pendingTasksCount`` are adjusted by hand.
+a. RunTask ignores ``clientToken`` and has no failure conventions.
+b. DescribeTasks returns no ``failures`` for unknown tasks, matches task IDs by
+   substring across clusters and toggles a class-level TAGS filter.
+c. StopTask of an unknown task is an HTML 500.
+d. ListTasks ignores ``serviceName``, ``launchType``, pagination and the
+   default ``desiredStatus``.
+e. Tagging an unknown task ARN is an HTML 500.
+f. Cluster ``runningTasksCount`` / ``pendingTasksCount`` are adjusted by hand.
 
 Tasks are shown as snapshots of their ``TaskRuntime`` (``lifecycle.py``);
 strict mode's hooks (``strict_hooks.py``) add the clientToken conflict, tag
@@ -76,9 +76,9 @@ def _missing_task_arn(backend: EC2ContainerServiceBackend, cluster: Cluster, ref
     return f"arn:{partition}:ecs:{backend.region_name}:{backend.account_id}:task/{cluster.name}/{ref}"
 
 
-# 5a. RunTask.  Fixes: clientToken is ignored by moto (ECS returns the same
+# a. RunTask.  Fixes: clientToken is ignored by moto (ECS returns the same
 #     tasks for a token reused within 24 h, and ConflictException for a token
-#     reused with other parameters: strict_hooks.py, 9b); failure conventions
+#     reused with other parameters: strict_hooks.py); failure conventions
 #     ("no-capacity"); tasks come back as snapshots of their TaskRuntime.
 def _resp_run_task(self: EC2ContainerServiceResponse) -> ActionResult:
     backend = self.ecs_backend
@@ -133,7 +133,7 @@ def _resp_run_task(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"tasks": tasks, "failures": failures})
 
 
-# 5b. DescribeTasks.  Fixes: moto advances the status on every call, returns
+# b. DescribeTasks.  Fixes: moto advances the status on every call, returns
 #     no `failures` for unknown tasks (ECS: reason MISSING), matches task IDs by
 #     substring across all clusters, and toggles a class-level TAGS transformer
 #     (racy in the threaded server).
@@ -156,7 +156,7 @@ def _resp_describe_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"tasks": tasks, "failures": failures})
 
 
-# 5c. StopTask.  Fixes: moto flips the task to STOPPED instantly and 500s on an
+# c. StopTask.  Fixes: moto flips the task to STOPPED instantly and 500s on an
 #     unknown task.  Here the containers get SIGTERM, then SIGKILL after the
 #     grace period; the response shows desiredStatus STOPPED and the lastStatus
 #     of the moment, like ECS.
@@ -175,7 +175,7 @@ def _resp_stop_task(self: EC2ContainerServiceResponse) -> ActionResult:
         return ActionResult({"task": describe_task(task, include_tags=True)})
 
 
-# 5d. ListTasks.  Fixes: moto ignores `serviceName`, `launchType`, pagination,
+# d. ListTasks.  Fixes: moto ignores `serviceName`, `launchType`, pagination,
 #     and the default desiredStatus filter (RUNNING).
 def _list_tasks(
     self: EC2ContainerServiceBackend,
@@ -237,7 +237,7 @@ def _resp_list_tasks(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult(result)
 
 
-# 5e. Fixes: tagging an unknown task ARN raises NotImplementedError (HTML 500).
+# e. Fixes: tagging an unknown task ARN raises NotImplementedError (HTML 500).
 
 
 def _get_resource(self: EC2ContainerServiceBackend, resource_arn: str, parsed_arn: dict[str, str]) -> Any:
@@ -250,7 +250,7 @@ def _get_resource(self: EC2ContainerServiceBackend, resource_arn: str, parsed_ar
     return _orig_get_resource(self, resource_arn, parsed_arn)
 
 
-# 5f. Fixes: cluster runningTasksCount / pendingTasksCount are counters moto
+# f. Fixes: cluster runningTasksCount / pendingTasksCount are counters moto
 #     adjusts by hand; they are now computed from the tasks.
 def _cluster_count(states: tuple[str, ...]) -> property:
     def getter(self: Cluster) -> int:

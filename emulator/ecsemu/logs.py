@@ -1,13 +1,13 @@
 """awslogs: container output -> CloudWatch Logs, and moto's logs fixes.
 
-4a. moto's logs models are not thread-safe (its own TODO): GetLogEvents sorts
-    the event list while the emulator's log shippers append to it.  One lock
-    serialises every access to streams' event lists.
-4b. GetLogEvents on a missing stream says "The specified log group does not
-    exist." (moto's default message); CloudWatch says "log stream".
-4.  ``LogSink`` buffers one container's (or Lambda bootstrap's) lines and ships
-    them into moto's logs backend; ``log_flusher`` (a launcher thread) flushes
-    every sink every 50 ms.
+a. moto's logs models are not thread-safe (its own TODO): GetLogEvents sorts
+   the event list while the emulator's log shippers append to it.  One lock
+   serialises every access to streams' event lists.
+b. GetLogEvents on a missing stream says "The specified log group does not
+   exist." (moto's default message); CloudWatch says "log stream".
+c. ``LogSink`` buffers one container's (or Lambda bootstrap's) lines and ships
+   them into moto's logs backend; ``log_flusher`` (a launcher thread) flushes
+   every sink every 50 ms.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _orig_group_get_log_events: Callable[..., Any] | None = None
 
 
 def install() -> None:
-    """Lock moto's ``LogStream`` event lists (4a); fix ``LogGroup.get_log_events``'s message (4b)."""
+    """Lock moto's ``LogStream`` event lists (a); fix ``LogGroup.get_log_events``'s message (b)."""
     global _orig_group_get_log_events
     for name in ("put_log_events", "get_log_events", "filter_log_events", "to_describe_dict"):
         setattr(logs_models.LogStream, name, locked(getattr(logs_models.LogStream, name)))
@@ -52,7 +52,7 @@ def locked(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-# 4b. Fixes: GetLogEvents on a missing stream says "The specified log group does
+# b. Fixes: GetLogEvents on a missing stream says "The specified log group does
 #     not exist." (moto's default message); CloudWatch says "log stream".
 
 

@@ -1,11 +1,11 @@
 """Task placement: RunTask and StartTask without moto's crashes.
 
-2a. RunTask crashes (TypeError, HTML 500) when a container has neither
-    ``memory`` nor ``memoryReservation``.
-2b. ``Task.__init__`` (awsvpc) crashes without ``securityGroups`` or when the
-    subnet's VPC lacks DNS hostnames, and models only the first container.
-2c. RunTask with the EC2 launch type (or none) on a cluster without container
-    instances raises a bare Exception.
+a. RunTask crashes (TypeError, HTML 500) when a container has neither
+   ``memory`` nor ``memoryReservation``.
+b. ``Task.__init__`` (awsvpc) crashes without ``securityGroups`` or when the
+   subnet's VPC lacks DNS hostnames, and models only the first container.
+c. RunTask with the EC2 launch type (or none) on a cluster without container
+   instances raises a bare Exception.
 
 Every task created here gets a ``TaskRuntime`` (``lifecycle.py``), which starts
 its lifecycle; the task's status fields live in that runtime.
@@ -46,7 +46,7 @@ def install() -> None:
     EC2ContainerServiceBackend.start_task = _start_task  # type: ignore[method-assign]
 
 
-# 2a. Fixes: RunTask crashes (TypeError -> HTML 500) when a container has neither
+# a. Fixes: RunTask crashes (TypeError -> HTML 500) when a container has neither
 #     `memory` nor `memoryReservation` (allowed when the task has task-level
 #     memory).  Missing values count as 0; a task-level memory is used when no
 #     container reserves memory.
@@ -79,7 +79,7 @@ def _calculate_task_resource_requirements(task_definition: Any) -> dict[str, Any
     return requirements
 
 
-# 2b. Fixes: moto's Task.__init__ (awsvpc) crashes with KeyError when
+# b. Fixes: moto's Task.__init__ (awsvpc) crashes with KeyError when
 #     `securityGroups` is omitted (ECS then uses the VPC's default group), and
 #     with AttributeError `private_dns_name` when the subnet's VPC lacks DNS
 #     hostnames (any non-default VPC).  It also models only the first container
@@ -197,7 +197,7 @@ def _runtime_property(name: str, default: Any) -> property:
     return property(getter, setter)
 
 
-# 2c. Fixes: RunTask with the EC2 launch type (or no launch type) on a cluster
+# c. Fixes: RunTask with the EC2 launch type (or no launch type) on a cluster
 #     without registered container instances raises a bare Exception (HTML 500).
 #     The emulator places such tasks without a container instance, like Fargate.
 #     Every created task gets a TaskRuntime, which starts its lifecycle.

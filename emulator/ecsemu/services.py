@@ -10,8 +10,8 @@ tasks of an old deployment (new task definition / forceNewDeployment), and
 drains all of them when the service is deleted.  runningCount / pendingCount
 are live.  It also purges forgotten tasks (strict mode's retention).
 
-6a. CreateService crashes (KeyError, HTML 500) when the awsvpcConfiguration
-    has no ``securityGroups``.
+Also fixes: CreateService crashes (KeyError, HTML 500) when the
+awsvpcConfiguration has no ``securityGroups``.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def install() -> None:
     EC2ContainerServiceBackend.delete_service = _delete_service  # type: ignore[method-assign]
 
 
-# 6a. Fixes: CreateService crashes (KeyError -> HTML 500) when the
+# Fixes: CreateService crashes (KeyError -> HTML 500) when the
 #     awsvpcConfiguration has no `securityGroups`; ECS then uses the VPC's
-#     default security group (tasks get it in placement.py, 2b).
+#     default security group (placement.py gives it to the tasks).
 
 
 def _validate_network(self: Service, network_configuration: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def service_scheduler() -> None:
     purged_at = 0.0
     while True:
         with STATE.lock:
-            if time.monotonic() - purged_at >= 1.0:  # retention (strict_hooks.py, 9c)
+            if time.monotonic() - purged_at >= 1.0:  # stopped-task retention (strict_hooks.py)
                 purged_at = time.monotonic()
                 try:
                     purge_forgotten(wall_clock())

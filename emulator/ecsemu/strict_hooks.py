@@ -3,18 +3,18 @@
 Every knob is read at the moment it matters, so ``POST /ecs-emulator/config``
 takes effect at once.
 
-9a. Tag restrictions (``tag_limits``): moto accepts any tags.
-9b. RunTask idempotency (``run_task_conflict``, ``client_token_ttl_seconds``):
-    a reused clientToken with other parameters is a ConflictException.
-9c. Describe lag and retention (``describe_lag_seconds``,
-    ``stopped_task_retention_seconds``): moto shows a task at once and forever.
-9d. Stale desiredCount (``stale_desired_count_seconds``): DescribeServices is
-    consistent at once in moto.
-9e. The timeline of task statuses, container exits and desired counts.
-9f. CloudWatch Logs ingestion lag and empty pages (``log_lag_ms``,
-    ``log_empty_page_rate``).
+a. Tag restrictions (``tag_limits``): moto accepts any tags.
+b. RunTask idempotency (``run_task_conflict``, ``client_token_ttl_seconds``):
+   a reused clientToken with other parameters is a ConflictException.
+c. Describe lag and retention (``describe_lag_seconds``,
+   ``stopped_task_retention_seconds``): moto shows a task at once and forever.
+d. Stale desiredCount (``stale_desired_count_seconds``): DescribeServices is
+   consistent at once in moto.
+e. The timeline of task statuses, container exits and desired counts.
+f. CloudWatch Logs ingestion lag and empty pages (``log_lag_ms``,
+   ``log_empty_page_rate``).
 
-``install()`` applies the patches of 9a, 9d and 9f; the other hooks are called
+``install()`` applies the patches of a, d and f; the other hooks are called
 by the ECS handlers, the services, the lifecycle and the containers.
 """
 
@@ -45,7 +45,7 @@ _orig_resp_describe_services: Callable[..., ActionResult] | None = None
 
 
 def install() -> None:
-    """Tag checks on ECS's tagging calls (9a), the stale DescribeServices (9d), the logs reads (9f)."""
+    """Tag checks on ECS's tagging calls (a), the stale DescribeServices (d), the logs reads (f)."""
     global _orig_resp_tag_resource, _orig_resp_describe_services
     for name in ("create_cluster", "create_service", "register_task_definition"):
         setattr(EC2ContainerServiceResponse, name, _tags_checked(getattr(EC2ContainerServiceResponse, name)))
@@ -57,7 +57,7 @@ def install() -> None:
     logs_models.LogStream.filter_log_events = locked(_stream_filter_log_events)  # type: ignore[method-assign]
 
 
-# 9a. Tag restrictions (knob tag_limits).  Fixes: moto accepts any tags.  ECS
+# a. Tag restrictions (knob tag_limits).  Fixes: moto accepts any tags.  ECS
 #     checks the documented restrictions (at most 50 per resource, key 1-128
 #     and value 0-256 characters, letters/numbers/spaces and + - = . _ : / @,
 #     no aws: key prefix) and applies nothing of a refused request.
@@ -94,7 +94,7 @@ def _resp_tag_resource(self: EC2ContainerServiceResponse) -> Any:
     return _orig_resp_tag_resource(self)
 
 
-# 9b. RunTask idempotency (knobs run_task_conflict, client_token_ttl_seconds).
+# b. RunTask idempotency (knobs run_task_conflict, client_token_ttl_seconds).
 #     A clientToken reused in the same cluster with other parameters is a
 #     ConflictException whose resourceIds are the tasks the token started
 #     (the whole request body but clientToken is compared, as canonical JSON).
@@ -122,7 +122,7 @@ def request_fingerprint(response: EC2ContainerServiceResponse) -> str:
     return strict.canonical_json(body)
 
 
-# 9c. Describe lag and retention (knobs describe_lag_seconds,
+# c. Describe lag and retention (knobs describe_lag_seconds,
 #     stopped_task_retention_seconds).  Fixes: moto shows a task at once and
 #     forever.  ECS is eventually consistent (a new task can be MISSING for a
 #     while) and forgets stopped tasks (DescribeTasks shows them "for at least
@@ -159,7 +159,7 @@ def purge_forgotten(now: float) -> None:
         del STATE.client_tokens[key]
 
 
-# 9d. Stale desiredCount (knob stale_desired_count_seconds).  For that long
+# d. Stale desiredCount (knob stale_desired_count_seconds).  For that long
 #     after UpdateService changed desiredCount, DescribeServices shows the
 #     previous value (in the service and its PRIMARY deployment); the
 #     scheduler uses the new value at once.  Every real setting of the desired
@@ -222,8 +222,8 @@ def _resp_describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
     return result
 
 
-# 9e. Timeline: every task lastStatus change, every container reaching
-#     STOPPED, every real desired count (9d).  Tasks killed by a reset or
+# e. Timeline: every task lastStatus change, every container reaching
+#     STOPPED, every real desired count (d).  Tasks killed by a reset or
 #     shutdown are not recorded.
 
 
@@ -252,7 +252,7 @@ def timeline_container_stopped(container: "ContainerRuntime") -> None:
     )
 
 
-# 9f. CloudWatch Logs ingestion lag and empty pages (knobs log_lag_ms,
+# f. CloudWatch Logs ingestion lag and empty pages (knobs log_lag_ms,
 #     log_empty_page_rate).  An event is visible once its ingestionTime + lag
 #     has passed; reads stop at the first invisible event (in the stream's
 #     timestamp order), so a forward token never skips one.  With a nextToken
