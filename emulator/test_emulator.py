@@ -1,4 +1,4 @@
-"""Tests of the local ECS emulator (emulator/ecs_emulator.py).
+"""Tests of the local ECS emulator (emulator/ecs_emulator.py, the ecsemu package).
 
 Each test drives a launched emulator subprocess with boto3, the way ecs-migrate
 drives AWS.  Run:  .venv/bin/python -m pytest emulator/test_emulator.py
@@ -488,8 +488,16 @@ def test_stop_before_processes_start_runs_nothing(slow: Emulator, tmp_path: Path
     assert stopped["stoppedReason"] == "changed my mind"
     assert "exitCode" not in container(stopped, "app")
     assert "startedAt" not in stopped
-    time.sleep(0.3)
+    # Its processes would have started at the end of the 1.5 s start delay, long after STOPPED.
+    # A witness task run after the stop, under the same delay, starts later than that: once the
+    # witness's own command has run and exited, the stopped task's command would have run too.
+    witness_marker = tmp_path / "witness-ran"
+    register(slow, "witness", [{"name": "app", "command": ["touch", str(witness_marker)]}])
+    witness = wait_status(slow, run(slow, "witness")["taskArn"], "STOPPED")
+    assert container(witness, "app")["exitCode"] == 0 and witness_marker.exists()
     assert not marker.exists()
+    later = describe(slow, arn)
+    assert "exitCode" not in container(later, "app") and "startedAt" not in later
 
 
 def test_non_essential_exit_does_not_stop_task(emu: Emulator) -> None:

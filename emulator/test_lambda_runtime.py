@@ -1,4 +1,4 @@
-"""Tests of the emulator's Lambda custom runtimes (emulator/lambda_runtime.py).
+"""Tests of the emulator's Lambda custom runtimes (emulator/ecsemu/lambda_runtime.py).
 
 With the strict-mode key ``lambda_bootstrap`` on, Invoke of a ``provided.*``
 function runs the ``bootstrap`` of its zip as a local process speaking the Lambda
@@ -29,7 +29,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-import strict  # emulator/strict.py: the configuration's defaults
+from ecsemu import strict  # emulator/ecsemu/strict.py: the configuration's defaults
 from test_emulator import PY, REGION, Emulator, alive, all_events, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-test"

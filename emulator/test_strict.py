@@ -1,5 +1,5 @@
-"""Tests of the emulator's strict mode (emulator/strict.py and its hooks in
-emulator/ecs_emulator.py, section 9).
+"""Tests of the emulator's strict mode (emulator/ecsemu/strict.py and its hooks in
+emulator/ecsemu/strict_hooks.py).
 
 Each test drives a launched emulator with boto3 and switches the knobs it needs
 through POST /ecs-emulator/config; the per-test fixture's /moto-api/reset

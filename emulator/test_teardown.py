@@ -1,5 +1,5 @@
-"""Tests of the emulator's Fargate-style task teardown (emulator/teardown.py,
-section 11 of emulator/ecs_emulator.py; the strict-mode key
+"""Tests of the emulator's Fargate-style task teardown (emulator/ecsemu/teardown.py,
+called by emulator/ecsemu/lifecycle.py; the strict-mode key
 task_teardown_seconds and the tag ecs-emulator:teardown-seconds).
 
 Each test drives a launched emulator with boto3 and waits on conditions

@@ -1,37 +1,12 @@
-"""Lambda custom runtimes in the local emulator: Invoke really runs the bootstrap.
+"""One Invoke of a custom-runtime function: its process, its logs, its record.
 
-moto's Lambda never runs a ``provided.*`` function without Docker: its
-Docker-less "lambda-simple" backend echoes the payload (or returns a result
-queued through ``POST /moto-api/static/lambda-simple/response``), and its
-Docker backend needs images this machine does not have.  With the strict-mode
-configuration key ``lambda_bootstrap`` on (``strict.py``), an Invoke
-(``RequestResponse``) of a function whose runtime is ``provided.*`` and whose
-deployment zip holds a ``bootstrap``:
-
-1. extracts the zip (moto's ``LambdaFunction.code_bytes``) into a temporary
-   directory, the task root;
-2. starts a Lambda Runtime API server (version 2018-06-01) on 127.0.0.1 for
-   this one invocation;
-3. runs ``bootstrap`` as a local process (its own process group) with
-   Lambda's environment, ``AWS_ENDPOINT_URL`` pointing back at the emulator;
-4. hands it the event on ``GET /runtime/invocation/next`` and waits for its
-   response, its error, an init error, its exit or the function's timeout;
-5. kills the process group, writes its output and START / END / REPORT into
-   CloudWatch Logs (``/aws/lambda/<name>``) through the emulator's ``LogSink``;
-6. answers Invoke as Lambda does (``X-Amz-Function-Error: Unhandled`` and an
-   error document when the function failed).
-
-Anything else (the key off, another runtime, no ``bootstrap`` in the zip, the
-``Event`` and ``DryRun`` invocation types) goes to moto's backend as before.
-
-``ecs_emulator.py`` calls ``install()`` from ``main()`` once it knows its own
-URL (section 10), ``kill_all()`` from ``stop_all_tasks()`` (reset, shutdown)
-and ``forget_runs()`` from ``/moto-api/reset``; ``runs()`` serves
-``GET /ecs-emulator/lambda-runs``.
-
-Every Invoke runs in its own werkzeug request thread and nothing here holds an
-emulator lock while a bootstrap runs, so the handler's own AWS calls (and any
-other client) are served meanwhile, and two Invokes run two processes at once.
+``Invocation.run`` extracts the function's zip into a temporary directory,
+starts the Runtime API server (``lambda_api.py``), runs ``bootstrap`` in its own
+process group with Lambda's environment, waits for its answer, its exit or its
+timeout, kills the group, writes START / output / END / REPORT into CloudWatch
+Logs through a ``LogSink`` (``logs.py``) and returns the Invoke's payload.  The
+finished runs are kept for ``GET /ecs-emulator/lambda-runs``.  Nothing here
+patches moto (``lambda_runtime.py`` does).
 """
 
 from __future__ import annotations
@@ -39,7 +14,6 @@ from __future__ import annotations
 import base64
 import collections
 import datetime as _dt
-import http.server
 import io
 import json
 import logging
@@ -53,19 +27,18 @@ import threading
 import time
 import uuid
 import zipfile
-from typing import Any, Callable
+from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaBackend
-from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.logs import models as logs_models
 from moto.logs.exceptions import ResourceAlreadyExistsException
 
+from .lambda_api import RuntimeApiHandler, RuntimeApiServer
+from .logs import LogSink, pump_lines
+from .state import LAUNCH_ENV, READER_JOIN_TIMEOUT, STATE, docker_exit_code, killpg
+
 log = logging.getLogger("ecs_emulator.lambda")
 
-#: The strict-mode configuration key that switches this on.
-CONFIG_KEY = "lambda_bootstrap"
-API_PREFIX = "/2018-06-01/runtime"
 #: Runs kept for GET /ecs-emulator/lambda-runs (oldest dropped first).
 RUNS_MAX = 10_000
 #: X-Amz-Log-Type: Tail returns the last 4 KB of the invocation's log, as Lambda does.
@@ -92,9 +65,7 @@ RESERVED_KEYS = (
     "LAMBDA_RUNTIME_DIR",
 )
 
-# Set by install(): the emulator module (its STRICT, STATE, LogSink, pump_lines, ...)
-# and the URL the handlers' AWS calls go to.
-_emu: Any = None
+# The URL the handlers' AWS calls go to (set_endpoint_url, from the launcher).
 _endpoint_url = ""
 
 _lock = threading.Lock()  # leaf lock: guards _runs and _active only
@@ -102,22 +73,10 @@ _runs: collections.deque[dict[str, Any]] = collections.deque(maxlen=RUNS_MAX)
 _active: set["Invocation"] = set()
 
 
-# ---------------------------------------------------------------------------
-# Hooks called by ecs_emulator.py
-# ---------------------------------------------------------------------------
-
-
-def install(emulator: Any, endpoint_url: str) -> None:
-    """Patch moto's Lambda backends' ``invoke`` (both the Docker one and
-    lambda-simple, whichever ``/moto-api/config`` selects).  ``emulator`` is the
-    running ecs_emulator module; ``endpoint_url`` its own URL."""
-    global _emu, _endpoint_url
-    _emu = emulator
-    _endpoint_url = endpoint_url
-    for cls in (LambdaBackend, LambdaSimpleBackend):
-        original = cls.__dict__["invoke"]
-        if not getattr(original, "_runs_bootstrap", False):
-            cls.invoke = _wrap_invoke(original)  # type: ignore[method-assign]
+def set_endpoint_url(url: str) -> None:
+    """The emulator's own URL: the bootstraps' ``AWS_ENDPOINT_URL``."""
+    global _endpoint_url
+    _endpoint_url = url
 
 
 def runs() -> list[dict[str, Any]]:
@@ -139,12 +98,7 @@ def kill_all() -> None:
         invocation.abandon()
 
 
-# ---------------------------------------------------------------------------
-# The Invoke hook
-# ---------------------------------------------------------------------------
-
-
-def _header(headers: Any, name: str) -> str | None:
+def header(headers: Any, name: str) -> str | None:
     value = headers.get(name) if headers is not None else None
     if value is None and headers is not None:
         wanted = name.lower()
@@ -152,119 +106,6 @@ def _header(headers: Any, name: str) -> str | None:
             if str(key).lower() == wanted:
                 return candidate
     return value
-
-
-def _bootstrap_zip(fn: Any) -> bytes | None:
-    """The function's deployment zip if it is a custom-runtime zip with a bootstrap."""
-    if not str(fn.run_time or "").startswith("provided"):
-        return None
-    if getattr(fn, "package_type", "Zip") != "Zip":
-        return None
-    code = getattr(fn, "code_bytes", None) or b""
-    try:
-        zipfile.ZipFile(io.BytesIO(code)).getinfo("bootstrap")
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return None
-    return code
-
-
-def _wrap_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
-    def invoke(
-        self: LambdaBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-    ) -> Any:
-        if _emu is not None and _emu.STRICT[CONFIG_KEY]:
-            invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
-            if invocation_type == "RequestResponse":
-                fn = self.get_function(function_name, qualifier)
-                code = _bootstrap_zip(fn)
-                if code is not None:
-                    return Invocation(fn, qualifier, body, headers, code).run(response_headers)
-        return original(self, function_name, qualifier, body, headers, response_headers)
-
-    invoke._runs_bootstrap = True  # type: ignore[attr-defined]
-    invoke.__name__ = "invoke"
-    invoke.__doc__ = original.__doc__
-    return invoke
-
-
-# ---------------------------------------------------------------------------
-# The Runtime API (one server per invocation)
-# ---------------------------------------------------------------------------
-
-
-class _RuntimeApiServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    invocation: "Invocation"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A bootstrap killed mid-request (after its response, at its timeout) is normal.
-        log.debug("runtime API request from %s failed", client_address, exc_info=True)
-
-
-class _RuntimeApiHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the runtime clients expect
-    server_version = "ecs-emulator-lambda-runtime-api"
-    server: _RuntimeApiServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
-        log.debug("runtime API: " + format, *args)
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size_line = self.rfile.readline()
-                if not size_line:
-                    break
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if self.path.split("?", 1)[0] != f"{API_PREFIX}/invocation/next":
-            self._send(404, {"errorType": "NotFound", "errorMessage": f"unknown path {self.path}"})
-            return
-        invocation = self.server.invocation
-        headers = invocation.hand_out()
-        if headers is None:
-            # One invocation per process: a second `next` is held until the process is killed.
-            invocation.finished.wait()
-            self.close_connection = True
-            return
-        self._send(200, invocation.event, headers)
-
-    def do_POST(self) -> None:  # noqa: N802
-        invocation = self.server.invocation
-        path = self.path.split("?", 1)[0]
-        body = self._body()
-        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
-        if path == f"{API_PREFIX}/init/error":
-            status, answer = invocation.finish("init_error", None, body, error_type)
-        elif path.startswith(f"{API_PREFIX}/invocation/") and path.endswith(("/response", "/error")):
-            request_id, kind = path[len(f"{API_PREFIX}/invocation/"):].rsplit("/", 1)
-            status, answer = invocation.finish(kind, request_id, body, error_type)
-        else:
-            status, answer = 404, {"errorType": "NotFound", "errorMessage": f"unknown path {self.path}"}
-        self._send(status, answer)
 
 
 def _error_document(body: bytes, error_type: str | None) -> tuple[bytes, str]:
@@ -346,8 +187,8 @@ class Invocation:
         self.invoked_arn = fn.function_arn + (f":{qualifier}" if qualifier else "")
         self.timeout = float(fn.timeout or 3)
         self.memory_size = int(fn.memory_size or 128)
-        self.log_tail = _header(headers, "X-Amz-Log-Type") == "Tail"
-        self.client_context = _header(headers, "X-Amz-Client-Context")
+        self.log_tail = header(headers, "X-Amz-Log-Type") == "Tail"
+        self.client_context = header(headers, "X-Amz-Client-Context")
         self.trace_id = (
             f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
         )
@@ -416,10 +257,10 @@ class Invocation:
         with _lock:
             _active.add(self)  # from here on a reset kills it
         root = tempfile.mkdtemp(prefix="ecs-emulator-lambda-")
-        server: _RuntimeApiServer | None = None
+        server: RuntimeApiServer | None = None
         try:
             _extract(self.code, root)
-            server = _RuntimeApiServer(("127.0.0.1", 0), _RuntimeApiHandler)
+            server = RuntimeApiServer(("127.0.0.1", 0), RuntimeApiHandler)
             server.invocation = self
             threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -449,12 +290,12 @@ class Invocation:
     def _open_sink(self) -> None:
         backend = logs_models.logs_backends[self.fn.account_id][self.fn.region]
         try:
-            sink = _emu.LogSink(backend, self.log_group, self.log_stream)
+            sink = LogSink(backend, self.log_group, self.log_stream)
         except ResourceAlreadyExistsException:
             # A client created the group between the sink's check and its create: use it.
-            sink = _emu.LogSink(backend, self.log_group, self.log_stream)
-        with _emu.STATE.lock:
-            _emu.STATE.sinks.add(sink)  # shipped every LOG_FLUSH_INTERVAL while it runs
+            sink = LogSink(backend, self.log_group, self.log_stream)
+        with STATE.lock:
+            STATE.sinks.add(sink)  # shipped every LOG_FLUSH_INTERVAL while it runs
         self.sink = sink
         if self.abandoned:
             sink.closed = True
@@ -466,7 +307,7 @@ class Invocation:
     def _environment(self, root: str, port: int) -> dict[str, str]:
         fn = self.fn
         env = {
-            "PATH": _emu.LAUNCH_ENV.get("PATH") or os.defpath,
+            "PATH": LAUNCH_ENV.get("PATH") or os.defpath,
             "TZ": ":UTC",
             "AWS_ENDPOINT_URL": _endpoint_url,
         }
@@ -522,7 +363,7 @@ class Invocation:
             self._start(os.path.join(root, "bootstrap"), root, port)
         if self.proc is not None:
             pump = threading.Thread(
-                target=_emu.pump_lines, args=(self.proc.stdout, self._log),
+                target=pump_lines, args=(self.proc.stdout, self._log),
                 name=f"lambda-log-{self.proc.pid}", daemon=True,
             )
             pump.start()
@@ -539,7 +380,7 @@ class Invocation:
             self._kill()  # one invocation per process: the group goes once it has answered
             if not self.reaped.wait(REAP_TIMEOUT):
                 log.error("lambda %s: bootstrap pid %d not reaped", self.fn.function_name, self.proc.pid)
-            pump.join(_emu.READER_JOIN_TIMEOUT)
+            pump.join(READER_JOIN_TIMEOUT)
         ended = time.monotonic()
         ended_at = time.time()
 
@@ -588,7 +429,7 @@ class Invocation:
                     "error_type": self.error_type,
                     # The bootstrap's own exit (128 + N for signal N); null when it was killed after
                     # answering, at its timeout, or never started.
-                    "exit_code": _emu._exit_code(self.returncode)
+                    "exit_code": docker_exit_code(self.returncode)
                     if self.outcome == "exited" and self.returncode is not None
                     else None,
                     "log_group": self.log_group,
@@ -607,7 +448,7 @@ class Invocation:
         except ChildProcessError:
             pass
         with self.signal_lock:
-            _emu._killpg(proc.pid, signal.SIGKILL)
+            killpg(proc.pid, signal.SIGKILL)
             try:
                 _pid, status = os.waitpid(proc.pid, 0)
                 self.returncode = os.waitstatus_to_exitcode(status)
@@ -626,7 +467,7 @@ class Invocation:
         with self.signal_lock:
             if not self.reaped.is_set():
                 self.max_rss_kb = self.max_rss_kb or _peak_rss_kb(self.proc.pid)
-                _emu._killpg(self.proc.pid, signal.SIGKILL)
+                killpg(self.proc.pid, signal.SIGKILL)
 
     def abandon(self) -> None:
         """Reset/shutdown: kill now, ship no more logs, record nothing."""

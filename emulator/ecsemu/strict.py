@@ -1,7 +1,8 @@
 """Strict mode of the local ECS emulator: AWS behaviours moto does not model.
 
-``ecs_emulator.py`` imports this module and calls its hooks.  Everything here is
-switchable at runtime (see emulator/README.md, "Strict mode"):
+The hooks into moto that use it are in ``strict_hooks.py`` (``STRICT`` itself is
+in ``state.py``); this module needs no moto.  Everything here is switchable at
+runtime (see emulator/README.md, "Strict mode"):
 
 * ``Strict``: the configuration (validated; start-up value from the
   ``ECS_EMULATOR_CONFIG`` environment variable, changed through

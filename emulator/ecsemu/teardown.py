@@ -1,5 +1,4 @@
-"""Fargate-style task teardown for the local ECS emulator (section 11 of
-``ecs_emulator.py``; issue #13).
+"""Fargate-style task teardown for the local ECS emulator (issue #13).
 
 By default (``task_teardown_seconds`` 0) a stopping task goes through
 DEACTIVATING, STOPPING and DEPROVISIONING within a fraction of a second.  On
@@ -24,8 +23,9 @@ module models that (see emulator/README.md, "Teardown", for the ECS sources):
 N is the task's tag ``ecs-emulator:teardown-seconds`` (RunTask ``tags``,
 propagated or TagResource'd tags count), else its task definition's tag of that
 key, else the strict-mode key ``task_teardown_seconds``; it is read when the
-teardown starts.  ``install()`` hands this module the emulator's module; every
-function here runs on a task's lifecycle thread with ``STATE.lock`` held.
+teardown starts.  ``TaskRuntime`` (``lifecycle.py``) calls ``applies``,
+``stop_running`` and ``before_finish``; every function here runs on a task's
+lifecycle thread with ``STATE.lock`` held.  Nothing here patches moto.
 """
 
 from __future__ import annotations
@@ -34,20 +34,14 @@ import logging
 import math
 from typing import Any
 
+from .state import STRICT, wall_clock
+
 log = logging.getLogger("ecs_emulator.teardown")
 
 #: The per-task override: a task tag or task definition tag of this key, value in seconds.
 TAG_KEY = "ecs-emulator:teardown-seconds"
 #: The statuses of a teardown, each a third of it.
 PHASES = ("DEACTIVATING", "STOPPING", "DEPROVISIONING")
-
-_emu: Any = None
-
-
-def install(emulator: Any) -> None:
-    """Give this module the emulator (``ecs_emulator``'s module object)."""
-    global _emu
-    _emu = emulator
 
 
 def _tag_value(tags: Any) -> Any:
@@ -79,7 +73,7 @@ def resolve(runtime: Any) -> tuple[float, str]:
         if seconds is not None:
             return seconds, source
         log.warning("task %s: ignoring the %s %s=%r: not a number >= 0", runtime.task.task_arn, source, TAG_KEY, raw)
-    return float(_emu.STRICT["task_teardown_seconds"]), "config"
+    return float(STRICT["task_teardown_seconds"]), "config"
 
 
 def applies(runtime: Any) -> bool:
@@ -89,14 +83,14 @@ def applies(runtime: Any) -> bool:
 
 
 def _sleep_until(runtime: Any, deadline: float) -> None:
-    runtime._sleep(max(0.0, deadline - _emu._now()), until_stop=False)
+    runtime._sleep(max(0.0, deadline - wall_clock()), until_stop=False)
 
 
 def _record(runtime: Any, phases: tuple[str, ...]) -> None:
     if runtime.abandoned:
         return
     seconds, source = runtime.teardown
-    _emu.STRICT.record(
+    STRICT.record(
         "teardown",
         task_arn=runtime.task.task_arn,
         seconds=seconds,
@@ -115,7 +109,7 @@ def stop_running(runtime: Any) -> None:
     """The task's stop with teardown N > 0 (``TaskRuntime._stop_running``)."""
     seconds, _source = runtime.teardown
     if runtime.started_at is None:  # a container could not start: the task never ran
-        runtime.stopping_at = runtime.stopping_at or _emu._now()
+        runtime.stopping_at = runtime.stopping_at or wall_clock()
         runtime._set_status("STOPPING")
         runtime._stop_containers()  # those that did start
         before_finish(runtime)
@@ -123,7 +117,7 @@ def stop_running(runtime: Any) -> None:
     runtime._stop_containers()  # lastStatus stays RUNNING, desiredStatus is STOPPED
     if runtime.abandoned:
         return runtime._finish()
-    now = _emu._now()
+    now = wall_clock()
     # The moment the last container stopped (an essential container that exited by
     # itself stopped before the stop was even requested).
     runtime.execution_stopped_at = max(
@@ -152,7 +146,7 @@ def before_finish(runtime: Any) -> None:
     seconds, _source = runtime.teardown
     if seconds <= 0 or not runtime.task.attachments:
         return
-    start = _emu._now()
+    start = wall_clock()
     runtime.execution_stopped_at = runtime.execution_stopped_at or start
     _record(runtime, ("DEPROVISIONING",))
     _detach_enis(runtime)
