@@ -34,7 +34,7 @@ pub use pause::restore::restore_command;
 pub use pause::{PausePlan, ServiceReport, ServiceTarget};
 pub use progress::{Event, Progress};
 pub use records::migration_id::MigrationId;
-pub use records::outcome_record::Outcome;
+pub use records::outcome::Outcome;
 pub use records::pause_record::{AutoScalingState, PauseRecord};
 pub use report::{Report, RunTaskFailure, Status};
 pub use request::capacity_provider::CapacityProvider;

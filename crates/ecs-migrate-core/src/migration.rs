@@ -25,10 +25,12 @@
 
 use crate::aws::call;
 use crate::launch::live_tasks;
+use crate::launch::Launched;
 use crate::lock::{self, Acquired};
 use crate::pause::{Drain, PauseContext, Paused, ServiceReport};
 use crate::progress::{Event, Progress};
-use crate::records::outcome_record::{self, Outcome};
+use crate::records::outcome::Outcome;
+use crate::records::outcome_record;
 use crate::watch::log_follower::{Followed, LogFollower};
 use crate::watch::verdict;
 use crate::watch::Watch;
@@ -57,7 +59,7 @@ pub async fn run(
         return Ok(verdict::recorded(plan, previous, false));
     }
     if plan.adopt {
-        let outcome = adopted(plan);
+        let outcome = Outcome::adopted(plan);
         outcome_record::write(clients, &plan.task_definition, &outcome, progress).await?;
         return Ok(verdict::adopted(plan, &outcome));
     }
@@ -149,7 +151,7 @@ pub async fn run(
         // 7. record the outcome. Services kept paused keep their records: the next run (of any
         //    migration of this app) restores them first, as a dead run's.
         if let Ok(report) = &outcome {
-            record(clients, plan, report, progress).await;
+            outcome_record::record_verdict(clients, plan, report, progress).await;
         }
         Ok((outcome, restored))
     })
@@ -197,7 +199,9 @@ impl Run<'_> {
         shutdown: &mut Shutdown,
         paused: &Paused<'_>,
     ) -> (Result<Report, Error>, Restored) {
-        let (task_arn, attached) = match self.launch(attach_to, shutdown).await {
+        let launched =
+            launch::launch_or_attach(self.clients, self.plan, attach_to, shutdown, self.progress);
+        let (task_arn, attached) = match launched.await {
             Ok(Launched::Task { task_arn, attached }) => (task_arn, attached),
             Ok(Launched::None(report)) => return self.without_task(Ok(*report), paused).await,
             Err(err) => return self.without_task(Err(err), paused).await,
@@ -269,66 +273,6 @@ impl Run<'_> {
         (outcome, restored)
     }
 
-    /// Phase 3: attach to this migration's live task (a runner that died, a re-invoked Lambda),
-    /// or launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
-    /// start a task nobody watches; a signal that came meanwhile is seen by the first wait.
-    async fn launch(
-        &self,
-        attach_to: Option<String>,
-        shutdown: &mut Shutdown,
-    ) -> Result<Launched, Error> {
-        let (clients, plan, progress) = (self.clients, self.plan, self.progress);
-        if shutdown.has_fired().await {
-            return Ok(Launched::None(Box::new(verdict::interrupted_before_start(
-                plan,
-            ))));
-        }
-        let live = match attach_to {
-            Some(task_arn) => Some(task_arn),
-            None => {
-                live_tasks::live_task(
-                    &clients.ecs,
-                    &plan.cluster,
-                    plan.migration.as_str(),
-                    progress,
-                )
-                .await?
-            }
-        };
-        // Attached to a task an earlier run started: its age counts against the timeout.
-        let (task_arn, attached) = match live {
-            Some(task_arn) => {
-                progress.event(Event::Attached {
-                    task_arn: &task_arn,
-                });
-                (task_arn, true)
-            }
-            None => {
-                // Still this run's app? (It may have been taken for dead while it drained.)
-                lock::ensure_held(&clients.ecs, plan, progress).await?;
-                match launch::launch(&clients.ecs, plan, progress).await? {
-                    launch::Launch::Started { task_arn } => {
-                        progress.event(Event::TaskStarted {
-                            task_arn: &task_arn,
-                        });
-                        (task_arn, false)
-                    }
-                    launch::Launch::Existing { task_arn } => {
-                        progress.event(Event::Attached {
-                            task_arn: &task_arn,
-                        });
-                        (task_arn, true)
-                    }
-                    launch::Launch::Refused(failures) => {
-                        return Ok(Launched::None(Box::new(verdict::refused(plan, failures))))
-                    }
-                }
-            }
-        };
-        launch::tag_run(&clients.ecs, plan, &task_arn, progress).await;
-        Ok(Launched::Task { task_arn, attached })
-    }
-
     /// Phase 6 when no task ran: the outcome is known, the services go back.
     async fn without_task(
         &self,
@@ -363,59 +307,5 @@ impl Run<'_> {
             Ok(()) => paused.restore(false).await,
             Err(why) => paused.left_paused(&why),
         }
-    }
-}
-
-/// What phase 3 found to watch.
-enum Launched {
-    Task {
-        task_arn: String,
-        attached: bool,
-    },
-    /// No task: the verdict is already known (refused by ECS, interrupted before RunTask).
-    None(Box<Report>),
-}
-
-/// The record of a migration adopted as already run: no task, no exit code.
-fn adopted(plan: &Plan) -> Outcome {
-    Outcome {
-        migration: plan.migration.to_string(),
-        status: Status::Succeeded.as_str().to_owned(),
-        at: lock::now(),
-        task: None,
-        exit_code: None,
-        run_id: plan.run_id.clone(),
-        container: plan.container.clone(),
-        adopted: true,
-    }
-}
-
-/// Records how a migration that ran (or tried to) ended (see `outcome_record.rs`).
-/// A failure to record is a warning: the verdict stands.
-async fn record(clients: &Clients, plan: &Plan, report: &Report, progress: &dyn Progress) {
-    if report.status == Status::Skipped || (report.task_arn.is_none() && report.failures.is_empty())
-    {
-        return;
-    }
-    let outcome = Outcome {
-        migration: plan.migration.to_string(),
-        status: report.status.as_str().to_owned(),
-        at: lock::now(),
-        task: report
-            .task_arn
-            .as_deref()
-            .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
-        exit_code: report.exit_code,
-        run_id: plan.run_id.clone(),
-        container: plan.container.clone(),
-        adopted: false,
-    };
-    if let Err(err) =
-        outcome_record::write(clients, &plan.task_definition, &outcome, progress).await
-    {
-        progress.event(Event::Warning(format!(
-            "could not record the outcome in Parameter Store (run-once needs ssm:PutParameter on {}): {err}",
-            outcome_record::parameter_name(&plan.task_definition, plan.migration.as_str())
-        )));
     }
 }

@@ -10,8 +10,10 @@
 pub(crate) mod live_tasks;
 
 use crate::aws::call;
+use crate::progress::Event;
 use crate::report::RunTaskFailure;
-use crate::{Error, Plan, Progress};
+use crate::watch::verdict;
+use crate::{Clients, Error, Plan, Progress, Report, Shutdown};
 use aws_sdk_ecs::operation::run_task::RunTaskError;
 use aws_sdk_ecs::Client;
 
@@ -131,4 +133,75 @@ pub(crate) async fn tag_run(ecs: &Client, plan: &Plan, task_arn: &str, progress:
             "could not tag the migration task with this run's id: {err}"
         )));
     }
+}
+
+/// What phase 3 found to watch.
+pub(crate) enum Launched {
+    Task {
+        task_arn: String,
+        attached: bool,
+    },
+    /// No task: the verdict is already known (refused by ECS, interrupted before RunTask).
+    None(Box<Report>),
+}
+
+/// Phase 3: attach to this migration's live task (a runner that died, a re-invoked Lambda),
+/// or launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
+/// start a task nobody watches; a signal that came meanwhile is seen by the first wait.
+pub(crate) async fn launch_or_attach(
+    clients: &Clients,
+    plan: &Plan,
+    attach_to: Option<String>,
+    shutdown: &mut Shutdown,
+    progress: &dyn Progress,
+) -> Result<Launched, Error> {
+    if shutdown.has_fired().await {
+        return Ok(Launched::None(Box::new(verdict::interrupted_before_start(
+            plan,
+        ))));
+    }
+    let live = match attach_to {
+        Some(task_arn) => Some(task_arn),
+        None => {
+            live_tasks::live_task(
+                &clients.ecs,
+                &plan.cluster,
+                plan.migration.as_str(),
+                progress,
+            )
+            .await?
+        }
+    };
+    // Attached to a task an earlier run started: its age counts against the timeout.
+    let (task_arn, attached) = match live {
+        Some(task_arn) => {
+            progress.event(Event::Attached {
+                task_arn: &task_arn,
+            });
+            (task_arn, true)
+        }
+        None => {
+            // Still this run's app? (It may have been taken for dead while it drained.)
+            crate::lock::ensure_held(&clients.ecs, plan, progress).await?;
+            match launch(&clients.ecs, plan, progress).await? {
+                Launch::Started { task_arn } => {
+                    progress.event(Event::TaskStarted {
+                        task_arn: &task_arn,
+                    });
+                    (task_arn, false)
+                }
+                Launch::Existing { task_arn } => {
+                    progress.event(Event::Attached {
+                        task_arn: &task_arn,
+                    });
+                    (task_arn, true)
+                }
+                Launch::Refused(failures) => {
+                    return Ok(Launched::None(Box::new(verdict::refused(plan, failures))))
+                }
+            }
+        }
+    };
+    tag_run(&clients.ecs, plan, &task_arn, progress).await;
+    Ok(Launched::Task { task_arn, attached })
 }

@@ -3,6 +3,7 @@
 //! tag limits every record must fit.
 
 pub(crate) mod migration_id;
+pub(crate) mod outcome;
 pub(crate) mod outcome_record;
 pub(crate) mod pause_record;
 pub(crate) mod tag_limits;

@@ -1,4 +1,4 @@
-//! [`Outcome`]: how a migration ended — the "run once" memory.
+//! Where the outcomes ([`Outcome`], `outcome.rs`) are kept: the "run once" memory.
 //!
 //! Kept where no user's Terraform manages it: one SSM Parameter Store parameter per migration,
 //! `/ecs-migrate/<family>/<revision>/<migration id>` (a String parameter, Standard tier), whose
@@ -11,93 +11,15 @@
 //! where Terraform saw them as drift. They are still read, and the first run that reads them
 //! ([`move_from_tags`]) writes them to Parameter Store and removes the tags.
 
+use super::outcome::{Outcome, OUTCOME_PREFIX};
 use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::{Clients, Error, MigrationId, TaskDefinitionRef};
+use crate::{Clients, Error, MigrationId, Plan, Report, Status, TaskDefinitionRef};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use serde::{Deserialize, Serialize};
 
 /// Where the outcome parameters live; one level below it per task definition family.
 pub const PARAMETER_ROOT: &str = "/ecs-migrate";
-/// The key prefix of the outcome tags of earlier versions.
-pub const OUTCOME_PREFIX: &str = "ecs-migrate:outcome:";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    pub migration: String,
-    /// `succeeded`, `failed`, `timed_out` or `interrupted`.
-    pub status: String,
-    /// When it ended (RFC 3339).
-    pub at: String,
-    /// The task's id (the last part of its ARN).
-    pub task: Option<String>,
-    pub exit_code: Option<i32>,
-    pub run_id: String,
-    pub container: String,
-    /// Recorded as succeeded without running: it had already run by other means (adopted).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub adopted: bool,
-}
-
-impl Outcome {
-    pub fn succeeded(&self) -> bool {
-        self.status == "succeeded"
-    }
-
-    /// A one-line summary, which also seeds the next attempt's RunTask token (the same text
-    /// earlier versions kept as the tag value, so a moved record keeps its token).
-    pub fn value(&self) -> String {
-        format!(
-            "status={} at={} task={} exit={} run={} container={}",
-            self.status,
-            self.at,
-            self.task.as_deref().unwrap_or("none"),
-            self.exit_code
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "none".into()),
-            self.run_id,
-            self.container
-        )
-    }
-
-    #[cfg(test)]
-    pub(crate) fn to_tag(&self) -> Tag {
-        Tag::builder()
-            .key(format!("{OUTCOME_PREFIX}{}", self.migration))
-            .value(self.value())
-            .build()
-    }
-
-    /// An outcome tag of an earlier version.
-    pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
-        let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
-        let mut outcome = Outcome {
-            migration,
-            status: String::new(),
-            at: String::new(),
-            task: None,
-            exit_code: None,
-            run_id: String::new(),
-            container: String::new(),
-            adopted: false,
-        };
-        for part in tag.value()?.split_whitespace() {
-            let (key, value) = part.split_once('=')?;
-            let value = value.to_owned();
-            match key {
-                "status" => outcome.status = value,
-                "at" => outcome.at = value,
-                "task" => outcome.task = (value != "none").then_some(value),
-                "exit" => outcome.exit_code = value.parse().ok(),
-                "run" => outcome.run_id = value,
-                "container" => outcome.container = value,
-                _ => {}
-            }
-        }
-        (!outcome.status.is_empty()).then_some(outcome)
-    }
-}
 
 /// The parameter that holds the outcome of `migration` of the revision `task_definition_arn`.
 pub fn parameter_name(task_definition_arn: &str, migration: &str) -> String {
@@ -331,40 +253,30 @@ pub(crate) async fn move_from_tags(
     Ok(())
 }
 
+/// Records how a migration that ran (or tried to) ended. A failure to record is a warning: the
+/// verdict stands.
+pub(crate) async fn record_verdict(
+    clients: &Clients,
+    plan: &Plan,
+    report: &Report,
+    progress: &dyn Progress,
+) {
+    if report.status == Status::Skipped || (report.task_arn.is_none() && report.failures.is_empty())
+    {
+        return;
+    }
+    let outcome = Outcome::of_report(plan, report);
+    if let Err(err) = write(clients, &plan.task_definition, &outcome, progress).await {
+        progress.event(Event::Warning(format!(
+            "could not record the outcome in Parameter Store (run-once needs ssm:PutParameter on {}): {err}",
+            parameter_name(&plan.task_definition, plan.migration.as_str())
+        )));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_outcome_round_trips_through_its_tag() {
-        let outcome = Outcome {
-            migration: "0123456789abcdef".into(),
-            status: "failed".into(),
-            at: "2026-11-21T10:00:00Z".into(),
-            task: Some("4f1c2d".into()),
-            exit_code: Some(-1),
-            run_id: "r-00aa".into(),
-            container: "app_1".into(),
-            adopted: false,
-        };
-        let tag = outcome.to_tag();
-        assert_eq!(tag.key(), Some("ecs-migrate:outcome:0123456789abcdef"));
-        assert_eq!(Outcome::from_tag(&tag), Some(outcome.clone()));
-        let value = tag.value().unwrap();
-        assert!(value.len() <= 256);
-        assert!(
-            value
-                .chars()
-                .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)),
-            "{value}"
-        );
-        let none = Outcome {
-            task: None,
-            exit_code: None,
-            ..outcome
-        };
-        assert_eq!(Outcome::from_tag(&none.to_tag()), Some(none));
-    }
 
     #[test]
     fn an_outcome_parameter_is_named_by_family_revision_and_migration() {

@@ -1,0 +1,153 @@
+//! [`Outcome`]: how a migration ended, as it is recorded (`outcome_record.rs` says where).
+
+use crate::{Plan, Report, Status};
+use aws_sdk_ecs::types::Tag;
+use serde::{Deserialize, Serialize};
+
+/// The key prefix of the outcome tags of earlier versions.
+pub const OUTCOME_PREFIX: &str = "ecs-migrate:outcome:";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub migration: String,
+    /// `succeeded`, `failed`, `timed_out` or `interrupted`.
+    pub status: String,
+    /// When it ended (RFC 3339).
+    pub at: String,
+    /// The task's id (the last part of its ARN).
+    pub task: Option<String>,
+    pub exit_code: Option<i32>,
+    pub run_id: String,
+    pub container: String,
+    /// Recorded as succeeded without running: it had already run by other means (adopted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.status == "succeeded"
+    }
+
+    /// A one-line summary, which also seeds the next attempt's RunTask token (the same text
+    /// earlier versions kept as the tag value, so a moved record keeps its token).
+    pub fn value(&self) -> String {
+        format!(
+            "status={} at={} task={} exit={} run={} container={}",
+            self.status,
+            self.at,
+            self.task.as_deref().unwrap_or("none"),
+            self.exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "none".into()),
+            self.run_id,
+            self.container
+        )
+    }
+
+    #[cfg(test)]
+    pub(crate) fn to_tag(&self) -> Tag {
+        Tag::builder()
+            .key(format!("{OUTCOME_PREFIX}{}", self.migration))
+            .value(self.value())
+            .build()
+    }
+
+    /// An outcome tag of an earlier version.
+    pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
+        let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
+        let mut outcome = Outcome {
+            migration,
+            status: String::new(),
+            at: String::new(),
+            task: None,
+            exit_code: None,
+            run_id: String::new(),
+            container: String::new(),
+            adopted: false,
+        };
+        for part in tag.value()?.split_whitespace() {
+            let (key, value) = part.split_once('=')?;
+            let value = value.to_owned();
+            match key {
+                "status" => outcome.status = value,
+                "at" => outcome.at = value,
+                "task" => outcome.task = (value != "none").then_some(value),
+                "exit" => outcome.exit_code = value.parse().ok(),
+                "run" => outcome.run_id = value,
+                "container" => outcome.container = value,
+                _ => {}
+            }
+        }
+        (!outcome.status.is_empty()).then_some(outcome)
+    }
+}
+
+impl Outcome {
+    /// The outcome of a run that ran the migration (or tried to), as its report says.
+    pub(crate) fn of_report(plan: &Plan, report: &Report) -> Outcome {
+        Outcome {
+            migration: plan.migration.to_string(),
+            status: report.status.as_str().to_owned(),
+            at: crate::lock::now(),
+            task: report
+                .task_arn
+                .as_deref()
+                .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+            exit_code: report.exit_code,
+            run_id: plan.run_id.clone(),
+            container: plan.container.clone(),
+            adopted: false,
+        }
+    }
+
+    /// The record of a migration adopted as already run: no task, no exit code.
+    pub(crate) fn adopted(plan: &Plan) -> Outcome {
+        Outcome {
+            migration: plan.migration.to_string(),
+            status: Status::Succeeded.as_str().to_owned(),
+            at: crate::lock::now(),
+            task: None,
+            exit_code: None,
+            run_id: plan.run_id.clone(),
+            container: plan.container.clone(),
+            adopted: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_round_trips_through_its_tag() {
+        let outcome = Outcome {
+            migration: "0123456789abcdef".into(),
+            status: "failed".into(),
+            at: "2026-11-21T10:00:00Z".into(),
+            task: Some("4f1c2d".into()),
+            exit_code: Some(-1),
+            run_id: "r-00aa".into(),
+            container: "app_1".into(),
+            adopted: false,
+        };
+        let tag = outcome.to_tag();
+        assert_eq!(tag.key(), Some("ecs-migrate:outcome:0123456789abcdef"));
+        assert_eq!(Outcome::from_tag(&tag), Some(outcome.clone()));
+        let value = tag.value().unwrap();
+        assert!(value.len() <= 256);
+        assert!(
+            value
+                .chars()
+                .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)),
+            "{value}"
+        );
+        let none = Outcome {
+            task: None,
+            exit_code: None,
+            ..outcome
+        };
+        assert_eq!(Outcome::from_tag(&none.to_tag()), Some(none));
+    }
+}
