@@ -45,6 +45,33 @@ pub struct RunTaskFailure {
 }
 
 impl Report {
+    /// A report of `status` for `reason`, with nothing known of a task yet.
+    pub(crate) fn new(plan: &crate::Plan, status: Status, reason: String) -> Report {
+        Report {
+            status,
+            reason,
+            cluster: plan.cluster.clone(),
+            task_definition: plan.task_definition.clone(),
+            task_arn: None,
+            container: plan.container.clone(),
+            migration: plan.migration.to_string(),
+            run_id: plan.run_id.clone(),
+            exit_code: None,
+            stop_code: None,
+            stopped_reason: None,
+            container_reason: None,
+            task_status: None,
+            failures: Vec::new(),
+            started_at: None,
+            stopped_at: None,
+            duration_seconds: None,
+            services: Vec::new(),
+            restore_error: None,
+            log_lines: 0,
+            log_tail: Vec::new(),
+        }
+    }
+
     /// Whether ECS was still tearing the task down when the verdict was given.
     pub fn task_tearing_down(&self) -> bool {
         self.task_status

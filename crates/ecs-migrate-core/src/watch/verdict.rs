@@ -31,32 +31,6 @@ fn timestamp(t: Option<&DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(Format::DateTime).ok())
 }
 
-fn base(plan: &Plan, status: Status, reason: String) -> Report {
-    Report {
-        status,
-        reason,
-        cluster: plan.cluster.clone(),
-        task_definition: plan.task_definition.clone(),
-        task_arn: None,
-        container: plan.container.clone(),
-        migration: plan.migration.to_string(),
-        run_id: plan.run_id.clone(),
-        exit_code: None,
-        stop_code: None,
-        stopped_reason: None,
-        container_reason: None,
-        task_status: None,
-        failures: Vec::new(),
-        started_at: None,
-        stopped_at: None,
-        duration_seconds: None,
-        services: Vec::new(),
-        restore_error: None,
-        log_lines: 0,
-        log_tail: Vec::new(),
-    }
-}
-
 /// RunTask placed no task: its `failures[]` say why.
 pub(crate) fn refused(plan: &Plan, failures: Vec<RunTaskFailure>) -> Report {
     let reason = if failures.is_empty() {
@@ -79,13 +53,13 @@ pub(crate) fn refused(plan: &Plan, failures: Vec<RunTaskFailure>) -> Report {
     };
     Report {
         failures,
-        ..base(plan, Status::Failed, reason)
+        ..Report::new(plan, Status::Failed, reason)
     }
 }
 
 /// The shutdown fired before RunTask: no task was started.
 pub(crate) fn interrupted_before_start(plan: &Plan) -> Report {
-    base(
+    Report::new(
         plan,
         Status::Interrupted,
         "interrupted before the migration task was started".to_owned(),
@@ -126,14 +100,14 @@ pub(crate) fn recorded(plan: &Plan, outcome: &crate::Outcome, concurrent: bool) 
     };
     Report {
         exit_code: outcome.exit_code,
-        ..base(plan, status, reason)
+        ..Report::new(plan, status, reason)
     }
 }
 
 /// The migration was adopted: recorded as succeeded without running (it already ran by other
 /// means, e.g. the tool ecs-migrate replaces).
 pub(crate) fn adopted(plan: &Plan, outcome: &crate::Outcome) -> Report {
-    base(
+    Report::new(
         plan,
         Status::Skipped,
         format!(
@@ -145,7 +119,7 @@ pub(crate) fn adopted(plan: &Plan, outcome: &crate::Outcome) -> Report {
 
 /// The timeout passed while the services were draining: no task was started.
 pub(crate) fn timed_out_before_start(plan: &Plan, after: Duration) -> Report {
-    base(
+    Report::new(
         plan,
         Status::TimedOut,
         format!(
@@ -263,7 +237,7 @@ pub(crate) fn judge(plan: &Plan, task: &Task, ending: Ending) -> Report {
         started_at: timestamp(task.started_at()),
         stopped_at: timestamp(end),
         duration_seconds,
-        ..base(plan, status, reason)
+        ..Report::new(plan, status, reason)
     }
 }
 
