@@ -65,15 +65,7 @@ pub async fn run(
     }
 
     // 1. lock.
-    let acquired = lock::acquire(
-        clients,
-        plan,
-        &plan.family,
-        &plan.migration,
-        progress,
-        shutdown,
-    )
-    .await?;
+    let acquired = lock::acquire(clients, plan, progress, shutdown).await?;
     let (services, attach_to) = match acquired {
         None => return Ok(verdict::interrupted_before_start(plan)),
         Some(Acquired::Finished(outcome)) => return Ok(verdict::recorded(plan, &outcome, true)),
@@ -241,16 +233,9 @@ impl Run<'_> {
             let follow = async {
                 match &plan.logs {
                     Logs::Follow(source) => {
-                        LogFollower::new(
-                            &clients.logs,
-                            source,
-                            &task_arn,
-                            plan.log_tail,
-                            plan.log_settle,
-                            progress,
-                        )
-                        .follow(over_rx)
-                        .await
+                        LogFollower::new(&clients.logs, source, &task_arn, plan, progress)
+                            .follow(over_rx)
+                            .await
                     }
                     Logs::Unavailable { reason } => {
                         progress.event(Event::LogsUnavailable { reason });

@@ -16,11 +16,11 @@ fn service_of(operation: &str) -> &'static str {
 }
 
 /// `Error::Aws` as one line: the operation, the resource, AWS's code and message, what to do.
+/// `answer` is AWS's error code, when AWS answered, and its message.
 pub(super) fn aws_message(
     operation: &str,
     resource: Option<&str>,
-    code: Option<&str>,
-    message: &str,
+    (code, message): (Option<&str>, &str),
     transient: bool,
     retried_for: Option<std::time::Duration>,
 ) -> String {

@@ -102,7 +102,7 @@ pub enum Error {
     },
 
     // ---- AWS failures ----
-    #[error("{}", aws_message(operation, resource.as_deref(), code.as_deref(), message, *transient, *retried_for))]
+    #[error("{}", aws_message(operation, resource.as_deref(), (code.as_deref(), message), *transient, *retried_for))]
     Aws {
         /// The API operation, as the IAM action names it after the service prefix (`RunTask`).
         operation: &'static str,

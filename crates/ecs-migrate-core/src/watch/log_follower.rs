@@ -18,7 +18,7 @@
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
 use crate::watch::next_backoff;
-use crate::LogSource;
+use crate::{LogSource, Plan};
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -67,10 +67,11 @@ impl<'a> LogFollower<'a> {
         logs: &Client,
         source: &LogSource,
         task_arn: &str,
-        tail_len: usize,
-        settle: Duration,
+        plan: &Plan,
         progress: &'a dyn Progress,
     ) -> LogFollower<'a> {
+        // How many lines the report keeps, and how long the stream must stay quiet at the end.
+        let (tail_len, settle) = (plan.log_tail, plan.log_settle);
         // The group may live in another region than ecs-migrate's (awslogs-region).
         let logs = match &source.region {
             Some(region) if logs.config().region().map(|r| r.as_ref()) != Some(region.as_str()) => {
