@@ -141,6 +141,7 @@ impl Running {
         }
     }
 
+    #[track_caller]
     pub fn signal(&self, signal: i32) {
         let pid = self.child.id().expect("still running") as i32;
         assert_eq!(
@@ -185,6 +186,7 @@ pub struct Output {
 
 impl Output {
     /// Asserts the exit status, showing both streams when it is wrong.
+    #[track_caller]
     pub fn status(&self, expected: i32) -> &Output {
         assert_eq!(
             self.status, expected,
@@ -195,6 +197,7 @@ impl Output {
     }
 
     /// stdout parsed as the one JSON document it must be.
+    #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
             panic!(
@@ -204,6 +207,7 @@ impl Output {
         })
     }
 
+    #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Output {
         assert!(
             self.stderr.contains(needle),

@@ -3,19 +3,19 @@
 //! 0. once    — this migration already succeeded: report `skipped`, change nothing (`--force`);
 //!    or it is adopted (it ran by other means): record it as succeeded, report `skipped`;
 //! 1. lock    — wait until no other run holds the app; join a live run of this same migration;
-//!    take over what a dead run left, restoring its services first (see `lock.rs`). The lock's
+//!    take over what a dead run left, restoring its services first (see `lock/`). The lock's
 //!    lease is renewed while 2–5 run;
 //! 2. pause   — record, suspend auto scaling, scale the services down, wait for their old tasks
-//!    to stop (see `service_pause.rs`);
+//!    to stop (see `pause/`);
 //! 3. launch  — RunTask with an idempotency token, or attach to the live task of this
 //!    migration; placement failures end the run with a `failed` verdict;
-//! 4. watch   — wait for the deciding container's exit, not the task's STOPPED (`decide_at.rs`;
+//! 4. watch   — wait for the deciding container's exit, not the task's STOPPED (`watch/decide_at.rs`;
 //!    on timeout or shutdown: stop the task and wait for that), while the log follower streams
 //!    the container's output;
 //! 5. judge   — turn the task into a [`Report`];
 //! 6. restore — put every paused service back, on every path out of 2–5: at the verdict, while
 //!    Fargate still tears the task down and the log follower reads the stream to its end;
-//! 7. record  — the outcome in Parameter Store (see `outcome_record.rs`), with the last log
+//! 7. record  — the outcome in Parameter Store (see `records/outcome_record.rs`), with the last log
 //!    lines in the report; release the lock.
 //!
 //! The one path that skips 6 and 7 is the hand-off (see [`Shutdown::with_hand_off`]): the task
@@ -287,7 +287,7 @@ impl Run<'_> {
             return paused.restore(keep).await;
         }
         // Never while a task of this migration is not over, whoever started it: the old code
-        // would come back next to the migration (see `live_tasks.rs`).
+        // would come back next to the migration (see `launch/live_tasks.rs`).
         match live_tasks::wait_until_over(&self.clients.ecs, self.plan, self.progress).await {
             Ok(()) => paused.restore(false).await,
             Err(why) => paused.left_paused(&why),

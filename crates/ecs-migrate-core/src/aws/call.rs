@@ -3,7 +3,7 @@
 //! what to do).
 //!
 //! Two layers of retries:
-//! - the SDK's own (`aws.rs`: standard mode, [`crate::aws::MAX_ATTEMPTS`] attempts with jittered
+//! - the SDK's own (`aws/mod.rs`: standard mode, [`crate::aws::MAX_ATTEMPTS`] attempts with jittered
 //!   backoff), for the common blip;
 //! - this one on top, for throttling, 5xx and network faults that outlast the SDK's attempts
 //!   (a throttling storm in a busy account, the SDK's retry quota spent): the call is sent

@@ -8,7 +8,7 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
-    /// Parameter Store: the outcome records (see `outcome_record.rs`).
+    /// Parameter Store: the outcome records (see `records/outcome_record.rs`).
     pub ssm: aws_sdk_ssm::Client,
 }
 

@@ -10,7 +10,7 @@
 //! throttling a 0.1 s migration took 6 minutes to judge and lease renewals due every 30 s came
 //! up to 106 s apart (the fault suite's `throttling_storm`; standard mode: 20 s). `AWS_RETRY_MODE`
 //! and `AWS_MAX_ATTEMPTS`, when set, win, as in every AWS tool. Throttling that outlasts these
-//! attempts is retried on top (`aws_call.rs`).
+//! attempts is retried on top (`aws/call.rs`).
 
 pub(crate) mod call;
 pub mod clients;

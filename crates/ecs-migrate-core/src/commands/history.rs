@@ -1,6 +1,6 @@
 //! `ecs-migrate history`: past migrations of a task definition family, from the outcomes
 //! recorded in Parameter Store, and those an earlier version left as tags on its revisions
-//! (see `outcome_record.rs`). Nothing is written.
+//! (see `records/outcome_record.rs`). Nothing is written.
 
 use crate::aws::call;
 use crate::records::outcome_record;

@@ -5,7 +5,7 @@
 //! a task of the migration it paused them for is not over — not its own task (which it saw
 //! end), nor one another run of the same migration started (two pipelines at once), nor one
 //! that is still stopping (StopTask sent, its container not yet exited). "Over" is the
-//! deciding container's exit (`decide_at.rs`): a task that Fargate is still tearing down runs
+//! deciding container's exit (`watch/decide_at.rs`): a task that Fargate is still tearing down runs
 //! nothing of the migration.
 
 use crate::aws::call;
@@ -56,7 +56,7 @@ pub(crate) async fn live_task(
     Ok(tasks.into_iter().next())
 }
 
-/// Every task of the plan's migration that is not over (`decide_at.rs`): those ECS wants
+/// Every task of the plan's migration that is not over (`watch/decide_at.rs`): those ECS wants
 /// running and those being stopped — this run's own task included (a StopTask that did not
 /// finish within its wait leaves it running).
 pub(crate) async fn not_over(

@@ -1,7 +1,7 @@
 //! Launch: the one RunTask call. Placement failures (`failures[]`, or no task at all) are a verdict,
 //! not an error: the migration did not run.
 //!
-//! The request is the same in every run of a migration (see `resolve.rs`), so its `clientToken`
+//! The request is the same in every run of a migration (see `resolve/`), so its `clientToken`
 //! makes ECS start one task for all of them: a retry after a lost response, two pipelines at
 //! once and a re-invoked Lambda all get that task back. A `ConflictException` (the token was
 //! used with other parameters: `--env` values or subnets changed between the runs) carries the

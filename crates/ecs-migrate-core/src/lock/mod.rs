@@ -6,7 +6,7 @@
 //!   renews `expires` every [`RENEW_EVERY`] (30 s) to [`LEASE`] (2 min) ahead, from the moment it
 //!   takes the app until it has restored the services and recorded the outcome (see
 //!   [`holding`]); others allow [`CLOCK_SKEW`] (1 min) between the machines' clocks;
-//! - the *pause records* on its services (see `pause_record.rs`), which name the run.
+//! - the *pause records* on its services (see `records/pause_record.rs`), which name the run.
 //!
 //! A run is alive while its lease is renewed or a task of its migration is live. A run that
 //! finds the app held by another run:

@@ -1,5 +1,5 @@
 //! Phase 4 of the pause: wait until the services' old tasks are really gone — every container of
-//! theirs STOPPED (`decide_at.rs`), not just `runningCount` — backing off while throttled.
+//! theirs STOPPED (`watch/decide_at.rs`), not just `runningCount` — backing off while throttled.
 
 use super::{Drain, Paused, DRAIN_POLL};
 use crate::aws::call;
@@ -57,7 +57,7 @@ impl Paused<'_> {
         }
     }
 
-    /// How many tasks beyond the paused count are not gone yet (`decide_at.rs`: every container
+    /// How many tasks beyond the paused count are not gone yet (`watch/decide_at.rs`: every container
     /// of theirs stopped), over all services.
     async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
         let mut remaining = 0;

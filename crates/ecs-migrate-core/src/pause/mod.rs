@@ -6,7 +6,7 @@
 //! 2. suspend its auto scaling and lower the target's minimum (if it has a scalable target);
 //! 3. set its desired count to the paused count;
 //! 4. wait until the tasks that were running are really gone (not just `runningCount`): every
-//!    container of theirs STOPPED (`decide_at.rs`; Fargate's teardown that follows runs no
+//!    container of theirs STOPPED (`watch/decide_at.rs`; Fargate's teardown that follows runs no
 //!    code), or, with `DecideAt::TaskStopped`, the task STOPPED.
 //!
 //! [`Paused::restore`] undoes it from the record: desired count back (the recorded one, or

@@ -1,4 +1,4 @@
-//! [`Outcome`]: how a migration ended, as it is recorded (`outcome_record.rs` says where).
+//! [`Outcome`]: how a migration ended, as it is recorded (`records/outcome_record.rs` says where).
 
 use crate::{Plan, Report, Status};
 use aws_sdk_ecs::types::Tag;

@@ -12,7 +12,7 @@
 //! - `ecs-migrate:migration` — the [`crate::MigrationId`] the run was migrating;
 //! - `ecs-migrate:expires` — the latest the run could still be going (its timeout plus a margin,
 //!   or `never` with `--timeout 0`), for people reading the tags; whether the run is alive is
-//!   decided by its lock's lease and its task (see `lock.rs`), not by this.
+//!   decided by its lock's lease and its task (see `lock/`), not by this.
 
 use aws_sdk_ecs::types::Tag;
 use serde::Serialize;

@@ -75,7 +75,7 @@ pub const DEFAULT_WAIT_FOR_LOCK: std::time::Duration = std::time::Duration::from
 pub const DEFAULT_LOG_TAIL: usize = 20;
 
 /// How long the log stream is read after the containers stopped, by default (see
-/// `log_follower.rs` and docs/aws-semantics.md).
+/// `watch/log_follower.rs` and docs/aws-semantics.md).
 pub const DEFAULT_LOG_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Default for Request {

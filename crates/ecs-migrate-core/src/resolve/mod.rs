@@ -189,7 +189,7 @@ fn check_locally(request: &Request) -> Result<(), Error> {
 }
 
 /// Refuses, before anything changes, a run whose records would break ECS's tag limits (see
-/// `tag_limits.rs`): the family lock on the cluster, the pause record on each service, the
+/// `records/tag_limits.rs`): the family lock on the cluster, the pause record on each service, the
 /// run's tag on the task. (Outcomes are parameters in Parameter Store, not tags.)
 async fn check_records_fit(
     clients: &Clients,

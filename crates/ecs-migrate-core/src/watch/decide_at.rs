@@ -29,7 +29,7 @@ pub enum DecideAt {
 /// Whether the migration in `task` is over: nothing of it can run any more.
 ///
 /// Sidecars never decide, and an essential sidecar that has not stopped yet does not delay this:
-/// ECS stops it (the deciding container is essential), or the run does (see `watch.rs`).
+/// ECS stops it (the deciding container is essential), or the run does (see `watch/mod.rs`).
 pub(crate) fn migration_over(task: &Task, container: &str, at: DecideAt) -> bool {
     if task.last_status() == Some("STOPPED") {
         return true;

@@ -3,7 +3,7 @@
 //!
 //! "Over" is the deciding container's exit, not the task's STOPPED: Fargate tears a task down for
 //! 10–30 s after its containers stopped, and nothing of the migration runs meanwhile
-//! (`decide_at.rs`; `DecideAt::TaskStopped` waits the teardown out). The task finishes stopping
+//! (`watch/decide_at.rs`; `DecideAt::TaskStopped` waits the teardown out). The task finishes stopping
 //! on its own; a deciding container that is not essential leaves the task running with its
 //! sidecars, and the watch stops the rest.
 //!

@@ -5,7 +5,7 @@
 //! - `TaskFailedToStart` (image pull, ENI, secrets) is a failure, whatever else the task says;
 //! - a missing exit code is never success.
 //!
-//! It is given at the deciding container's exit (`decide_at.rs`): the task may still be tearing
+//! It is given at the deciding container's exit (`watch/decide_at.rs`): the task may still be tearing
 //! down, and its `stopCode` / `stoppedReason` are what ECS shows then (ECS sets them as the task
 //! starts stopping).
 
