@@ -104,9 +104,10 @@ async fn a_cluster_with_fifty_tags_is_refused_and_nothing_changes() {
 }
 
 /// With CloudWatch showing each line 2 s after it was put and the migration exiting right after
-/// its last line, every line is read, the last one included.
+/// its last line, a settle window longer than that lag (`--log-settle 2500ms`; the default is
+/// 1 s) reads every line, the last one included.
 #[tokio::test]
-async fn no_line_is_lost_at_two_seconds_of_ingestion_lag() {
+async fn no_line_is_lost_at_two_seconds_of_ingestion_lag_with_a_longer_settle_window() {
     let emulator = Emulator::start();
     let app = App::new(&emulator).await;
     app.task_definition(
@@ -126,6 +127,7 @@ async fn no_line_is_lost_at_two_seconds_of_ingestion_lag() {
     let out = Test::new(&emulator)
         .args(app.base_args())
         .args(["--task-definition", "laggy", "--output", "json"])
+        .args(["--log-settle", "2500ms"])
         .run()
         .await;
 

@@ -233,3 +233,50 @@ async fn a_rerun_that_finds_the_task_tearing_down_takes_its_verdict() {
     );
     assert_eq!(app.migration_tasks().await.len(), 1, "no second task");
 }
+
+/// `--wait-for-stopped` keeps the old behaviour: the run decides, and restores `web`, only once
+/// the task is STOPPED after its teardown.
+#[tokio::test]
+async fn waiting_for_stopped_decides_after_the_teardown() {
+    let emulator = tearing_down(&[]);
+    let app = app_with_web(&emulator, vec![Container::sh("migrate", "echo migrated")]).await;
+    let mut args = args(&app);
+    args.push("--wait-for-stopped".into());
+
+    let out = Test::new(&emulator).args(args).run().await;
+
+    let doc = out.status(0).json();
+    assert_eq!(doc["task_status"], "STOPPED");
+    let task = describe(&app, doc["task_arn"].as_str().unwrap()).await;
+    assert_eq!(task.last_status(), Some("STOPPED"));
+    let torn_down = task.stopped_at().unwrap().as_secs_f64()
+        - task.execution_stopped_at().unwrap().as_secs_f64();
+    assert!(
+        torn_down >= TEARDOWN_SECONDS as f64 - 0.5,
+        "the task was STOPPED {torn_down:.1} s after its containers"
+    );
+    assert_eq!(app.counts("web").await.0, 1, "web restored");
+    // web's new task was created only after the migration task was STOPPED.
+    let created = task.created_at().unwrap().as_secs_f64();
+    let stopped = task.stopped_at().unwrap().as_secs_f64();
+    // (ListTasks shows a new task a moment after it exists.)
+    let mut new_tasks: Vec<f64> = Vec::new();
+    for _ in 0..100 {
+        new_tasks = app
+            .service_task_times("web")
+            .await
+            .into_iter()
+            .map(|(_, created_at, _)| created_at)
+            .filter(|at| *at > created)
+            .collect();
+        if !new_tasks.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!new_tasks.is_empty(), "web has a new task");
+    assert!(
+        new_tasks.iter().all(|at| *at >= stopped),
+        "web's new task created at {new_tasks:?}, the migration task STOPPED at {stopped}"
+    );
+}

@@ -370,6 +370,8 @@ mod tests {
             "Adopt": true,
             "AssignPublicIp": true,
             "FollowLogs": false,
+            "LogSettle": "3s",
+            "WaitForStopped": true,
         }))
         .unwrap();
         assert_eq!(request.revision, Some(42));
@@ -383,6 +385,14 @@ mod tests {
         assert!(request.force && !request.follow_logs);
         assert_eq!(request.key.as_deref(), Some("sql=3f2a"));
         assert!(request.adopt);
+        assert_eq!(request.log_settle, Duration::from_secs(3));
+        assert_eq!(request.decide_at, ecs_migrate_core::DecideAt::TaskStopped);
+        let defaults = super::request(&json!({"Cluster": "prod"})).unwrap();
+        assert_eq!(
+            defaults.decide_at,
+            ecs_migrate_core::DecideAt::ContainerExit
+        );
+        assert_eq!(defaults.log_settle, Duration::from_secs(1));
     }
 
     #[test]
