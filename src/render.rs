@@ -358,7 +358,7 @@ pub fn history(entries: &[ecs_migrate_core::history::Entry], json: bool) {
             let o = &e.outcome;
             [
                 e.revision.to_string(),
-                o.status.clone(),
+                o.status.to_string(),
                 o.at.clone(),
                 o.exit_code.map_or_else(|| "-".into(), |c| c.to_string()),
                 o.container.clone(),

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Exit statuses of a run that produced a verdict (errors have their own, see [`crate::Error::code`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Succeeded,
@@ -25,6 +25,14 @@ impl Status {
         }
     }
 
+    pub const ALL: [Status; 5] = [
+        Status::Succeeded,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Interrupted,
+        Status::Skipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Succeeded => "succeeded",
@@ -33,6 +41,24 @@ impl Status {
             Status::Interrupted => "interrupted",
             Status::Skipped => "skipped",
         }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+
+    /// The name [`Status::as_str`] gives (what the records and the JSON report hold).
+    fn from_str(text: &str) -> Result<Status, String> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a status"))
     }
 }
 
@@ -129,4 +155,21 @@ pub struct Report {
     pub log_lines: u64,
     /// The last lines the migration wrote (`--log-tail`, default 20), oldest first.
     pub log_tail: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_round_trips_through_its_name() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{status}\"")
+            );
+        }
+        assert!("done".parse::<Status>().is_err());
+    }
 }

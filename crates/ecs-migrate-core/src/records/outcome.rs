@@ -11,7 +11,7 @@ pub const OUTCOME_PREFIX: &str = "ecs-migrate:outcome:";
 pub struct Outcome {
     pub migration: String,
     /// `succeeded`, `failed`, `timed_out` or `interrupted`.
-    pub status: String,
+    pub status: Status,
     /// When it ended (RFC 3339).
     pub at: String,
     /// The task's id (the last part of its ARN).
@@ -26,7 +26,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn succeeded(&self) -> bool {
-        self.status == "succeeded"
+        self.status == Status::Succeeded
     }
 
     /// A one-line summary, which also seeds the next attempt's RunTask token (the same text
@@ -53,33 +53,25 @@ impl Outcome {
             .build()
     }
 
-    /// An outcome tag of an earlier version.
+    /// An outcome tag of an earlier version; `None` unless it names a status.
     pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
         let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
-        let mut outcome = Outcome {
-            migration,
-            status: String::new(),
-            at: String::new(),
-            task: None,
-            exit_code: None,
-            run_id: String::new(),
-            container: String::new(),
-            adopted: false,
-        };
+        let mut fields = std::collections::HashMap::new();
         for part in tag.value()?.split_whitespace() {
             let (key, value) = part.split_once('=')?;
-            let value = value.to_owned();
-            match key {
-                "status" => outcome.status = value,
-                "at" => outcome.at = value,
-                "task" => outcome.task = (value != "none").then_some(value),
-                "exit" => outcome.exit_code = value.parse().ok(),
-                "run" => outcome.run_id = value,
-                "container" => outcome.container = value,
-                _ => {}
-            }
+            fields.insert(key, value.to_owned());
         }
-        (!outcome.status.is_empty()).then_some(outcome)
+        let mut take = |key: &str| fields.remove(key).unwrap_or_default();
+        Some(Outcome {
+            migration,
+            status: take("status").parse().ok()?,
+            at: take("at"),
+            task: Some(take("task")).filter(|t| !t.is_empty() && t != "none"),
+            exit_code: take("exit").parse().ok(),
+            run_id: take("run"),
+            container: take("container"),
+            adopted: false,
+        })
     }
 }
 
@@ -88,7 +80,7 @@ impl Outcome {
     pub(crate) fn of_report(plan: &Plan, report: &Report) -> Outcome {
         Outcome {
             migration: plan.migration.to_string(),
-            status: report.status.as_str().to_owned(),
+            status: report.status,
             at: crate::lock::now(),
             task: report
                 .task_arn
@@ -105,7 +97,7 @@ impl Outcome {
     pub(crate) fn adopted(plan: &Plan) -> Outcome {
         Outcome {
             migration: plan.migration.to_string(),
-            status: Status::Succeeded.as_str().to_owned(),
+            status: Status::Succeeded,
             at: crate::lock::now(),
             task: None,
             exit_code: None,
@@ -124,7 +116,7 @@ mod tests {
     fn an_outcome_round_trips_through_its_tag() {
         let outcome = Outcome {
             migration: "0123456789abcdef".into(),
-            status: "failed".into(),
+            status: Status::Failed,
             at: "2026-11-21T10:00:00Z".into(),
             task: Some("4f1c2d".into()),
             exit_code: Some(-1),

@@ -294,7 +294,7 @@ mod tests {
     fn an_outcome_round_trips_through_its_parameter_value_and_adopted_is_optional() {
         let outcome = Outcome {
             migration: "0123456789abcdef".into(),
-            status: "succeeded".into(),
+            status: Status::Succeeded,
             at: "2026-11-21T10:00:00Z".into(),
             task: None,
             exit_code: None,
