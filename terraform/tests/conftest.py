@@ -273,8 +273,22 @@ def tree(session_tmp) -> Path:
     return tfrun.copy_tree(session_tmp / "tree")
 
 
+def _interrupt(signum, frame):
+    # Once: a second signal must not interrupt the teardown this one starts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGINT) is _interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "group(name): the share of the tests one process runs (TEST_TERRAFORM_GROUP)")
+    # Stopped by scripts/test-terraform (SIGTERM), or by SIGINT where a shell started this in
+    # the background (which ignores SIGINT): stop as on Ctrl-C, tearing the fixtures down (the
+    # emulators stop).
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def pytest_collection_modifyitems(config, items):
