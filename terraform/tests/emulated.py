@@ -111,7 +111,7 @@ def revision(task: dict) -> str:
 
 
 def observe_app(app: App, container: str) -> dict:
-    """The app as the emulator holds it now (what scripts/test-terraform's observe.py read),
+    """The app as the emulator holds it now (what the examples' checks read),
     key -> value; a key whose value cannot be read is missing, and "error" says why."""
     seen: dict = {}
     try:
