@@ -1,17 +1,23 @@
-"""Fixtures of the Terraform caller tests (test_callers.py).
+"""Fixtures of the Terraform tests (every test_*.py here; scripts/test-terraform runs them).
 
-They run the real `terraform` against the local emulated AWS (emulator/), with the
-hashicorp/aws provider from a local filesystem mirror (nothing is downloaded), on a private
-copy of terraform/ per test, so that nothing Terraform writes lands in the repository.
+They run the real `terraform`, offline or against the local emulated AWS (emulator/), with
+the hashicorp/aws provider from a local filesystem mirror (nothing is downloaded), on private
+copies of terraform/ in temporary directories, so that nothing Terraform writes lands in the
+repository. One emulator per session for the caller tests (`emulator`), one per test module
+for the examples (`own_emulator`: they count the emulator's calls and set its Lambda mode).
 
 Settings (environment):
   TF_PLUGIN_DIR          the provider mirror (else the usual implied-mirror directories,
                          then /opt/tf-plugins, as scripts/test-terraform looks)
   ECS_MIGRATE_BIN        the ecs-migrate binary the local-exec module runs
-                         (default: target/debug/ecs-migrate)
+                         (default: $CARGO_TARGET_DIR or target/, then debug/ecs-migrate)
   ECS_MIGRATE_LAMBDA_ZIP the Lambda package (a zip with `bootstrap`); without it, a
                          placeholder package (only where the emulator does not run it)
   KEEP_TMP=1             keep the temporary directories (their paths are printed)
+  TEST_TERRAFORM_GROUP   run only the tests of these groups (a,b,...: the `group` marker);
+                         TEST_CALLERS_GROUP is its old name
+  TEST_TERRAFORM_COUNTS  write "passed failed skipped" to this file at the end
+                         (scripts/test-terraform adds up its parallel groups)
 Without terraform or a mirror, every test is skipped with a banner saying so.
 """
 
@@ -32,6 +38,8 @@ from pathlib import Path
 
 import pytest
 
+import tfrun
+
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -42,40 +50,14 @@ def banner(*lines: str) -> None:
     sys.stderr.write("\n".join([bar, *("!!  " + line for line in lines), bar]) + "\n")
 
 
-def _platform() -> str:
-    try:
-        out = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, check=True).stdout
-        return json.loads(out)["platform"]
-    except Exception:  # noqa: BLE001 - any failure: guess it
-        machine = os.uname().machine.replace("x86_64", "amd64").replace("aarch64", "arm64")
-        return f"{os.uname().sysname.lower()}_{machine}"
-
-
-def _plugin_dir() -> str | None:
-    platform = _platform()
-    home = Path.home()
-    candidates = [
-        os.environ.get("TF_PLUGIN_DIR", ""),
-        str(home / ".terraform.d/plugins"),
-        os.path.join(os.environ.get("XDG_DATA_HOME", str(home / ".local/share")), "terraform/plugins"),
-        "/usr/local/share/terraform/plugins",
-        "/usr/share/terraform/plugins",
-        "/opt/tf-plugins",
-    ]
-    for directory in candidates:
-        if directory and list(Path(directory).glob(f"registry.terraform.io/hashicorp/aws/*/{platform}")):
-            return directory
-    return None
-
-
 @pytest.fixture(scope="session")
 def plugin_dir() -> str:
     if shutil.which("terraform") is None:
-        banner("SKIPPED: terraform is not installed (or not on PATH): the caller tests did NOT run.")
+        banner("SKIPPED: terraform is not installed (or not on PATH): the Terraform tests did NOT run.")
         pytest.skip("terraform is not installed")
-    directory = _plugin_dir()
+    directory = tfrun.plugin_dir()
     if directory is None:
-        banner("SKIPPED: no local mirror of the hashicorp/aws provider: the caller tests did NOT run.",
+        banner("SKIPPED: no local mirror of the hashicorp/aws provider: the Terraform tests did NOT run.",
                "Set TF_PLUGIN_DIR to a directory holding registry.terraform.io/hashicorp/aws/VERSION/PLATFORM/.")
         pytest.skip("no provider mirror")
     return directory
@@ -83,7 +65,7 @@ def plugin_dir() -> str:
 
 @pytest.fixture(scope="session")
 def session_tmp():
-    path = Path(tempfile.mkdtemp(prefix="test-callers."))
+    path = Path(tempfile.mkdtemp(prefix="test-terraform."))
     yield path
     if os.environ.get("KEEP_TMP") == "1":
         print(f"kept: {path}")
@@ -93,7 +75,8 @@ def session_tmp():
 
 @pytest.fixture(scope="session")
 def ecs_migrate_bin() -> Path:
-    path = Path(os.environ.get("ECS_MIGRATE_BIN") or ROOT / "target/debug/ecs-migrate")
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+    path = Path(os.environ.get("ECS_MIGRATE_BIN") or target / "debug/ecs-migrate")
     if not os.access(path, os.X_OK):
         pytest.fail(f"no ecs-migrate binary at {path} (build it with `cargo build`, or set ECS_MIGRATE_BIN)")
     return path
@@ -128,22 +111,14 @@ exit 2
 """
 
 
-@pytest.fixture(scope="session")
-def emulator(session_tmp, plugin_dir):
-    """The emulator, started once; tests use their own names (cluster, service, function)."""
-    fakebin = session_tmp / "fakebin"
-    fakebin.mkdir()
-    (fakebin / "fleet").write_text(FAKE_FLEET)
-    (fakebin / "fleet").chmod(0o755)
-    workdir = session_tmp / "emulator"
-    workdir.mkdir()
-    # MOTO_IAM_LOAD_MANAGED_POLICIES: AWS's managed policies exist (Omni's role attaches
-    # AWSLambdaBasicExecutionRole), as in AWS; moto leaves them out by default.
-    env = dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+def start_emulator(workdir: Path, env: dict | None = None):
+    """Starts emulator/ecs_emulator.py on a free port, in WORKDIR (its tasks' processes run
+    there); returns (process, Emulator), or fails the test with the end of its stderr."""
+    workdir.mkdir(parents=True, exist_ok=True)
     out = open(workdir / "emulator.out", "w+")
     err = open(workdir / "emulator.err", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "emulator/ecs_emulator.py"), "--port", "0"],
-                            cwd=workdir, env=env, stdout=out, stderr=err, start_new_session=False)
+                            cwd=workdir, env=env or dict(os.environ), stdout=out, stderr=err)
     url = None
     for _ in range(600):
         out.seek(0)
@@ -155,15 +130,44 @@ def emulator(session_tmp, plugin_dir):
         time.sleep(0.1)
     if not url:
         proc.kill()
+        proc.wait()
         pytest.fail("the emulator did not print ECS_EMULATOR_READY:\n" + (workdir / "emulator.err").read_text()[-3000:])
-    emu = Emulator(url, workdir)
-    yield emu
+    return proc, Emulator(url, workdir)
+
+
+def stop_emulator(proc) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
+        # It did not stop within 10 s: its task processes may be left behind.
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def emulator(session_tmp, plugin_dir):
+    """The caller tests' emulator, started once; they use their own names (cluster, service,
+    function)."""
+    fakebin = session_tmp / "fakebin"
+    fakebin.mkdir()
+    (fakebin / "fleet").write_text(FAKE_FLEET)
+    (fakebin / "fleet").chmod(0o755)
+    # MOTO_IAM_LOAD_MANAGED_POLICIES: AWS's managed policies exist (Omni's role attaches
+    # AWSLambdaBasicExecutionRole), as in AWS; moto leaves them out by default.
+    env = dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    proc, emu = start_emulator(session_tmp / "emulator", env)
+    yield emu
+    stop_emulator(proc)
+
+
+@pytest.fixture(scope="module")
+def own_emulator(request, session_tmp, plugin_dir):
+    """An emulator of the test module's own (the examples count its calls and set its
+    Lambda's mode), as it starts: no managed policies, nothing added to PATH."""
+    proc, emu = start_emulator(session_tmp / f"emulator-{request.module.__name__}", clean_env())
+    yield emu
+    stop_emulator(proc)
 
 
 class Emulator:
@@ -182,6 +186,10 @@ class Emulator:
         with urllib.request.urlopen(req) as resp:
             text = resp.read().decode()
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
+
+    def calls(self) -> dict:
+        """How many times each AWS operation was called ("ecs:RunTask": N, ...)."""
+        return self.request("GET", "/ecs-emulator/calls")["calls"]
 
     def client(self, service: str):
         import boto3
@@ -232,35 +240,84 @@ def lambda_zip(session_tmp) -> Path:
     return path
 
 
-@pytest.fixture
-def tf_env(emulator, bin_dir) -> dict:
-    """Terraform's environment: the emulator for the provider and ecs-migrate alike, fake
-    credentials, ecs-migrate on PATH (the module's default `ecs-migrate`); nothing of the
-    caller's own AWS, TF_* or ECS_MIGRATE_* settings."""
+def clean_env(bin_dir: Path | None = None, endpoint: str | None = None) -> dict:
+    """Terraform's environment: fake credentials, nothing of the caller's own AWS, TF_* or
+    ECS_MIGRATE_* settings; ecs-migrate on PATH (the module's default `ecs-migrate`) with
+    `bin_dir`; AWS_ENDPOINT_URL only with `endpoint` (the examples get their endpoint as a
+    variable, as a user's configuration does)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ECS_MIGRATE_", "TF_VAR_", "AWS_", "TF_"))}
     env.update(
-        AWS_ENDPOINT_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-        TF_INPUT="0", PATH=f"{bin_dir}:{os.environ['PATH']}",
+        TF_INPUT="0",
     )
+    if bin_dir is not None:
+        env["PATH"] = f"{bin_dir}:{os.environ['PATH']}"
+    if endpoint is not None:
+        env["AWS_ENDPOINT_URL"] = endpoint
     return env
 
 
+@pytest.fixture
+def tf_env(emulator, bin_dir) -> dict:
+    """The caller tests' environment: the emulator for the provider and ecs-migrate alike
+    (AWS_ENDPOINT_URL), ecs-migrate on PATH."""
+    return clean_env(bin_dir, emulator.url)
+
+
+@pytest.fixture(scope="session")
+def tree(session_tmp) -> Path:
+    """A private copy of terraform/ that tests read and init in place (validate, inputs,
+    offline): BASE/terraform."""
+    return tfrun.copy_tree(session_tmp / "tree")
+
+
+def _interrupt(signum, frame):
+    # Once: a second signal must not interrupt the teardown this one starts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGINT) is _interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "group(name): the share of the tests one process runs (TEST_CALLERS_GROUP)")
+    config.addinivalue_line("markers", "group(name): the share of the tests one process runs (TEST_TERRAFORM_GROUP)")
+    # Stopped by scripts/test-terraform (SIGTERM), or by SIGINT where a shell started this in
+    # the background (which ignores SIGINT): stop as on Ctrl-C, tearing the fixtures down (the
+    # emulators stop).
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def pytest_collection_modifyitems(config, items):
-    """TEST_CALLERS_GROUP=a,b runs only the tests of those groups (scripts/test-terraform runs
-    the groups side by side: most of the time goes to waiting and to provider start-ups)."""
-    wanted = {g for g in os.environ.get("TEST_CALLERS_GROUP", "").split(",") if g}
+    """TEST_TERRAFORM_GROUP=a,b runs only the tests of those groups (scripts/test-terraform runs
+    the groups side by side: most of the time goes to waiting and to provider start-ups).
+    With groups, a test in none of them is an error: it would run nowhere."""
+    names = os.environ.get("TEST_TERRAFORM_GROUP") or os.environ.get("TEST_CALLERS_GROUP", "")
+    wanted = {g for g in names.split(",") if g}
     if not wanted:
         return
+    unmarked = [item.nodeid for item in items if not item.get_closest_marker("group")]
+    if unmarked:
+        raise pytest.UsageError("tests in no group (give them @pytest.mark.group): " + ", ".join(unmarked))
     keep, drop = [], []
     for item in items:
-        marker = item.get_closest_marker("group")
-        (keep if marker and marker.args[0] in wanted else drop).append(item)
+        (keep if item.get_closest_marker("group").args[0] in wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter):
+    """TEST_TERRAFORM_COUNTS=FILE: "passed failed skipped" (errors count as failed)."""
+    path = os.environ.get("TEST_TERRAFORM_COUNTS")
+    if not path:
+        return
+    stats = terminalreporter.stats
+
+    def count(*keys: str) -> int:
+        return sum(len(stats.get(key, [])) for key in keys)
+
+    Path(path).write_text(f"{count('passed')} {count('failed', 'error')} {count('skipped')}\n")

@@ -21,13 +21,13 @@ import hashlib
 import json
 import os
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import ACCOUNT, REGION, banner
+from emulated import App, exit_code, revision
 from tfrun import LAMBDA, LOCAL_EXEC, Workspace, changes_line, planned_actions, require
 
 OLD_FLEET = "../../stand-ins/fleet-addon-migrations"
@@ -61,114 +61,6 @@ def workspace(tmp_path, tf_env, plugin_dir):
         return Workspace(tmp_path, caller, tf_env, plugin_dir)
 
     return make
-
-
-# ---------------------------------------------------------------------------------------
-# What the emulator holds
-# ---------------------------------------------------------------------------------------
-
-
-def stamp(value):
-    return value.timestamp() if value else None
-
-
-class App:
-    """One app in the emulator. Fleet's: cluster = service = task definition family = name
-    (and NAME-vuln-processing); Omni's: cluster omni-C, family omni-C-migrator, no service."""
-
-    def __init__(self, emulator, name: str, vuln: bool = False, family: str | None = None, service: bool = True):
-        self.emulator = emulator
-        self.name = name
-        self.family = family or name
-        self.has_service = service
-        self.vuln = f"{name}-vuln-processing" if vuln else None
-        self.ecs = emulator.client("ecs")
-
-    @classmethod
-    def omni(cls, emulator, customer: str) -> "App":
-        return cls(emulator, f"omni-{customer}", family=f"omni-{customer}-migrator", service=False)
-
-    def tasks(self) -> list[dict]:
-        arns = []
-        for status in ("RUNNING", "STOPPED"):
-            for page in self.ecs.get_paginator("list_tasks").paginate(cluster=self.name, desiredStatus=status):
-                arns += page["taskArns"]
-        tasks = []
-        for i in range(0, len(arns), 100):
-            tasks += self.ecs.describe_tasks(cluster=self.name, tasks=arns[i:i + 100])["tasks"]
-        return tasks
-
-    def migrations(self) -> list[dict]:
-        return sorted((t for t in self.tasks() if not t.get("group", "").startswith("service:")),
-                      key=lambda t: t["createdAt"])
-
-    def service(self, name: str | None = None) -> dict:
-        return self.ecs.describe_services(cluster=self.name, services=[name or self.name])["services"][0]
-
-    def service_tasks_during(self, migration: dict, service: str | None = None) -> int:
-        """The service's tasks that were running at some moment while the migration ran."""
-        group = f"service:{service or self.name}"
-        start, stop = stamp(migration.get("startedAt")), stamp(migration.get("stoppedAt"))
-        assert start and stop, f"the migration task did not run: {migration.get('stoppedReason')}"
-        return len([t for t in self.tasks() if t.get("group") == group and t.get("startedAt")
-                    and stamp(t["startedAt"]) < stop
-                    and (stamp(t.get("stoppedAt")) or time.time() + 3600) > start])
-
-    def drained(self, service: str | None = None) -> int:
-        group = f"service:{service or self.name}"
-        return len([t for t in self.tasks() if t.get("group") == group
-                    and t.get("stopCode") == "ServiceSchedulerInitiated"])
-
-    def ecs_migrate_tags(self) -> dict:
-        """ecs-migrate:* tags left on the cluster, the services and every revision of the family."""
-        arns = [self.ecs.describe_clusters(clusters=[self.name])["clusters"][0]["clusterArn"]]
-        if self.has_service:
-            arns.append(self.service()["serviceArn"])
-        if self.vuln:
-            arns.append(self.service(self.vuln)["serviceArn"])
-        arns += self.ecs.list_task_definitions(familyPrefix=self.family)["taskDefinitionArns"]
-        left = {}
-        for arn in arns:
-            tags = [t["key"] for t in self.ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])
-                    if t["key"].startswith("ecs-migrate:")]
-            if tags:
-                left[arn.rsplit(":", 1)[-1] if "task-definition" in arn else arn.rsplit("/", 1)[-1]] = tags
-        return left
-
-    def outcome_records(self) -> dict:
-        """ecs-migrate's outcome records of the family: SSM parameter name -> value (JSON)."""
-        ssm = self.emulator.client("ssm")
-        found = {}
-        for page in ssm.get_paginator("get_parameters_by_path").paginate(
-                Path=f"/ecs-migrate/{self.family}", Recursive=True):
-            for p in page["Parameters"]:
-                try:
-                    found[p["Name"]] = json.loads(p["Value"])
-                except ValueError:
-                    found[p["Name"]] = p["Value"]
-        return found
-
-    def register_scalable_target(self, low: int = 2, high: int = 5) -> None:
-        self.emulator.client("application-autoscaling").register_scalable_target(
-            ServiceNamespace="ecs", ResourceId=f"service/{self.name}/{self.name}",
-            ScalableDimension="ecs:service:DesiredCount", MinCapacity=low, MaxCapacity=high)
-
-    def scalable_target(self) -> str:
-        targets = self.emulator.client("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="ecs", ResourceIds=[f"service/{self.name}/{self.name}"])["ScalableTargets"]
-        if not targets:
-            return "none"
-        t = targets[0]
-        suspended = any(t.get("SuspendedState", {}).values())
-        return f"{t['MinCapacity']}-{t['MaxCapacity']}" + (" suspended" if suspended else "")
-
-
-def exit_code(task: dict, container: str) -> int | None:
-    return next((c.get("exitCode") for c in task.get("containers", []) if c["name"] == container), None)
-
-
-def revision(task: dict) -> str:
-    return task["taskDefinitionArn"].rsplit("/", 1)[-1]
 
 
 # ---------------------------------------------------------------------------------------

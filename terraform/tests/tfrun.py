@@ -1,5 +1,7 @@
-"""A Terraform working directory for the tests: a private copy of terraform/, one caller
-configuration in it, every command logged to a file whose tail a failed check shows."""
+"""A Terraform working directory for the tests: a private copy of terraform/, one
+configuration in it (a caller, a fixture, an example or a module), every command logged to a
+file whose tail a failed check shows. Also where the provider mirror is found (run as a script,
+`python3 tfrun.py plugin-dir`, for scripts/test-terraform; standard library only)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,51 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_EXEC = "../../../modules/ecs-migrate-local-exec"
 LAMBDA = "../../../modules/ecs-migrate-lambda"
+# What Terraform writes, never copied along with terraform/.
+IGNORED = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__", "*.pyc", "tfplan")
+
+
+def platform() -> str:
+    """Terraform's platform (linux_amd64, ...)."""
+    try:
+        out = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, check=True).stdout
+        return json.loads(out)["platform"]
+    except Exception:  # noqa: BLE001 - any failure: guess it
+        machine = os.uname().machine.replace("x86_64", "amd64").replace("aarch64", "arm64")
+        return f"{os.uname().sysname.lower()}_{machine}"
+
+
+def plugin_dir() -> str | None:
+    """The provider mirror: the first of $TF_PLUGIN_DIR, the usual implied-mirror directories
+    and /opt/tf-plugins that holds hashicorp/aws for this platform."""
+    this = platform()
+    home = Path.home()
+    candidates = [
+        os.environ.get("TF_PLUGIN_DIR", ""),
+        str(home / ".terraform.d/plugins"),
+        os.path.join(os.environ.get("XDG_DATA_HOME", str(home / ".local/share")), "terraform/plugins"),
+        "/usr/local/share/terraform/plugins",
+        "/usr/share/terraform/plugins",
+        "/opt/tf-plugins",
+    ]
+    for directory in candidates:
+        if directory and list(Path(directory).glob(f"registry.terraform.io/hashicorp/aws/*/{this}")):
+            return directory
+    return None
+
+
+def copy_tree(base: Path) -> Path:
+    """A private copy of terraform/ at BASE/terraform, without anything Terraform wrote."""
+    tree = base / "terraform"
+    shutil.copytree(ROOT / "terraform", tree, ignore=IGNORED)
+    return tree
 
 
 @dataclass
@@ -31,20 +72,24 @@ class Result:
 
 
 class Workspace:
-    """terraform/ copied to BASE/terraform; runs in terraform/tests/callers/CALLER."""
+    """terraform/ copied to BASE/terraform; runs in terraform/tests/callers/CALLER, or in
+    terraform/AT (`at`, e.g. "examples/local-exec"), or in a directory of its own (`dir`,
+    e.g. a generated configuration; then nothing is copied)."""
 
-    def __init__(self, base: Path, caller: str, env: dict, plugin_dir: str):
+    def __init__(self, base: Path, caller: str | None, env: dict, plugin_dir: str, *,
+                 at: str | None = None, dir: Path | None = None):
         self.base = base
         self.tree = base / "terraform"
-        shutil.copytree(ROOT / "terraform", self.tree,
-                        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*",
-                                                      "__pycache__", "*.pyc", "tfplan"))
-        self.dir = self.tree / "tests/callers" / caller
+        if dir is not None:
+            self.dir = dir
+        else:
+            copy_tree(base)
+            self.dir = self.tree / (at if at is not None else f"tests/callers/{caller}")
         self.main = self.dir / "main.tf"
         self.env = env
         self.plugin_dir = plugin_dir
         self.logs = base / "logs"
-        self.logs.mkdir(exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.count = 0
 
     # -- files ---------------------------------------------------------------------------
@@ -77,10 +122,11 @@ class Workspace:
 
     # -- commands ------------------------------------------------------------------------
 
-    def run(self, *args: str) -> Result:
+    def run(self, *args: str, env: dict | None = None) -> Result:
+        """`terraform -chdir=DIR ARGS`; `env` adds to (or overrides) the workspace's environment."""
         self.count += 1
         log = self.logs / f"{self.count:02d}-{args[0]}.log"
-        proc = subprocess.run(["terraform", f"-chdir={self.dir}", *args], env=self.env,
+        proc = subprocess.run(["terraform", f"-chdir={self.dir}", *args], env={**self.env, **(env or {})},
                               capture_output=True, text=True)
         out = proc.stdout + proc.stderr
         log.write_text(out)
@@ -99,8 +145,8 @@ class Workspace:
     def apply_plan(self, plan: str = "tfplan") -> Result:
         return self.run("apply", "-input=false", "-no-color", "-auto-approve", plan)
 
-    def apply(self, *extra: str) -> Result:
-        return self.run("apply", "-input=false", "-no-color", "-auto-approve", *extra)
+    def apply(self, *extra: str, env: dict | None = None) -> Result:
+        return self.run("apply", "-input=false", "-no-color", "-auto-approve", *extra, env=env)
 
     def tfstate(self) -> dict:
         """The local state file, read directly (no provider starts: several seconds each)."""
@@ -170,3 +216,13 @@ def require(condition: bool, what: str, result: Result | None = None) -> None:
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name) == "1"
+
+
+if __name__ == "__main__":
+    # scripts/test-terraform: `tfrun.py plugin-dir` prints the provider mirror, or exits 1
+    # printing the platform it looked for.
+    if sys.argv[1:] != ["plugin-dir"]:
+        sys.exit("usage: tfrun.py plugin-dir")
+    found = plugin_dir()
+    print(found or platform())
+    sys.exit(0 if found else 1)
