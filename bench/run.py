@@ -6,13 +6,20 @@ aws CLI); run with the virtualenv's Python. Standard library, plus boto3 for the
 It starts its own emulators (emulator/ecs_emulator.py; stopped by their PIDs at the end):
 - "default": the emulator's default timings, for every scenario;
 - "Fargate-like": tasks that take seconds to start, drain and stop, for a second pause/migrate/
-  restore comparison (see TIMINGS).
+  restore comparison (see TIMINGS);
+- "teardown": the default timings with a 15 s Fargate-like task teardown (strict-mode key
+  `task_teardown_seconds`: executionStoppedAt -> DEACTIVATING -> STOPPING -> DEPROVISIONING ->
+  STOPPED 15 s later), for the teardown scenario of issue #13 (verdict latency from the container's
+  exit, the app's downtime, the restore before the migration task's STOPPED).
 
 Every measured run is one child process, started after `POST /moto-api/reset` and fresh fixtures,
 with the emulator's call counters read just before it is spawned and just after it exited, so the
-counts are the tool's own. Afterwards the harness reads the migration task back (DescribeTasks) and
-refuses the run unless the task STOPPED, its container exited 0 and the tool said so (exit 0, and
-for ecs-migrate a JSON report naming that task). See docs/benchmarks.md for each metric.
+counts are the tool's own. Afterwards the harness waits (bounded) for the migration task to reach
+STOPPED (ecs-migrate decides at the container's exit and exits during the teardown), reads it back
+(DescribeTasks) and refuses the run unless the task STOPPED, its container exited 0 and the tool
+said so (exit 0, and for ecs-migrate a JSON report naming that task). Every verdict latency is
+measured from the task's executionStoppedAt (the container's exit; stoppedAt when absent). See
+docs/benchmarks.md for each metric.
 """
 
 from __future__ import annotations
@@ -45,9 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ECS_MIGRATE = "ecs-migrate"
 AWSCLI = "aws CLI"
 BOTO3 = "boto3"
-FLEET = "fleet"  # bench/baseline_fleet.sh (aws CLI), shown in the aws CLI column
+FLEET = "fleet"  # bench/baseline_fleet.sh (aws CLI), its own column when the aws CLI is there
 TOOLS = (ECS_MIGRATE, AWSCLI, BOTO3)
-NAMES = {ECS_MIGRATE: "ecs-migrate", AWSCLI: "aws CLI script", BOTO3: "boto3 script"}
+NAMES = {ECS_MIGRATE: "ecs-migrate", AWSCLI: "aws CLI script", BOTO3: "boto3 script", FLEET: "Fleet-style script"}
 
 # Targets (ecs-migrate only).
 TARGET_LATENCY_P95 = 1.5  # s
@@ -56,6 +63,7 @@ TARGET_FIRST_REQUEST = 0.020  # s, median
 TARGET_RSS_MB = 25.0  # 10^6 bytes
 TARGET_LINES_PER_S = 10_000
 TARGET_FLEET_RATIO = 0.5
+TARGET_TEARDOWN_LATENCY_P95 = 1.5  # s, from executionStoppedAt, with the 15 s teardown
 
 # The waiters' documented delays (the baselines use them unchanged).
 WAITER_TASKS_STOPPED = 6  # s: aws ecs wait tasks-stopped, boto3 tasks_stopped
@@ -72,6 +80,13 @@ TIMINGS = {
     "fargate": {"START_DELAY": "20", "DRAIN_SECONDS": "10", "STOP_GRACE": "2"},
 }
 QUICK_FARGATE = {"START_DELAY": "3", "DRAIN_SECONDS": "2", "STOP_GRACE": "2"}
+# The teardown scenario (issue #13): the default timings, and every task (the migration's and the
+# services') takes this long from its containers' stop (executionStoppedAt) to STOPPED, a third
+# each in DEACTIVATING, STOPPING and DEPROVISIONING. With a teardown the service drain is the
+# teardown too (ECS_EMULATOR_DRAIN_SECONDS no longer applies).
+TEARDOWN_SECONDS = 15
+TIMINGS["teardown"] = dict(TIMINGS["default"], CONFIG=json.dumps({"task_teardown_seconds": TEARDOWN_SECONDS}))
+STOPPED_WAIT = 120  # s: how long the harness waits after a tool's exit for its task's STOPPED
 
 FULL_PLAN: dict[str, Any] = {
     "coldstart_reps": 10,
@@ -84,6 +99,13 @@ FULL_PLAN: dict[str, Any] = {
     "fleet_base": 5,
     "fleet_reps": 2,
     "fargate_reps": 1,
+    # the teardown scenario: ecs-migrate --service app --service worker on every migration (20, so
+    # that its nearest-rank p95 is not just the largest), each baseline on 6 of them (spread over
+    # the phase offsets); a 1 s migration plus a phase offset
+    "teardown_reps": 20,
+    "teardown_base_reps": 6,
+    "teardown_base": 1,
+    "teardown_seconds": TEARDOWN_SECONDS,
 }
 QUICK_PLAN: dict[str, Any] = {
     "coldstart_reps": 2,
@@ -94,6 +116,10 @@ QUICK_PLAN: dict[str, Any] = {
     "fleet_base": 2,
     "fleet_reps": 1,
     "fargate_reps": 1,
+    "teardown_reps": 2,
+    "teardown_base_reps": 1,
+    "teardown_base": 1,
+    "teardown_seconds": TEARDOWN_SECONDS,
 }
 PACED_CHUNK = 5000  # lines per chunk of the paced log migration ...
 PACED_PERIOD = 0.25  # ... one chunk every 0.25 s: 20,000 lines/s
@@ -152,6 +178,9 @@ class Emulator:
 
     def calls(self) -> dict[str, Any]:
         return self._http("/ecs-emulator/calls")
+
+    def timeline(self) -> list[dict[str, Any]]:
+        return self._http("/ecs-emulator/timeline")["events"]
 
     def describe(self) -> str:
         return ", ".join(f"ECS_EMULATOR_{k}={v}" for k, v in self.timings.items())
@@ -282,7 +311,7 @@ class Tools:
 @dataclass
 class Measured:
     tool: str
-    scenario: str  # migration, coldstart, burst, paced, fleet, fargate
+    scenario: str  # migration, coldstart, burst, paced, fleet, fargate, teardown
     base: float  # the migration's base length (s); seconds = base + phase offset
     seconds: float  # the migration's sleep (s)
     child: Child
@@ -296,15 +325,77 @@ class Measured:
     other_lines: int = 0
     first_line_at: float | None = None
     last_line_at: float | None = None
+    round: int | None = None  # teardown scenario: which migration (every tool runs the same ones)
+    report_task_status: str | None = None  # ecs-migrate's JSON report: the task's lastStatus at the verdict
+    stopped_seen_at: float | None = None  # when the harness saw the migration task STOPPED
+    # with services: their tasks (service, createdAt, startedAt, executionStoppedAt, stoppedAt,
+    # lastStatus; epoch floats or None), read once the migration task and the old tasks STOPPED
+    service_tasks: list[dict[str, Any]] = field(default_factory=list)
+    # with services: the emulator's timeline `desired_count` events since the spawn (t, service,
+    # desired_count): when the pause and the restore set the counts
+    desired_counts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exec_stopped(self) -> float:
+        """The migration container's exit as ECS reports it: the task's executionStoppedAt (its
+        last container stopped), else stoppedAt."""
+        value = self.task.get("executionStoppedAt")
+        return ts(value) if value is not None else ts(self.task["stoppedAt"])
 
     @property
     def verdict_latency(self) -> float:
-        return self.child.exited_at - ts(self.task["stoppedAt"])
+        """The container's exit (executionStoppedAt) -> the tool's exit."""
+        return self.child.exited_at - self.exec_stopped
 
     @property
     def task_seconds(self) -> float:
         """The migration task's lifetime as ECS reports it: createdAt (RunTask) to stoppedAt."""
         return ts(self.task["stoppedAt"]) - ts(self.task["createdAt"])
+
+    @property
+    def run_seconds(self) -> float:
+        """createdAt (RunTask) -> the container's exit (executionStoppedAt)."""
+        return self.exec_stopped - ts(self.task["createdAt"])
+
+    @property
+    def stopped_at(self) -> float:
+        return ts(self.task["stoppedAt"])
+
+    def restores(self) -> dict[str, float | None]:
+        """Per service: when its count was set back (the first desired_count > 0 after the pause's
+        0, since the spawn), None if it was not."""
+        out: dict[str, float | None] = {}
+        for name in fixtures.SERVICES:
+            events = sorted((e for e in self.desired_counts if e["service"] == name), key=lambda e: e["t"])
+            paused = next((i for i, e in enumerate(events) if e["desired_count"] == 0), None)
+            back = None if paused is None else next((e["t"] for e in events[paused:] if e["desired_count"] > 0), None)
+            out[name] = back
+        return out
+
+    @property
+    def restored_at(self) -> float | None:
+        """When the last of the services had its count set back (its UpdateService)."""
+        backs = list(self.restores().values())
+        return None if not backs or None in backs else max(backs)
+
+    def _tasks_of(self, service: str, new: bool) -> list[dict[str, Any]]:
+        return [t for t in self.service_tasks if t["service"] == service
+                and (t["createdAt"] > self.child.spawned_at) == new]
+
+    @property
+    def first_new_created(self) -> float | None:
+        """When every service had its first new task (the later of the services' first createdAt)."""
+        firsts = [min((t["createdAt"] for t in self._tasks_of(name, True)), default=None) for name in fixtures.SERVICES]
+        return None if None in firsts else max(firsts)
+
+    def downtime(self, service: str, since: str = "executionStoppedAt") -> float | None:
+        """`service`'s last old task's `since` (executionStoppedAt: its containers stopped, it
+        serves nothing; or stoppedAt) -> its first new task's startedAt."""
+        old = [t.get(since) or t.get("stoppedAt") for t in self._tasks_of(service, False)]
+        new = [t["startedAt"] for t in self._tasks_of(service, True) if t.get("startedAt") is not None]
+        if not old or None in old or not new:
+            return None
+        return min(new) - max(old)
 
     @property
     def wall(self) -> float:
@@ -365,7 +456,8 @@ class Bench:
         return self.work / f"{self.counter:03d}-{slug}.stderr"
 
     def measure(self, emu: Emulator, tool: str, scenario: str, base: float, seconds: float,
-                migration: list[str], services: bool = False, output: str = "json") -> Measured:
+                migration: list[str], services: bool = False, output: str = "json",
+                round_: int | None = None) -> Measured:
         env = dict(self.env, AWS_ENDPOINT_URL=emu.url)
         aws = fixtures.Aws(emu.url)
         emu.reset()
@@ -374,7 +466,7 @@ class Bench:
         before = emu.calls()["calls"]
         child = run_child(cmd, env, self._stderr_path(tool, scenario))
         after = emu.calls()["calls"]
-        m = Measured(tool, scenario, base, seconds, child, calls=diff_calls(before, after))
+        m = Measured(tool, scenario, base, seconds, child, calls=diff_calls(before, after), round=round_)
         if output == "text":
             parse_lines(m)
         if services:
@@ -382,14 +474,53 @@ class Bench:
                 m.services_back_at = fixtures.wait_services_running(aws, timeout=180, poll=0.05)
             except RuntimeError as err:
                 m.error = str(err)
-        tasks = fixtures.migration_tasks(aws)
+        tasks, m.stopped_seen_at = self._wait_stopped(aws)
         m.error = m.error or self._check(m, tasks, output)
         if not m.error:
             m.task = tasks[0]
             if services:
-                m.overlapping_service_tasks = self._overlap(aws, m.task)
+                m.service_tasks = self._service_tasks(aws)
+                m.desired_counts = [
+                    {"t": e["t"], "service": e["service"], "desired_count": e["desired_count"]}
+                    for e in emu.timeline() if e["kind"] == "desired_count" and e["t"] >= child.spawned_at
+                ]
+                m.overlapping_service_tasks = self._overlap(m)
         self.results.append(m)
         return m
+
+    def _wait_stopped(self, aws: fixtures.Aws) -> tuple[list[dict[str, Any]], float | None]:
+        """The migration tasks, once all are STOPPED (DescribeTasks every 0.25 s, for at most
+        STOPPED_WAIT s): ecs-migrate decides at the container's exit and exits while ECS is still
+        tearing the task down. Returns them as last described, and when they were seen STOPPED."""
+        deadline = time.monotonic() + STOPPED_WAIT
+        while True:
+            tasks = fixtures.migration_tasks(aws)
+            if tasks and all(t.get("lastStatus") == "STOPPED" for t in tasks):
+                return tasks, time.time()
+            if not tasks or time.monotonic() > deadline:
+                return tasks, None
+            time.sleep(0.25)
+
+    def _service_tasks(self, aws: fixtures.Aws) -> list[dict[str, Any]]:
+        """The services' tasks (old and new), once every task ECS is stopping is STOPPED (at most
+        60 s more), so that the old ones have their stoppedAt."""
+        deadline = time.monotonic() + 60
+        while True:
+            described: list[dict[str, Any]] = []
+            for name in fixtures.SERVICES:
+                arns: list[str] = []
+                for status in ("RUNNING", "STOPPED"):
+                    arns += aws.ecs.list_tasks(cluster=fixtures.CLUSTER, serviceName=name, desiredStatus=status)["taskArns"]
+                for i in range(0, len(arns), 100):
+                    for t in aws.ecs.describe_tasks(cluster=fixtures.CLUSTER, tasks=arns[i:i + 100])["tasks"]:
+                        described.append(dict(t, service=name))
+            stopping = [t for t in described if t.get("desiredStatus") == "STOPPED" and t.get("lastStatus") != "STOPPED"]
+            if not stopping or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        keys = ("createdAt", "startedAt", "executionStoppedAt", "stoppedAt")
+        return [{"service": t["service"], "lastStatus": t.get("lastStatus"),
+                 **{k: (ts(t[k]) if t.get(k) is not None else None) for k in keys}} for t in described]
 
     def _check(self, m: Measured, tasks: list[dict[str, Any]], output: str) -> str | None:
         """The run must have given the true verdict of one successful, stopped migration task."""
@@ -397,7 +528,7 @@ class Bench:
             return f"expected 1 migration task, found {len(tasks)}"
         task = tasks[0]
         if task.get("lastStatus") != "STOPPED":
-            return f"migration task is {task.get('lastStatus')} after the tool exited"
+            return f"migration task is still {task.get('lastStatus')} {STOPPED_WAIT} s after the tool exited"
         code = next((c.get("exitCode") for c in task["containers"] if c["name"] == fixtures.CONTAINER), None)
         if code != 0:
             return f"migration container exit code {code}"
@@ -412,22 +543,18 @@ class Bench:
                 return f"ecs-migrate reported {report.get('status')} / exit code {report.get('exit_code')}"
             if report.get("task_arn") != task["taskArn"]:
                 return "ecs-migrate reported another task"
+            m.report_task_status = report.get("task_status")
         return None
 
-    def _overlap(self, aws: fixtures.Aws, task: dict[str, Any]) -> int:
-        """Old service tasks (started before the migration task) not yet STOPPED when the
-        migration task was created."""
-        created = ts(task["createdAt"])
-        arns: list[str] = []
-        for name in fixtures.SERVICES:
-            for status in ("RUNNING", "STOPPED"):
-                arns += aws.ecs.list_tasks(cluster=fixtures.CLUSTER, serviceName=name, desiredStatus=status)["taskArns"]
-        described: list[dict[str, Any]] = []
-        for i in range(0, len(arns), 100):
-            described += aws.ecs.describe_tasks(cluster=fixtures.CLUSTER, tasks=arns[i:i + 100])["tasks"]
+    @staticmethod
+    def _overlap(m: Measured) -> int:
+        """Old service tasks (created before the migration task) whose containers had not all
+        stopped (executionStoppedAt, else stoppedAt) when the migration task was created."""
+        created = ts(m.task["createdAt"])
         return sum(
-            1 for t in described
-            if ts(t["createdAt"]) < created and ("stoppedAt" not in t or ts(t["stoppedAt"]) > created)
+            1 for t in m.service_tasks
+            if t["createdAt"] < created
+            and ((t["executionStoppedAt"] or t["stoppedAt"]) is None or (t["executionStoppedAt"] or t["stoppedAt"]) > created)
         )
 
     def cold_start(self, emu: Emulator, tool: str) -> Measured:
@@ -506,12 +633,13 @@ def summarize(results: list[Measured], tools: list[str], plan: dict[str, Any]) -
             p50 = statistics.median(lat[tool])
             values[tool] = (f"{p50:.2f} / {p95(lat[tool]):.2f} / {max(lat[tool]):.2f}"
                             + ("" if tool == ECS_MIGRATE else times(p50, ours)))
-            facts[f"latency:{tool}"] = dict(p50=p50, p95=p95(lat[tool]), max=max(lat[tool]), mean=statistics.mean(lat[tool]))
+            facts[f"latency:{tool}"] = dict(p50=p50, p95=p95(lat[tool]), max=max(lat[tool]), mean=statistics.mean(lat[tool]),
+                                            n=len(lat[tool]), over=sum(1 for x in lat[tool] if x > TARGET_LATENCY_P95))
     lat_p95 = p95(lat[ECS_MIGRATE]) if lat[ECS_MIGRATE] else None
     good = lat_p95 is not None and lat_p95 <= TARGET_LATENCY_P95
     lifetimes = [m.task_seconds for m in mig[ECS_MIGRATE]] or [0]
-    rows.append(Row(f"verdict latency: ECS's stoppedAt → the tool's exit, p50 / p95 / max (s); {n_runs} migrations, "
-                    f"task lifetimes {min(lifetimes):.0f}–{max(lifetimes):.0f} s",
+    rows.append(Row(f"verdict latency: the container's exit (ECS's executionStoppedAt) → the tool's exit, "
+                    f"p50 / p95 / max (s); {n_runs} migrations, task lifetimes {min(lifetimes):.0f}–{max(lifetimes):.0f} s",
                     values, f"p95 ≤ {TARGET_LATENCY_P95} s", status(good)))
     if not good:
         misses.append("latency")
@@ -663,34 +791,162 @@ def summarize(results: list[Measured], tools: list[str], plan: dict[str, Any]) -
             overlap_base=max(m.overlapping_service_tasks for m in base_runs),
             task_seconds=statistics.mean(m.task_seconds for m in ours_runs + base_runs),
             seconds=[m.seconds for m in ours_runs],
-            # the wall time in three parts, from ECS's own timestamps of the migration task
+            # the wall time in three parts, from ECS's own timestamps of the migration task:
+            # spawn -> createdAt -> executionStoppedAt -> exit
             pre_ours=statistics.median(ts(m.task["createdAt"]) - m.child.spawned_at for m in ours_runs),
             pre_base=statistics.median(ts(m.task["createdAt"]) - m.child.spawned_at for m in base_runs),
-            life_ours=statistics.median(m.task_seconds for m in ours_runs),
-            life_base=statistics.median(m.task_seconds for m in base_runs),
+            life_ours=statistics.median(m.run_seconds for m in ours_runs),
+            life_base=statistics.median(m.run_seconds for m in base_runs),
             post_ours=statistics.median(m.verdict_latency for m in ours_runs),
             post_base=statistics.median(m.verdict_latency for m in base_runs),
         )
         good = ratio <= TARGET_FLEET_RATIO
         rows.append(Row(f"pause → migrate → restore wall time ({label}), median of {len(ours_runs)} (s); "
                         "ecs-migrate ÷ Fleet-style script (baseline_fleet.sh)",
-                        {ECS_MIGRATE: f"{wall_ours:.1f} (**{ratio:.2f}×**)", AWSCLI: f"{wall_base:.1f}", BOTO3: "—"},
+                        {ECS_MIGRATE: f"{wall_ours:.1f} (**{ratio:.2f}×**)", FLEET: f"{wall_base:.1f}"},
                         f"≤ {TARGET_FLEET_RATIO}×", status(good)))
         rows.append(Row("… time until both services run their tasks again, median (s)",
-                        {ECS_MIGRATE: f"{back_ours:.1f}", AWSCLI: f"{back_base:.1f}", BOTO3: "—"}))
-        rows.append(Row("… API calls per run, mean; old service tasks not yet STOPPED when the migration task started (max)",
+                        {ECS_MIGRATE: f"{back_ours:.1f}", FLEET: f"{back_base:.1f}"}))
+        rows.append(Row("… API calls per run, mean; old service tasks still running (containers not stopped) when the "
+                        "migration task was created (max)",
                         {ECS_MIGRATE: f"{facts[scenario]['calls_ours']:.0f}; {facts[scenario]['overlap_ours']}",
-                         AWSCLI: f"{facts[scenario]['calls_base']:.0f}; {facts[scenario]['overlap_base']}", BOTO3: "—"}))
+                         FLEET: f"{facts[scenario]['calls_base']:.0f}; {facts[scenario]['overlap_base']}"}))
         if not good:
             misses.append(scenario)
+
+    summarize_teardown(ok, results, plan, rows, misses, facts)
     return rows, misses, facts
 
 
+def _dist(values: list[float]) -> dict[str, float]:
+    return dict(p50=statistics.median(values), p95=p95(values), max=max(values), min=min(values), n=len(values))
+
+
+def summarize_teardown(ok: list[Measured], results: list[Measured], plan: dict[str, Any], rows: list[Row],
+                       misses: list[str], facts: dict[str, Any]) -> None:
+    """The teardown scenario (issue #13): verdict latency from executionStoppedAt, the restore
+    before the migration task's STOPPED, the app's downtime against the Fleet-style script."""
+    runs = {tool: [m for m in ok if m.tool == tool and m.scenario == "teardown"] for tool in (ECS_MIGRATE, AWSCLI, BOTO3, FLEET)}
+    runs = {tool: ms for tool, ms in runs.items() if ms}
+    if ECS_MIGRATE not in runs:
+        if any(m.scenario == "teardown" for m in results):
+            misses.append("teardown_latency: no valid runs")
+        return
+    n = {tool: len(ms) for tool, ms in runs.items()}
+    teardown = plan.get("teardown_seconds", TEARDOWN_SECONDS)
+    td: dict[str, Any] = {"n": n, "seconds": teardown}
+    facts["teardown"] = td
+
+    # verdict latency: executionStoppedAt -> the tool's exit
+    lat = {tool: [m.verdict_latency for m in ms] for tool, ms in runs.items()}
+    td["latency"] = {tool: _dist(v) for tool, v in lat.items()}
+    td["over"] = sum(1 for x in lat[ECS_MIGRATE] if x > TARGET_TEARDOWN_LATENCY_P95)
+    ours = td["latency"][ECS_MIGRATE]
+    values = {}
+    for tool, d in td["latency"].items():
+        values[tool] = f"{d['p50']:.2f} / {d['p95']:.2f} / {d['max']:.2f}" + ("" if tool == ECS_MIGRATE else times(d["p50"], ours["p50"]))
+    runs_text = "runs: " + ", ".join(f"{NAMES[t]} {n[t]}" for t in runs)
+    good = ours["p95"] <= TARGET_TEARDOWN_LATENCY_P95
+    rows.append(Row(f"**{teardown:g} s teardown**, services paused (ecs-migrate --service …, Fleet-style script): verdict "
+                    f"latency, the container's exit (executionStoppedAt) → the tool's exit, p50 / p95 / max (s); {runs_text}",
+                    values, f"p95 ≤ {TARGET_TEARDOWN_LATENCY_P95} s", status(good)))
+    if not good:
+        misses.append("teardown_latency")
+
+    # the restore: executionStoppedAt -> the later service's UpdateService back to its count
+    restore = {tool: [m.restored_at - m.exec_stopped for m in ms if m.restored_at is not None]
+               for tool, ms in runs.items() if tool in (ECS_MIGRATE, FLEET)}
+    td["restore"] = {tool: _dist(v) for tool, v in restore.items() if v}
+    rows.append(Row("… the container's exit (executionStoppedAt) → the services' restore (UpdateService back to its count, "
+                    "the later of the two; emulator timeline), p50 / p95 / max (s)",
+                    {tool: f"{d['p50']:.2f} / {d['p95']:.2f} / {d['max']:.2f}" for tool, d in td["restore"].items()}))
+
+    # restored before the migration task reached STOPPED
+    before: dict[str, Any] = {}
+    values = {}
+    for tool in (ECS_MIGRATE, FLEET):
+        ms = runs.get(tool)
+        if not ms:
+            continue
+        margins = [m.stopped_at - m.restored_at for m in ms if m.restored_at is not None]
+        created = [m.stopped_at - m.first_new_created for m in ms if m.first_new_created is not None]
+        restored = sum(1 for x in margins if x > 0)
+        new_before = sum(1 for x in created if x > 0)
+        before[tool] = dict(n=len(ms), restored=restored, new_before=new_before,
+                            margin=_dist(margins) if margins else None, created=_dist(created) if created else None)
+        if margins:
+            values[tool] = (f"{restored} / {new_before} of {len(ms)}; {statistics.median(margins):+.1f} s "
+                            f"({min(margins):+.1f} … {max(margins):+.1f})")
+        else:
+            values[tool] = f"no restore seen in {len(ms)} runs"
+    td["before_stopped"] = before
+    ours_before = before[ECS_MIGRATE]
+    good = ours_before["restored"] == ours_before["n"] == ours_before["new_before"]
+    rows.append(Row("… runs whose services were restored (both UpdateServices) / had their first new tasks created, before "
+                    "the migration task's stoppedAt; stoppedAt − restore, p50 (min … max; > 0: before STOPPED)", values,
+                    "all runs", status(good)))
+    if not good:
+        misses.append("restored")
+
+    # the tool's exit vs the migration task's STOPPED, and the report's task_status
+    exits = {}
+    values = {}
+    for tool, ms in runs.items():
+        early = sum(1 for m in ms if m.child.exited_at < m.stopped_at)
+        exits[tool] = early
+        text = f"{early} of {len(ms)}"
+        if tool == ECS_MIGRATE:
+            statuses: dict[str, int] = {}
+            for m in ms:
+                statuses[m.report_task_status or "none"] = statuses.get(m.report_task_status or "none", 0) + 1
+            td["task_status"] = statuses
+            text += "; report's task_status: " + ", ".join(f"{k} ×{v}" for k, v in sorted(statuses.items()))
+        values[tool] = text
+    td["exit_before_stopped"] = exits
+    rows.append(Row("… runs in which the tool exited before the migration task's STOPPED", values))
+
+    # the app's downtime, against the Fleet-style script on the same migrations
+    if FLEET in runs:
+        paired_rounds = {m.round for m in runs[FLEET]}
+        down: dict[str, Any] = {}
+        for since in ("executionStoppedAt", "stoppedAt"):
+            for service in fixtures.SERVICES:
+                per = {}
+                for tool in (ECS_MIGRATE, FLEET):
+                    ms = [m for m in runs[tool] if m.round in paired_rounds]
+                    v = [d for m in ms if (d := m.downtime(service, since)) is not None]
+                    if v:
+                        per[tool] = _dist(v)
+                if len(per) == 2:
+                    per["ratio"] = per[ECS_MIGRATE]["p50"] / per[FLEET]["p50"] if per[FLEET]["p50"] else float("nan")
+                everyone = [d for m in runs[ECS_MIGRATE] if (d := m.downtime(service, since)) is not None]
+                per["all_ours"] = _dist(everyone) if everyone else None
+                down[f"{service}:{since}"] = per
+        td["downtime"] = down
+        td["paired"] = len(paired_rounds)
+        for since, label in (("executionStoppedAt", "executionStoppedAt (its containers stopped)"),
+                             ("stoppedAt", "stoppedAt (STOPPED; < 0: the new task ran first)")):
+            per = down.get(f"app:{since}", {})
+            if ECS_MIGRATE in per and FLEET in per:
+                ours_down, theirs_down = per[ECS_MIGRATE]["p50"], per[FLEET]["p50"]
+                ratio = f" (**{per['ratio']:.2f}×**)" if ours_down > 0 and theirs_down > 0 else ""
+                rows.append(Row(f"… app downtime (service `app`): its last old task's {label} → its first new task's "
+                                f"startedAt, median of the {len(paired_rounds)} migrations both ran (s)"
+                                + ("; ecs-migrate ÷ Fleet-style script" if ratio else ""),
+                                {ECS_MIGRATE: f"{ours_down:.1f}{ratio}", FLEET: f"{theirs_down:.1f}"}))
+
+
+def columns(tools: list[str]) -> list[str]:
+    """The table's tools: the Fleet-style script gets a column when it ran (it needs the aws CLI)."""
+    return list(tools) + ([FLEET] if AWSCLI in tools else [])
+
+
 def render_table(rows: list[Row], tools: list[str]) -> str:
+    tools = columns(tools)
     head = ["metric"] + [NAMES[t] for t in tools] + ["target (ecs-migrate)", "met?"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
-        cells = [row.metric] + [row.values.get(t, "n/a") for t in tools] + [row.target, row.status]
+        cells = [row.metric] + [row.values.get(t, "—") for t in tools] + [row.target, row.status]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -733,10 +989,56 @@ def render_calls(results: list[Measured], tools: list[str]) -> str:
         for tool, name in ((ECS_MIGRATE, "ecs-migrate --service app --service worker"), (FLEET, "baseline_fleet.sh")):
             for m in [m for m in ok if m.scenario == scenario and m.tool == tool][:1]:
                 picks.append((f"{name}, pause → migrate → restore ({label}, {m.task_seconds:.1f} s migration task)", m))
+    # the teardown scenario: the first migration every tool ran
+    teardown = [m for m in ok if m.scenario == "teardown"]
+    shared = sorted({m.round for m in teardown if m.tool != ECS_MIGRATE})
+    if shared:
+        names = {ECS_MIGRATE: "ecs-migrate --service app --service worker", FLEET: "baseline_fleet.sh",
+                 AWSCLI: "aws CLI script", BOTO3: "boto3 script"}
+        for tool in (ECS_MIGRATE, FLEET, AWSCLI, BOTO3):
+            for m in [m for m in teardown if m.tool == tool and m.round == shared[0]][:1]:
+                picks.append((f"{names[tool]}, {TEARDOWN_SECONDS} s teardown ({m.run_seconds:.1f} s from RunTask to "
+                              f"the container's exit, {m.task_seconds:.1f} s to STOPPED)", m))
     for label, m in picks:
         calls = ", ".join(f"{op.split(':', 1)[1]} {n}" for op, n in m.calls.items())
         out.append(f"- {label}: {calls} (total {m.total_calls})")
     return "\n".join(out)
+
+
+def render_teardown(results: list[Measured]) -> str:
+    """The teardown scenario, run by run: every ecs-migrate run, then the baselines' runs (the same
+    migrations: a round is one migration length). Times in s, relative to the migration task's
+    executionStoppedAt (the container's exit) unless said otherwise."""
+    ok = [m for m in results if not m.error and m.scenario == "teardown"]
+    if not ok:
+        return ""
+
+    def f(x: float | None, fmt: str = ".2f") -> str:
+        return "—" if x is None else format(x, fmt)
+
+    lines = ["| run | tool | migration (s) | → tool's exit | → restore (UpdateService, later service) "
+             "| → first new service tasks created (later service) | → stoppedAt (STOPPED) | restore before STOPPED by "
+             "| task_status at the verdict | app downtime from executionStoppedAt / stoppedAt | worker downtime, same |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    order = {ECS_MIGRATE: 0, FLEET: 1, AWSCLI: 2, BOTO3: 3}
+    for m in sorted(ok, key=lambda m: (order[m.tool], m.round or 0)):
+        es = m.exec_stopped
+        services = m.tool in (ECS_MIGRATE, FLEET)
+        restore = m.restored_at - es if services and m.restored_at is not None else None
+        created = m.first_new_created - es if services and m.first_new_created is not None else None
+        margin = m.stopped_at - m.restored_at if services and m.restored_at is not None else None
+
+        def down(service: str) -> str:
+            if not services:
+                return "—"
+            return f"{f(m.downtime(service, 'executionStoppedAt'), '.1f')} / {f(m.downtime(service, 'stoppedAt'), '.1f')}"
+
+        lines.append(
+            f"| {(m.round or 0) + 1} | {NAMES[m.tool]} | {m.seconds:.2f} | {f(m.verdict_latency)} | {f(restore)} "
+            f"| {f(created)} | {m.stopped_at - es:.2f} | {f(margin, '+.1f') if margin is not None else '—'} "
+            f"| {m.report_task_status or '—'} | {down('app')} | {down('worker')} |"
+        )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -896,6 +1198,7 @@ def report(meta: dict[str, Any], results: list[Measured], doc_path: str | None) 
     table = render_table(rows, tools)
     detail = render_detail(results, tools)
     calls = render_calls(results, tools)
+    teardown = render_teardown(results)
     errors = [m for m in results if m.error]
     print()
     print(table)
@@ -904,6 +1207,9 @@ def report(meta: dict[str, Any], results: list[Measured], doc_path: str | None) 
     print()
     print(calls)
     print()
+    if teardown:
+        print(teardown)
+        print()
     for m in errors:
         print(f"INVALID RUN: {m.tool} {m.scenario} {m.seconds:.2f} s: {m.error}")
     print(f"targets missed by ecs-migrate: {len(misses)}" + (f" ({', '.join(misses)})" if misses else ""))
@@ -913,7 +1219,7 @@ def report(meta: dict[str, Any], results: list[Measured], doc_path: str | None) 
 
         Path(doc_path).parent.mkdir(parents=True, exist_ok=True)
         Path(doc_path).write_text(render(
-            table=table, detail=detail, calls=calls, misses=misses, facts=facts, meta=meta,
+            table=table, detail=detail, calls=calls, teardown=teardown, misses=misses, facts=facts, meta=meta,
             errors=[f"{m.tool} {m.scenario} {m.seconds:.2f} s: {m.error}" for m in errors],
         ))
         say(f"wrote {doc_path}")
@@ -940,7 +1246,7 @@ def run_all(bench: Bench, emu: Emulator, timings: dict[str, dict[str, str]], pla
         for tool in tools[k % len(tools):] + tools[:k % len(tools)]:
             m = bench.measure(emu, tool, "migration", base, seconds, migration_command(seconds))
             progress(m, "" if m.error else
-                     f"verdict {m.verdict_latency:.2f} s after stoppedAt, {m.total_calls} calls "
+                     f"verdict {m.verdict_latency:.2f} s after executionStoppedAt, {m.total_calls} calls "
                      f"({m.count('ecs:DescribeTasks')} DescribeTasks), {m.child.maxrss_kib / 1024:.1f} MiB")
 
     # 3. log streaming: ecs-migrate in text mode (the lines on stdout)
@@ -956,19 +1262,50 @@ def run_all(bench: Bench, emu: Emulator, timings: dict[str, dict[str, str]], pla
     # 4. pause / migrate / restore, against the Fleet-style script, on both timings
     if AWSCLI not in tools:
         say("SKIPPING the Fleet-style pause/migrate/restore comparison: it needs the aws CLI")
-        return
-    for scenario, reps in (("fleet", plan["fleet_reps"]), ("fargate", plan["fargate_reps"])):
-        if scenario == "fargate":
-            emu = Emulator("fargate", timings["fargate"], work / "emulator-fargate.log")
-            emulators.append(emu)
-            say(f"emulator ({emu.describe()}) at {emu.url}")
-        for rep, offset in enumerate(phase_offsets(reps, rng)):
-            seconds = plan["fleet_base"] + offset
-            for tool in ((ECS_MIGRATE, FLEET) if rep % 2 == 0 else (FLEET, ECS_MIGRATE)):
-                m = bench.measure(emu, tool, scenario, plan["fleet_base"], seconds, migration_command(seconds), services=True)
-                progress(m, "" if m.error else
-                         f"wall {m.wall:.1f} s, services back after {m.services_back_at - m.child.spawned_at:.1f} s, "
-                         f"{m.total_calls} calls, {m.overlapping_service_tasks} old service tasks overlapped")
+    else:
+        for scenario, reps in (("fleet", plan["fleet_reps"]), ("fargate", plan["fargate_reps"])):
+            if scenario == "fargate":
+                emu = Emulator("fargate", timings["fargate"], work / "emulator-fargate.log")
+                emulators.append(emu)
+                say(f"emulator ({emu.describe()}) at {emu.url}")
+            for rep, offset in enumerate(phase_offsets(reps, rng)):
+                seconds = plan["fleet_base"] + offset
+                for tool in ((ECS_MIGRATE, FLEET) if rep % 2 == 0 else (FLEET, ECS_MIGRATE)):
+                    m = bench.measure(emu, tool, scenario, plan["fleet_base"], seconds, migration_command(seconds),
+                                      services=True)
+                    progress(m, "" if m.error else
+                             f"wall {m.wall:.1f} s, services back after {m.services_back_at - m.child.spawned_at:.1f} s, "
+                             f"{m.total_calls} calls, {m.overlapping_service_tasks} old service tasks overlapped")
+
+    # 5. a Fargate-like teardown (issue #13): ecs-migrate pausing the services on every migration,
+    # each baseline on base_reps of them, chosen evenly over the phase offsets (by rank), the order
+    # of the tools rotated on those
+    reps, base_reps, base = plan["teardown_reps"], plan["teardown_base_reps"], plan["teardown_base"]
+    emu = Emulator("teardown", timings["teardown"], work / "emulator-teardown.log")
+    emulators.append(emu)
+    say(f"emulator ({emu.describe()}) at {emu.url}")
+    offsets = phase_offsets(reps, rng)
+    by_rank = sorted(range(reps), key=lambda i: offsets[i])
+    shared = {by_rank[min(reps - 1, int((j + 0.5) * reps / base_reps))] for j in range(min(base_reps, reps))}
+    others = ([FLEET] if AWSCLI in tools else []) + [t for t in tools if t != ECS_MIGRATE]
+    k = 0
+    for i in range(reps):
+        seconds = base + offsets[i]
+        order = [ECS_MIGRATE]
+        if i in shared:
+            order += others
+            order = order[k % len(order):] + order[:k % len(order)]
+            k += 1
+        for tool in order:
+            m = bench.measure(emu, tool, "teardown", base, seconds, migration_command(seconds),
+                              services=tool in (ECS_MIGRATE, FLEET), round_=i)
+            if m.error:
+                progress(m, "")
+                continue
+            restore = f"restore {m.restored_at - m.exec_stopped:.2f} s, " if m.restored_at is not None else ""
+            progress(m, f"round {i + 1}: exit {m.verdict_latency:.2f} s after executionStoppedAt, {restore}"
+                        f"stoppedAt {m.stopped_at - m.exec_stopped:.1f} s after it"
+                        + (f", task_status {m.report_task_status}" if m.report_task_status else ""))
 
 
 if __name__ == "__main__":
