@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import run
+import model
 
 
 def render(table: str, detail: str, calls: str, misses: list[str], facts: dict[str, Any], meta: dict[str, Any],
@@ -35,7 +35,7 @@ real start and stop times) is listed under [Caveats](#caveats).
 - **Emulator:** {meta['timings']['default']} (its defaults) for everything; a second emulator with
   {meta['timings']['fargate']} ("Fargate-like") for the second pause/restore comparison;
   a third with {meta['timings'].get('teardown', 'n/a')} (the defaults and a
-  {plan.get('teardown_seconds', run.TEARDOWN_SECONDS)} s Fargate-like teardown) for the [teardown](#teardown-issue-13) rows.
+  {plan.get('teardown_seconds', model.TEARDOWN_SECONDS)} s Fargate-like teardown) for the [teardown](#teardown-issue-13) rows.
 """]
     if errors:
         out.append("**Invalid runs** (left out of every number below):\n\n" + "\n".join(f"- {e}" for e in errors) + "\n")
@@ -49,7 +49,7 @@ parentheses is that baseline's value ÷ ecs-migrate's, except in the pause/resto
 rows, where the bold ratio is ecs-migrate's value ÷ the Fleet-style script's. The target and met?
 columns are about ecs-migrate. p95 is nearest-rank: with fewer than 20 runs it is the largest.
 Every verdict latency is measured from the migration container's exit, ECS's
-`executionStoppedAt`, for every tool. The rows from **{plan.get('teardown_seconds', run.TEARDOWN_SECONDS)} s
+`executionStoppedAt`, for every tool. The rows from **{plan.get('teardown_seconds', model.TEARDOWN_SECONDS)} s
 teardown** down come from the [teardown](#teardown-issue-13) scenario.
 """)
 
@@ -140,7 +140,7 @@ logs (users add `aws logs tail --follow` for that, which polls too).
   50 ms in both. In both, a scaled-in service task's container stops halfway through its drain
   ({_drain(meta, 'default') / 2:g} s and {_drain(meta, 'fargate') / 2:g} s), when it leaves DEACTIVATING; it is STOPPED at the end. Teardown: the default
   timings, and every task (the migration's and the services') goes DEACTIVATING → STOPPING →
-  DEPROVISIONING → STOPPED over {plan.get('teardown_seconds', run.TEARDOWN_SECONDS)} s from the moment its containers stopped
+  DEPROVISIONING → STOPPED over {plan.get('teardown_seconds', model.TEARDOWN_SECONDS)} s from the moment its containers stopped
   (`executionStoppedAt`), a third in each (emulator/README.md, "Teardown"); a scaled-in service
   task's container stops at once.
 
@@ -152,8 +152,8 @@ logs (users add `aws logs tail --follow` for that, which polls too).
   sets it when the task's last container stopped, with all its output in CloudWatch), or
   `stoppedAt` if a task had none. The same origin for every tool and scenario: ecs-migrate decides
   there, the baselines at the task's STOPPED (`stoppedAt`), 0.1 s later with the default timings
-  and {plan.get('teardown_seconds', run.TEARDOWN_SECONDS)} s later in the teardown scenario. After the tool exited the harness
-  polls DescribeTasks every 0.25 s (for up to {run.STOPPED_WAIT} s) until the task is STOPPED, since
+  and {plan.get('teardown_seconds', model.TEARDOWN_SECONDS)} s later in the teardown scenario. After the tool exited the harness
+  polls DescribeTasks every 0.25 s (for up to {model.STOPPED_WAIT} s) until the task is STOPPED, since
   ecs-migrate exits while it is still being torn down; a run only counts if the task reached
   STOPPED, its container exited 0 and the tool exited 0 (ecs-migrate: a JSON report `succeeded`
   naming that task).
@@ -179,8 +179,8 @@ logs (users add `aws logs tail --follow` for that, which polls too).
   For the shell scripts it is their largest `aws` process.
 - **Log lines lost / throughput:** ecs-migrate with `--output text` on migrations that print
   `line 1` … `line {plan['log_lines']:,}`: once written all at once by `seq` (the whole stream is in
-  CloudWatch within a second), once paced at {run.PACED_CHUNK:,} lines every {run.PACED_PERIOD:g} s
-  ({run.PACED_CHUNK / run.PACED_PERIOD:,.0f} lines/s, so it is read while it grows). The harness
+  CloudWatch within a second), once paced at {model.PACED_CHUNK:,} lines every {model.PACED_PERIOD:g} s
+  ({model.PACED_CHUNK / model.PACED_PERIOD:,.0f} lines/s, so it is read while it grows). The harness
   reads the tool's stdout in chunks of up to 1 MiB through a 1 MiB pipe, timestamps each chunk, and
   checks that every number arrived exactly once and in order. Throughput is lines ÷ time: from the
   first line on stdout to the last (how fast it reads a backlog), and from the task's `startedAt` to
@@ -200,7 +200,7 @@ logs (users add `aws logs tail --follow` for that, which polls too).
   of the two services). Both are compared with the migration task's `stoppedAt`.
   *Downtime* of the service `app`: from its last old task's `executionStoppedAt` — the moment its
   containers had stopped, so it served nothing from then on, though ECS still had it
-  DEACTIVATING … DEPROVISIONING for {plan.get('teardown_seconds', run.TEARDOWN_SECONDS)} s — to the `startedAt` (RUNNING) of the first of
+  DEACTIVATING … DEPROVISIONING for {plan.get('teardown_seconds', model.TEARDOWN_SECONDS)} s — to the `startedAt` (RUNNING) of the first of
   its tasks created after the tool was spawned; also from the old task's `stoppedAt`, which can be
   negative: the new task ran before the old one had finished its teardown. The harness reads the
   service tasks once every task ECS is stopping is STOPPED. The downtime and ratio compare the two
@@ -239,8 +239,8 @@ def target_summary(misses: list[str], facts: dict[str, Any]) -> str:
             ("fargate", "pause/migrate/restore ≤ 0.5× the Fleet-style script (Fargate-like timings)"),
             ("teardown_latency", "Verdict latency p95 ≤ 1.5 s from the container's exit with a 15 s teardown, services paused"),
             ("restored", "services restored before the migration task's STOPPED, in every run (15 s teardown)")]
-    measured_by = {"latency": f"latency:{run.ECS_MIGRATE}", "describe": f"describe:{run.ECS_MIGRATE}",
-                   "coldstart": f"coldstart:{run.ECS_MIGRATE}", "rss": "rss_by_scenario", "loss": "log_loss",
+    measured_by = {"latency": f"latency:{model.ECS_MIGRATE}", "describe": f"describe:{model.ECS_MIGRATE}",
+                   "coldstart": f"coldstart:{model.ECS_MIGRATE}", "rss": "rss_by_scenario", "loss": "log_loss",
                    "throughput": "log_rates", "fleet": "fleet", "fargate": "fargate",
                    "teardown_latency": "teardown", "restored": "teardown"}
     lines = []
@@ -253,16 +253,16 @@ def target_summary(misses: list[str], facts: dict[str, Any]) -> str:
             verdict = "met"
         if key == "coldstart" and verdict == "met":
             cs = facts[measured_by[key]]
-            if cs["max"] > run.TARGET_FIRST_REQUEST:
+            if cs["max"] > model.TARGET_FIRST_REQUEST:
                 verdict += (f" (median {cs['p50'] * 1000:.1f} ms; the slowest of the {cs['n']} runs took "
                             f"{cs['max'] * 1000:.1f} ms)")
         if key in ("teardown_latency", "restored") and measured_by[key] in facts:
             td = facts["teardown"]
             if key == "teardown_latency":
-                lat = td["latency"][run.ECS_MIGRATE]
+                lat = td["latency"][model.ECS_MIGRATE]
                 verdict += f" (p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s over {lat['n']} runs)"
             else:
-                b = td["before_stopped"][run.ECS_MIGRATE]
+                b = td["before_stopped"][model.ECS_MIGRATE]
                 verdict += (f" ({b['restored']} of {b['n']} runs restored before STOPPED, "
                             f"{b['new_before']} of {b['n']} with their first new tasks created before it)")
         lines.append(f"- {text}: {verdict}")
@@ -282,7 +282,7 @@ def _runs(n: int, word: str = "run") -> str:
 def teardown_section(table: str, facts: dict[str, Any], meta: dict[str, Any]) -> str:
     plan = meta["plan"]
     td = facts.get("teardown")
-    N = plan.get("teardown_seconds", run.TEARDOWN_SECONDS)
+    N = plan.get("teardown_seconds", model.TEARDOWN_SECONDS)
     head = f"""## Teardown (issue #13)
 
 On Fargate a task reaches STOPPED 10–30 s after its essential container exited: the container
@@ -308,55 +308,55 @@ run without services.
     if not td:
         return head + "\nNo valid ecs-migrate run in this scenario.\n\n" + table + "\n"
     lat = td["latency"]
-    ours = lat[run.ECS_MIGRATE]
-    b = td["before_stopped"][run.ECS_MIGRATE]
+    ours = lat[model.ECS_MIGRATE]
+    b = td["before_stopped"][model.ECS_MIGRATE]
     statuses = ", ".join(f"{k} ×{v}" for k, v in sorted(td.get("task_status", {}).items()))
-    base_lat = [(run.NAMES[t], d) for t, d in lat.items() if t != run.ECS_MIGRATE]
+    base_lat = [(model.NAMES[t], d) for t, d in lat.items() if t != model.ECS_MIGRATE]
     text = [head, "**In this run.**\n"]
     line = (f"- Verdict latency from the container's exit: ecs-migrate {ours['p50']:.2f} s (p50), "
             f"{ours['p95']:.2f} s (p95), {ours['max']:.2f} s (max) over {ours['n']} runs (target p95 ≤ "
-            f"{run.TARGET_TEARDOWN_LATENCY_P95} s: {'met' if ours['p95'] <= run.TARGET_TEARDOWN_LATENCY_P95 else '**MISSED**'})")
+            f"{model.TARGET_TEARDOWN_LATENCY_P95} s: {'met' if ours['p95'] <= model.TARGET_TEARDOWN_LATENCY_P95 else '**MISSED**'})")
     if base_lat:
         line += "; " + "; ".join(f"the {name} {d['p50']:.1f} s / {d['p95']:.1f} s ({_runs(d['n'])})" for name, d in base_lat)
         gap = min(d["min"] for _, d in base_lat) - ours["max"]
         line += (f". The baselines' smallest latency is {gap:.1f} s above ecs-migrate's largest: they wait for "
                  f"STOPPED, {N} s after the container's exit, and then for their waiter's next poll (every 6 s)")
     text.append(line + ".")
-    restore = td["restore"].get(run.ECS_MIGRATE)
+    restore = td["restore"].get(model.ECS_MIGRATE)
     if restore:
         line = (f"- The restore: ecs-migrate set both services' counts back {restore['p50']:.2f} s (p50; "
                 f"{restore['max']:.2f} s max) after the container's exit, before the end of its log read; the "
                 f"migration task reached STOPPED {N} s after the exit. **{b['restored']} of {b['n']} runs restored "
                 f"the services before the migration task's STOPPED** (by {b['margin']['min']:.1f}–{b['margin']['max']:.1f} s), "
                 f"and in {b['new_before']} of {b['n']} the first new service tasks were created before it")
-        fleet = td["restore"].get(run.FLEET)
-        fb = td["before_stopped"].get(run.FLEET)
+        fleet = td["restore"].get(model.FLEET)
+        fb = td["before_stopped"].get(model.FLEET)
         if fleet and fb:
             line += (f"; the Fleet-style script restored {fleet['p50']:.1f} s (p50) after the exit, "
                      f"{fb['restored']} of {fb['n']} runs before STOPPED")
         text.append(line + ".")
     exits = td["exit_before_stopped"]
-    text.append(f"- ecs-migrate exited before the migration task's STOPPED in {exits[run.ECS_MIGRATE]} of "
+    text.append(f"- ecs-migrate exited before the migration task's STOPPED in {exits[model.ECS_MIGRATE]} of "
                 f"{ours['n']} runs; its report's `task_status` (the task's `lastStatus` at the verdict): {statuses}.")
     down = td.get("downtime", {})
     app, app_st = down.get("app:executionStoppedAt", {}), down.get("app:stoppedAt", {})
-    if run.ECS_MIGRATE in app and run.FLEET in app:
+    if model.ECS_MIGRATE in app and model.FLEET in app:
         line = (f"- The app's downtime (service `app`, its last old task's `executionStoppedAt` → its first new task's "
-                f"`startedAt`), on the {_runs(td['paired'], 'migration')} both ran: ecs-migrate {app[run.ECS_MIGRATE]['p50']:.1f} s "
-                f"(p50; {app[run.ECS_MIGRATE]['min']:.1f}–{app[run.ECS_MIGRATE]['max']:.1f} s), the Fleet-style script "
-                f"{app[run.FLEET]['p50']:.1f} s ({app[run.FLEET]['min']:.1f}–{app[run.FLEET]['max']:.1f} s): "
+                f"`startedAt`), on the {_runs(td['paired'], 'migration')} both ran: ecs-migrate {app[model.ECS_MIGRATE]['p50']:.1f} s "
+                f"(p50; {app[model.ECS_MIGRATE]['min']:.1f}–{app[model.ECS_MIGRATE]['max']:.1f} s), the Fleet-style script "
+                f"{app[model.FLEET]['p50']:.1f} s ({app[model.FLEET]['min']:.1f}–{app[model.FLEET]['max']:.1f} s): "
                 f"**{app['ratio']:.2f}×**")
         if app.get("all_ours"):
             line += f" (ecs-migrate over all its {_runs(app['all_ours']['n'])}: {app['all_ours']['p50']:.1f} s p50)"
-        if run.ECS_MIGRATE in app_st and run.FLEET in app_st:
-            line += (f". Counted from the old task's `stoppedAt` instead: ecs-migrate {app_st[run.ECS_MIGRATE]['p50']:.1f} s, "
-                     f"the script {app_st[run.FLEET]['p50']:.1f} s"
+        if model.ECS_MIGRATE in app_st and model.FLEET in app_st:
+            line += (f". Counted from the old task's `stoppedAt` instead: ecs-migrate {app_st[model.ECS_MIGRATE]['p50']:.1f} s, "
+                     f"the script {app_st[model.FLEET]['p50']:.1f} s"
                      + (" — negative: the new task ran before the old one had finished its teardown"
-                        if app_st[run.ECS_MIGRATE]["p50"] < 0 else ""))
+                        if app_st[model.ECS_MIGRATE]["p50"] < 0 else ""))
         worker = down.get("worker:executionStoppedAt", {})
-        if run.ECS_MIGRATE in worker and run.FLEET in worker:
-            line += (f". The service `worker`: {worker[run.ECS_MIGRATE]['p50']:.1f} s against "
-                     f"{worker[run.FLEET]['p50']:.1f} s ({worker['ratio']:.2f}×)")
+        if model.ECS_MIGRATE in worker and model.FLEET in worker:
+            line += (f". The service `worker`: {worker[model.ECS_MIGRATE]['p50']:.1f} s against "
+                     f"{worker[model.FLEET]['p50']:.1f} s ({worker['ratio']:.2f}×)")
         text.append(line + ".")
     text.append(f"""
 Run by run (times in s from the migration task's `executionStoppedAt`, the container's exit;
@@ -369,9 +369,9 @@ restored first; downtime as defined [below](#how-each-metric-is-measured)):
 
 
 def _describe(facts: dict[str, Any], meta: dict[str, Any]) -> str:
-    d = facts[f"describe:{run.ECS_MIGRATE}"]
+    d = facts[f"describe:{model.ECS_MIGRATE}"]
     a, b = d["fit"] if d["fit"] else (float("nan"), float("nan"))
-    lat = facts[f"latency:{run.ECS_MIGRATE}"]
+    lat = facts[f"latency:{model.ECS_MIGRATE}"]
     mean_life = d["seconds"] / max(1, sum(meta["plan"]["migrations"].values()))
     est = 1 / 1.2 + 0.5 / mean_life
     return f"""### MISSED: DescribeTasks per second of migration ({d['rate']:.2f} > 1)
@@ -417,16 +417,16 @@ Against AWS each call takes tens of milliseconds more than here (see [Caveats](#
 
 
 def _latency(facts: dict[str, Any], meta: dict[str, Any]) -> str:
-    lat = dict(facts[f"latency:{run.ECS_MIGRATE}"])
+    lat = dict(facts[f"latency:{model.ECS_MIGRATE}"])
     lat.setdefault("n", sum(meta["plan"]["migrations"].values()))
     return _latency_explain("verdict latency, default timings", lat, meta)
 
 
 def _teardown_latency(facts: dict[str, Any], meta: dict[str, Any]) -> str:
     td = facts["teardown"]
-    lat = dict(td["latency"][run.ECS_MIGRATE])
+    lat = dict(td["latency"][model.ECS_MIGRATE])
     lat["over"] = td.get("over", 0)
-    restore = td["restore"].get(run.ECS_MIGRATE)
+    restore = td["restore"].get(model.ECS_MIGRATE)
     extra = ""
     if restore:
         extra = (f"The paused services did not wait for that: they were restored {restore['p50']:.2f} s (p50, "
@@ -437,7 +437,7 @@ def _teardown_latency(facts: dict[str, Any], meta: dict[str, Any]) -> str:
 
 def _restored(facts: dict[str, Any], meta: dict[str, Any]) -> str:
     td = facts["teardown"]
-    b = td["before_stopped"][run.ECS_MIGRATE]
+    b = td["before_stopped"][model.ECS_MIGRATE]
     margin = b["margin"]
     span = f" (stoppedAt − restore: {margin['min']:+.1f} … {margin['max']:+.1f} s)" if margin else ""
     return f"""### MISSED: services restored before the migration task's STOPPED ({b['restored']} of {b['n']} runs; first new tasks created before it in {b['new_before']})
@@ -462,7 +462,7 @@ def _fleet(key: str, label: str) -> Any:
         timing = dict(kv.split("=") for kv in meta["timings"]["default" if key == "fleet" else "fargate"].split(", "))
         drain = float(timing["ECS_EMULATOR_DRAIN_SECONDS"])
         start = float(timing["ECS_EMULATOR_START_DELAY"])
-        cli = facts.get(f"coldstart:{run.AWSCLI}", {}).get("p50", 0.4)
+        cli = facts.get(f"coldstart:{model.AWSCLI}", {}).get("p50", 0.4)
         text = f"""### MISSED: pause → migrate → restore, {label} ({f['ratio']:.2f}× > 0.5×)
 
 **Why.** Split at the migration task's createdAt and executionStoppedAt (the container's exit;
