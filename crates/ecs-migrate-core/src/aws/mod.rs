@@ -12,6 +12,7 @@
 //! and `AWS_MAX_ATTEMPTS`, when set, win, as in every AWS tool. Throttling that outlasts these
 //! attempts is retried on top (`aws/call.rs`).
 
+pub(crate) mod arn;
 pub(crate) mod call;
 pub mod clients;
 

@@ -21,8 +21,7 @@ pub struct Entry {
 /// so its outcomes, stay).
 pub async fn history(clients: &Clients, family: &str, limit: usize) -> Result<Vec<Entry>, Error> {
     let ecs = &clients.ecs;
-    let family = family.rsplit('/').next().unwrap_or(family);
-    let family = family.split(':').next().unwrap_or(family);
+    let family = crate::aws::arn::family(family);
     let mut revisions: Vec<(u32, String)> = Vec::new();
     for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
         let mut found = 0;
@@ -43,8 +42,7 @@ pub async fn history(clients: &Clients, family: &str, limit: usize) -> Result<Ve
             })?;
             for arn in page.task_definition_arns() {
                 // The prefix also matches longer families (`app` matches `app-worker`).
-                let Some((name, revision)) = arn.rsplit('/').next().and_then(|s| s.split_once(':'))
-                else {
+                let Some((name, revision)) = crate::aws::arn::family_and_revision(arn) else {
                     continue;
                 };
                 if name == family && !revisions.iter().any(|(_, a)| a == arn) {

@@ -14,11 +14,7 @@ pub async fn unlock(
     progress: &dyn Progress,
 ) -> Result<Vec<ServiceReport>, Error> {
     let cluster_arn = crate::resolve::services::describe_cluster(&clients.ecs, cluster).await?;
-    let family = task_definition
-        .rsplit('/')
-        .next()
-        .unwrap_or(task_definition);
-    let family = family.split(':').next().unwrap_or(family);
+    let family = crate::aws::arn::family(task_definition);
     match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family, progress).await? {
         Some(holder) => {
             crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family, progress).await?;

@@ -13,7 +13,7 @@ use tokio::time::{sleep, Instant};
 
 /// The command that clears this app's lock and restores its services by hand.
 fn unlock_command(plan: &Plan) -> String {
-    let cluster = plan.cluster.rsplit('/').next().unwrap_or(&plan.cluster);
+    let cluster = crate::aws::arn::resource_name(&plan.cluster);
     let mut command = format!(
         "ecs-migrate unlock --cluster {cluster} --task-definition {}",
         plan.family

@@ -11,7 +11,7 @@ use aws_sdk_applicationautoscaling::Client;
 
 /// The scalable target's resource id: `service/CLUSTER_NAME/SERVICE_NAME`.
 pub(crate) fn resource_id(cluster_arn: &str, service: &str) -> String {
-    let cluster = cluster_arn.rsplit('/').next().unwrap_or(cluster_arn);
+    let cluster = crate::aws::arn::resource_name(cluster_arn);
     format!("service/{cluster}/{service}")
 }
 

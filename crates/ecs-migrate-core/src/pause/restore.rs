@@ -195,7 +195,7 @@ pub(super) fn not_restored_yet(entry: &Entry, plan: &PausePlan) -> ServiceReport
 
 /// The command an operator runs to restore services left paused.
 pub fn restore_command(cluster: &str, services: &[&str]) -> String {
-    let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
+    let cluster = crate::aws::arn::resource_name(cluster);
     let mut command = format!("ecs-migrate restore --cluster {cluster}");
     for service in services {
         command.push_str(&format!(" --service {service}"));

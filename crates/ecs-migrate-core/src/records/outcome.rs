@@ -85,7 +85,7 @@ impl Outcome {
             task: report
                 .task_arn
                 .as_deref()
-                .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+                .map(|arn| crate::aws::arn::resource_name(arn).to_owned()),
             exit_code: report.exit_code,
             run_id: plan.run_id.clone(),
             container: plan.container.clone(),

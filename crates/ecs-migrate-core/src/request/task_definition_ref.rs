@@ -20,7 +20,7 @@ impl TaskDefinitionRef {
 
     /// The family name, whichever form was given.
     pub fn family(&self) -> &str {
-        self.base.rsplit('/').next().unwrap_or(&self.base)
+        crate::aws::arn::resource_name(&self.base)
     }
 
     /// The same family (or ARN) with its revision dropped.

@@ -28,7 +28,7 @@ pub enum Logs {
 impl LogSource {
     /// The stream of `task_arn`'s container: `prefix/container/task-id`.
     pub fn stream(&self, task_arn: &str) -> String {
-        let task_id = task_arn.rsplit('/').next().unwrap_or(task_arn);
+        let task_id = crate::aws::arn::resource_name(task_arn);
         format!("{}/{}/{task_id}", self.stream_prefix, self.container)
     }
 
