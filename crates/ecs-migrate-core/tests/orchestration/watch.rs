@@ -45,18 +45,9 @@ async fn missing_right_after_run_task_is_retried_not_failed() {
         .output(|| tasks(task("RUNNING")))
         .output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)))
         .build();
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run_task_ok(),
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
+    let rules = plain(describe);
 
-    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap();
+    let report = run_plainly(&rules, Timeout::default()).await.unwrap();
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(rules[3].num_calls(), 5);
 }
@@ -69,18 +60,9 @@ async fn a_task_missing_for_over_a_minute_is_an_error() {
         .output(missing)
         .repeatedly()
         .build();
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run_task_ok(),
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
+    let rules = plain(describe);
 
-    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap_err();
+    let err = run_plainly(&rules, Timeout::default()).await.unwrap_err();
     assert!(
         matches!(&err, Error::TaskMissing { task_arn, .. } if task_arn == TASK),
         "{err}"
@@ -131,18 +113,9 @@ async fn throttling_backs_off_and_keeps_waiting() {
 #[tokio::test(start_paused = true)]
 async fn a_permission_error_while_waiting_names_the_task_left_running() {
     let describe = mock!(Client::describe_tasks).then_error(|| error("AccessDeniedException"));
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run_task_ok(),
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
+    let rules = plain(describe);
 
-    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap_err();
+    let err = run_plainly(&rules, Timeout::default()).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains(TASK) && text.contains("aws ecs stop-task"),
@@ -316,18 +289,9 @@ async fn throttling_survives_the_sdk_retries() {
         .times(12)
         .output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0)))
         .build();
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run_task_ok(),
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
+    let rules = plain(describe);
 
-    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap();
+    let report = run_plainly(&rules, Timeout::default()).await.unwrap();
 
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(rules[3].num_calls(), 13);

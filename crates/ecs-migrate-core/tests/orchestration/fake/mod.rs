@@ -376,3 +376,25 @@ impl Progress for Retries {
         }
     }
 }
+
+/// A plain run's ECS: the cluster, the task definition (one container, `migrate`), RunTask's
+/// task, and `describe` for what DescribeTasks answers about it.
+pub(crate) fn plain(describe: Rule) -> [Rule; 4] {
+    [
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        run_task_ok(),
+        describe,
+    ]
+}
+
+/// Runs the migration of [`plan`] (with `timeout`) against `rules` and the records' fakes, with
+/// the SDK's standard retries.
+pub(crate) async fn run_plainly(
+    rules: &[Rule],
+    timeout: Timeout,
+) -> Result<ecs_migrate_core::Report, Error> {
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(rules));
+    let plan = plan(&ecs, timeout).await;
+    migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never()).await
+}
