@@ -513,6 +513,49 @@ class Scenario:
     expected_s: float  # rough, for scheduling the longest first
 
 
+# ---------------------------------------------------------------------------
+# 9. Fargate's teardown under throttling
+# ---------------------------------------------------------------------------
+
+TEARDOWN_SECONDS = 10
+
+
+def teardown_under_throttling(ctx: Context) -> None:
+    """A 4 s migration whose task then tears down for 10 s (`task_teardown_seconds`), with 30 %
+    throttling and 5 % server errors on every call: the run exits 0 at the container's exit,
+    before the task's STOPPED; `web` is paused from the task's creation to that exit (never
+    restored while the migration runs) and set back before STOPPED; one task."""
+    check = ctx.check
+    emu = ctx.emulator({"task_teardown_seconds": TEARDOWN_SECONDS, "seed": 13})
+    app = App.create(emu)
+    emu.configure(faults=STORM_FAULTS, seed=13)  # after the fixtures
+    run = ctx.run(app, "run", app.migrate_argv(FOUR_SECONDS))
+    run.wait(RUN_TIMEOUT)
+    emu.configure(faults={})  # the suite's own checks below run without faults
+    check.run_exits(run, [0], ["succeeded"])
+    wait_for("the migration task to reach STOPPED",
+             lambda: all(life.stopped for life in emu.timeline().migration_tasks()),
+             timeout=TEARDOWN_SECONDS * 6)
+    timeline = emu.timeline()
+    lives = timeline.migration_tasks()
+    check.one_task_per_migration(timeline)
+    for life in lives:
+        if life.stopped is None or life.ended is None:
+            continue
+        check.that(run.exited_at is not None and run.exited_at < life.stopped,
+                   f"the run exited {(run.exited_at or 0) - life.stopped:+.1f} s after the task's STOPPED")
+        restored = next((t for t, c in timeline.desired_counts() if t > life.first and c != 0), None)
+        check.that(restored is not None and restored < life.stopped,
+                   "web was not set back before the migration task's STOPPED")
+        if restored is not None:
+            check.figure("restored_before_stopped_s", round(life.stopped - restored, 2))
+        if run.exited_at:
+            check.figure("exit_after_container_s", round(run.exited_at - life.ended, 2))
+    check.web_paused_during(timeline, lives)
+    check.web_back(app, timeline)
+    check.figure("faults_injected", sum(emu.calls()["faults"].values()))
+
+
 SCENARIOS = [
     Scenario("kill9_at_locked", kill9_at_locked, "kill9_at_each_phase", 200),
     Scenario("kill9_at_draining", kill9_at_draining, "kill9_at_each_phase", 200),
@@ -529,4 +572,5 @@ SCENARIOS = [
     Scenario("log_lag_1000ms", log_lag_1000ms, "log_lag", 15),
     Scenario("log_lag_2000ms", log_lag_2000ms, "log_lag", 15),
     Scenario("tag_limits", full_cluster_tags_refused_before_any_change, "tag_limits", 10),
+    Scenario("teardown_under_throttling", teardown_under_throttling, "teardown", 40),
 ]
