@@ -373,6 +373,20 @@ impl App {
         migrations
     }
 
+    /// Waits (up to 10 s) until `service` runs `count` tasks and ListTasks lists them (it shows a
+    /// new task a moment after it exists).
+    pub async fn wait_until_running(&self, service: &str, count: usize) {
+        for _ in 0..100 {
+            if self.counts(service).await.1 as usize == count
+                && self.service_task_times(service).await.len() == count
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("service {service} never ran its {count} task(s)");
+    }
+
     /// Every task a service has had, with its timestamps: (arn, createdAt, when its containers
     /// stopped: `executionStoppedAt`, else `stoppedAt`).
     pub async fn service_task_times(&self, service: &str) -> Vec<(String, f64, Option<f64>)> {

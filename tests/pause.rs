@@ -15,18 +15,9 @@ async fn app_with_services(emulator: &Emulator, migration: &str) -> App {
     app.service("worker", &web, 1).await;
     app.task_definition("migrate", vec![Container::sh("migrate", migration)])
         .await;
-    for _ in 0..100 {
-        // Running, and listed (ListTasks shows a new task a moment after it exists).
-        if app.counts("web").await.1 == 2
-            && app.counts("worker").await.1 == 1
-            && app.service_task_times("web").await.len() == 2
-            && app.service_task_times("worker").await.len() == 1
-        {
-            return app;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the emulator's services never reached their desired counts");
+    app.wait_until_running("web", 2).await;
+    app.wait_until_running("worker", 1).await;
+    app
 }
 
 fn pause_args(app: &App) -> Vec<String> {

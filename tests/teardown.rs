@@ -29,13 +29,8 @@ async fn app_with_web(emulator: &Emulator, containers: Vec<Container>) -> App {
         .await;
     app.service("web", &web, 1).await;
     app.task_definition("migrate", containers).await;
-    for _ in 0..100 {
-        if app.counts("web").await.1 == 1 && app.service_task_times("web").await.len() == 1 {
-            return app;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("web never reached its desired count");
+    app.wait_until_running("web", 1).await;
+    app
 }
 
 fn args(app: &App) -> Vec<String> {
