@@ -17,17 +17,8 @@ async fn the_services_come_back_at_the_containers_exit_while_the_task_tears_down
         "{}",
         run.report.reason
     );
-    assert!(
-        run.restored_at <= fargate.exits_at + PROMPT,
-        "web restored {:?} after the start, the container exited at {:?}",
-        run.restored_at,
-        fargate.exits_at
-    );
-    assert!(
-        run.returned_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.returned_at
-    );
+    run.assert_restored_promptly(&fargate);
+    run.assert_returned_promptly(&fargate);
     assert!(run.returned_at < fargate.stopped_at());
     assert!(
         run.report.task_tearing_down(),
@@ -59,16 +50,8 @@ async fn a_nonzero_exit_fails_at_the_containers_exit() {
         (run.report.status, run.report.exit_code),
         (Status::Failed, Some(3))
     );
-    assert!(
-        run.restored_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.restored_at
-    );
-    assert!(
-        run.returned_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.returned_at
-    );
+    run.assert_restored_promptly(&fargate);
+    run.assert_returned_promptly(&fargate);
 }
 
 /// An essential sidecar that takes 20 s to stop after the migration exited (the task stays
@@ -79,13 +62,7 @@ async fn an_essential_sidecar_still_stopping_does_not_delay_the_verdict() {
         sidecar_stops_after: Some(Duration::from_secs(20)),
         ..Fargate::TEARDOWN
     };
-    let containers = vec![
-        ContainerDefinition::builder().name("migrate").build(),
-        ContainerDefinition::builder()
-            .name("envoy")
-            .essential(true)
-            .build(),
-    ];
+    let containers = with_sidecar(true, "envoy");
     let request = Request {
         container: Some("migrate".into()),
         ..pause_web()
@@ -99,16 +76,8 @@ async fn an_essential_sidecar_still_stopping_does_not_delay_the_verdict() {
         "{}",
         run.report.reason
     );
-    assert!(
-        run.restored_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.restored_at
-    );
-    assert!(
-        run.returned_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.returned_at
-    );
+    run.assert_restored_promptly(&fargate);
+    run.assert_returned_promptly(&fargate);
     assert_eq!(run.report.task_status.as_deref(), Some("RUNNING"));
 }
 
@@ -122,16 +91,7 @@ async fn the_sidecars_of_a_non_essential_migration_container_are_stopped_after_i
         essential: false,
         ..Fargate::TEARDOWN
     };
-    let containers = vec![
-        ContainerDefinition::builder()
-            .name("migrate")
-            .essential(false)
-            .build(),
-        ContainerDefinition::builder()
-            .name("cloud-sql-proxy")
-            .essential(true)
-            .build(),
-    ];
+    let containers = with_sidecar(false, "cloud-sql-proxy");
     let request = Request {
         container: Some("migrate".into()),
         ..pause_web()
@@ -145,11 +105,7 @@ async fn the_sidecars_of_a_non_essential_migration_container_are_stopped_after_i
         "{}",
         run.report.reason
     );
-    assert!(
-        run.returned_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.returned_at
-    );
+    run.assert_returned_promptly(&fargate);
     assert_eq!(
         run.stop_reasons,
         ["ecs-migrate: the migration container `migrate` exited"]
@@ -196,11 +152,7 @@ async fn the_restore_does_not_wait_for_the_log_read() {
 
     let run = run_torn_down(fargate, logged_container(), request, Some(lines)).await;
 
-    assert!(
-        run.restored_at <= fargate.exits_at + PROMPT,
-        "{:?}",
-        run.restored_at
-    );
+    run.assert_restored_promptly(&fargate);
     // The window counts on the wall clock from ECS's timestamp: a few ms of this test's own
     // run time show up here, so "after the last line became visible" is what is held.
     assert!(

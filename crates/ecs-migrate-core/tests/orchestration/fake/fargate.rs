@@ -216,5 +216,43 @@ pub(crate) async fn run_torn_down(
     }
 }
 
+impl TornDown {
+    /// `web` came back within [`PROMPT`] of the deciding container's exit.
+    #[track_caller]
+    pub(crate) fn assert_restored_promptly(&self, fargate: &Fargate) {
+        assert!(
+            self.restored_at <= fargate.exits_at + PROMPT,
+            "web restored {:?} after the start, the container exited at {:?}",
+            self.restored_at,
+            fargate.exits_at
+        );
+    }
+
+    /// The run returned its verdict within [`PROMPT`] of the deciding container's exit.
+    #[track_caller]
+    pub(crate) fn assert_returned_promptly(&self, fargate: &Fargate) {
+        assert!(
+            self.returned_at <= fargate.exits_at + PROMPT,
+            "returned {:?} after the start, the container exited at {:?}",
+            self.returned_at,
+            fargate.exits_at
+        );
+    }
+}
+
+/// A migration container (essential or not) and an essential sidecar `sidecar`.
+pub(crate) fn with_sidecar(migrate_essential: bool, sidecar: &str) -> Vec<ContainerDefinition> {
+    vec![
+        ContainerDefinition::builder()
+            .name("migrate")
+            .essential(migrate_essential)
+            .build(),
+        ContainerDefinition::builder()
+            .name(sidecar)
+            .essential(true)
+            .build(),
+    ]
+}
+
 /// The deadline the verdict must meet: 1.5 s after the deciding container's exit.
 pub(crate) const PROMPT: Duration = Duration::from_millis(1_500);
