@@ -17,18 +17,8 @@ async fn run_task_failures_are_a_failed_verdict() {
             .build()
     });
     let describe = mock!(Client::describe_tasks).then_output(|| tasks(task("RUNNING")));
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run,
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
-
-    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap();
+    let rules = plain_with(run, describe);
+    let report = run_plainly(&rules, Timeout::default()).await.unwrap();
 
     assert_eq!(report.status, Status::Failed);
     assert_eq!(
@@ -174,18 +164,8 @@ async fn a_conflict_exception_attaches_to_the_task_the_token_started() {
         task.started_by = Some(started_by.clone());
         tasks(task)
     });
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run,
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
-
-    let report = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap();
+    let rules = plain_with(run, describe);
+    let report = run_plainly(&rules, Timeout::default()).await.unwrap();
 
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(report.task_arn.as_deref(), Some(TASK));
@@ -202,18 +182,8 @@ async fn a_conflict_with_tasks_of_something_else_is_an_error_naming_them() {
         task.started_by = Some("someone-else".into());
         tasks(task)
     });
-    let rules = [
-        describe_cluster(),
-        describe_task_definition(one_container()),
-        run,
-        describe,
-    ];
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let plan = plan(&ecs, Timeout::default()).await;
-
-    let err = migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never())
-        .await
-        .unwrap_err();
+    let rules = plain_with(run, describe);
+    let err = run_plainly(&rules, Timeout::default()).await.unwrap_err();
 
     assert!(
         matches!(&err, Error::TokenConflict { tasks, .. } if tasks == &[TASK.to_owned()]),

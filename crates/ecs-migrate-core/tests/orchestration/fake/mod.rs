@@ -380,10 +380,15 @@ impl Progress for Retries {
 /// A plain run's ECS: the cluster, the task definition (one container, `migrate`), RunTask's
 /// task, and `describe` for what DescribeTasks answers about it.
 pub(crate) fn plain(describe: Rule) -> [Rule; 4] {
+    plain_with(run_task_ok(), describe)
+}
+
+/// [`plain`], with `run` for what RunTask answers.
+pub(crate) fn plain_with(run: Rule, describe: Rule) -> [Rule; 4] {
     [
         describe_cluster(),
         describe_task_definition(one_container()),
-        run_task_ok(),
+        run,
         describe,
     ]
 }
