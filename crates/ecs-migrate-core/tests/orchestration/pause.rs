@@ -106,24 +106,16 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
 #[tokio::test(start_paused = true)]
 async fn no_restore_while_a_task_of_the_migration_is_still_running() {
     use aws_sdk_ecs::operation::run_task::RunTaskError;
-    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 
     let start = Instant::now();
     let other_stops_at = Duration::from_secs(40);
-    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
-    let recorded = updates.clone();
+    let (update_service, updates) = desired_counts(start);
     let lookups = Arc::new(AtomicUsize::new(0));
     let rules = vec![
         describe_cluster(),
         describe_task_definition(one_container()),
         web_at_two(),
-        mock!(Client::update_service).then_compute_output(move |input| {
-            recorded
-                .lock()
-                .unwrap()
-                .push((input.desired_count().unwrap(), start.elapsed()));
-            UpdateServiceOutput::builder().build()
-        }),
+        update_service,
         // The other run's task of this migration: listed while ECS wants it running, except
         // in the first answer (this run's look for a task to attach to): ListTasks is
         // eventually consistent, and that run's RunTask had only just returned.
@@ -230,25 +222,16 @@ async fn a_cluster_with_fifty_tags_is_refused_before_anything_changes() {
 /// task of the migration.
 #[tokio::test(start_paused = true)]
 async fn after_a_timeout_the_restore_waits_for_its_own_task_to_really_stop() {
-    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
-
     let start = Instant::now();
     let stops_at = Duration::from_secs(260); // timeout at 60 s + more than the 180 s stop wait
     let stop_requested = Arc::new(AtomicBool::new(false));
-    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
-    let recorded = updates.clone();
+    let (update_service, updates) = desired_counts(start);
     let (listed, stop) = (stop_requested.clone(), stop_requested.clone());
     let rules = vec![
         describe_cluster(),
         describe_task_definition(one_container()),
         web_at_two(),
-        mock!(Client::update_service).then_compute_output(move |input| {
-            recorded
-                .lock()
-                .unwrap()
-                .push((input.desired_count().unwrap(), start.elapsed()));
-            UpdateServiceOutput::builder().build()
-        }),
+        update_service,
         // This migration's task: listed (desired STOPPED) once StopTask was sent.
         mock!(Client::list_tasks)
             .match_requests(|input| {

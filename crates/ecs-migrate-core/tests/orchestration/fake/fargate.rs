@@ -107,24 +107,16 @@ pub(crate) async fn run_torn_down(
     request: Request,
     lines: Option<Vec<(Duration, String)>>,
 ) -> TornDown {
-    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
-
     let start = Instant::now();
-    let updates: Arc<Mutex<Vec<(i32, Duration)>>> = Arc::default();
+    let (update_service, updates) = desired_counts(start);
     let stop_reasons: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (recorded, reasons) = (updates.clone(), stop_reasons.clone());
+    let reasons = stop_reasons.clone();
     let lookups = Arc::new(AtomicUsize::new(0));
     let rules = vec![
         describe_cluster(),
         describe_task_definition(containers),
         web_at_two(),
-        mock!(Client::update_service).then_compute_output(move |input| {
-            recorded
-                .lock()
-                .unwrap()
-                .push((input.desired_count().unwrap(), start.elapsed()));
-            UpdateServiceOutput::builder().build()
-        }),
+        update_service,
         // web's old task: listed once (when paused), then gone and STOPPED.
         mock!(Client::list_tasks)
             .match_requests(|input| input.service_name() == Some("web"))

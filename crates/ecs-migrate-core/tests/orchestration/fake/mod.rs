@@ -403,3 +403,21 @@ pub(crate) async fn run_plainly(
     let plan = plan(&ecs, timeout).await;
     migration::run(&ecs_only(&ecs), &plan, &(), &mut Shutdown::never()).await
 }
+
+/// Each desired count UpdateService set, with when (from the test's start).
+pub(crate) type DesiredCounts = Arc<Mutex<Vec<(i32, Duration)>>>;
+
+/// UpdateService, answered and logged in the [`DesiredCounts`] it returns.
+pub(crate) fn desired_counts(start: Instant) -> (Rule, DesiredCounts) {
+    use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+    let counts: DesiredCounts = Arc::default();
+    let recorded = counts.clone();
+    let rule = mock!(Client::update_service).then_compute_output(move |input| {
+        recorded
+            .lock()
+            .unwrap()
+            .push((input.desired_count().unwrap(), start.elapsed()));
+        UpdateServiceOutput::builder().build()
+    });
+    (rule, counts)
+}
