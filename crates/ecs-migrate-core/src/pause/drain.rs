@@ -57,8 +57,11 @@ impl Paused<'_> {
         }
     }
 
-    /// How many tasks beyond the paused count are not gone yet (`watch/decide_at.rs`: every container
-    /// of theirs stopped), over all services.
+    /// How many tasks beyond the paused count are not gone yet (`watch/decide_at.rs`: every
+    /// container of theirs stopped), over all services. ListTasks and DescribeTasks are
+    /// eventually consistent (a task started a moment ago may be missing from both), so a task
+    /// listed but not described counts as alive, and the service's own `runningCount +
+    /// pendingCount` is a floor (docs/aws-semantics.md, row 5).
     async fn remaining_tasks(&self, min_capacity: i32) -> Result<usize, Error> {
         let mut remaining = 0;
         for entry in &self.entries {
@@ -73,7 +76,7 @@ impl Paused<'_> {
                 .await?,
             );
             let arns: Vec<String> = arns.into_iter().collect();
-            let alive = crate::launch::live_tasks::describe(
+            let over = crate::launch::live_tasks::describe(
                 &self.clients.ecs,
                 self.cluster,
                 &arns,
@@ -81,11 +84,37 @@ impl Paused<'_> {
             )
             .await?
             .iter()
-            .filter(|t| !app_task_over(t, self.decide_at))
+            .filter(|t| app_task_over(t, self.decide_at))
             .count();
-            remaining += alive.saturating_sub(min_capacity.max(0) as usize);
+            let alive = arns.len().saturating_sub(over);
+            let counted = self.service_counts(&entry.target.name).await?;
+            remaining += alive
+                .max(counted)
+                .saturating_sub(min_capacity.max(0) as usize);
         }
         Ok(remaining)
+    }
+
+    /// The service's `runningCount + pendingCount`, as DescribeServices says.
+    async fn service_counts(&self, service: &str) -> Result<usize, Error> {
+        let call = self
+            .clients
+            .ecs
+            .describe_services()
+            .cluster(self.cluster)
+            .services(service);
+        let out = call::send(
+            self.progress,
+            "DescribeServices",
+            || format!("service `{service}` in cluster `{}`", self.cluster),
+            || call.clone().send(),
+        )
+        .await?;
+        Ok(out
+            .services()
+            .iter()
+            .map(|s| (s.running_count().max(0) + s.pending_count().max(0)) as usize)
+            .sum())
     }
 }
 

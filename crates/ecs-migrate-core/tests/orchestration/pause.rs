@@ -286,3 +286,70 @@ async fn after_a_timeout_the_restore_waits_for_its_own_task_to_really_stop() {
         restore.1
     );
 }
+
+/// ListTasks may not list a task started a moment ago (eventual consistency): a drain that saw
+/// no task of `web` still waits while the service itself counts one running, and starts the
+/// migration only after that.
+#[tokio::test(start_paused = true)]
+async fn the_drain_waits_while_the_service_counts_a_task_list_tasks_does_not_show() {
+    use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::types::Service;
+
+    let start = Instant::now();
+    let gone_at = Duration::from_secs(10);
+    let (update_service, _updates) = desired_counts(start);
+    let run_task_at: Arc<Mutex<Option<Duration>>> = Arc::default();
+    let seen = run_task_at.clone();
+    let rules = vec![
+        describe_cluster(),
+        describe_task_definition(one_container()),
+        mock!(Client::describe_services).then_compute_output(move |_| {
+            let running = if start.elapsed() < gone_at { 1 } else { 0 };
+            DescribeServicesOutput::builder()
+                .services(
+                    Service::builder()
+                        .service_name("web")
+                        .service_arn(SERVICE)
+                        .status("ACTIVE")
+                        .desired_count(2)
+                        .running_count(running)
+                        .build(),
+                )
+                .build()
+        }),
+        update_service,
+        // web's tasks: none listed, ever (the one the service counts is too new for ListTasks).
+        mock!(Client::list_tasks)
+            .match_requests(|input| input.service_name() == Some("web"))
+            .then_output(|| ListTasksOutput::builder().build()),
+        mock!(Client::run_task).then_compute_output(move |_| {
+            seen.lock().unwrap().get_or_insert(start.elapsed());
+            RunTaskOutput::builder()
+                .tasks(
+                    Task::builder()
+                        .task_arn(TASK)
+                        .last_status("PROVISIONING")
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(Client::describe_tasks)
+            .then_output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0))),
+    ];
+    let all = with_records(&rules);
+    let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
+    let plan = ecs_migrate_core::resolve(&clients, &pause_web())
+        .await
+        .unwrap();
+
+    let report = migration::run(&clients, &plan, &(), &mut Shutdown::never())
+        .await
+        .unwrap();
+
+    assert_eq!(report.status, Status::Succeeded, "{}", report.reason);
+    let at = run_task_at.lock().unwrap().expect("RunTask was sent");
+    assert!(
+        at >= gone_at,
+        "RunTask at {at:?}, while the service still counted a task until {gone_at:?}"
+    );
+}
