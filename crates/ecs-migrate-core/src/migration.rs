@@ -23,10 +23,9 @@
 //!
 //! Resolution happens before, in [`crate::resolve`], so `--dry-run` can stop after it.
 
-use crate::aws::call;
 use crate::launch::live_tasks;
 use crate::launch::Launched;
-use crate::lock::{self, Acquired};
+use crate::lock::{self, Acquired, Lease};
 use crate::pause::{Drain, PauseContext, Paused, ServiceReport};
 use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
@@ -64,13 +63,15 @@ pub async fn run(
         return Ok(verdict::adopted(plan, &outcome));
     }
 
-    // 1. lock.
+    // 1. lock: the app is this run's once it holds the lease (a joining run takes it over
+    //    from the run it joins).
     let acquired = lock::acquire(clients, plan, progress, shutdown).await?;
-    let (services, attach_to) = match acquired {
+    let (lease, services, attach_to) = match acquired {
         None => return Ok(verdict::interrupted_before_start(plan)),
         Some(Acquired::Finished(outcome)) => return Ok(verdict::recorded(plan, &outcome, true)),
-        Some(Acquired::Free { services }) => (services, None),
+        Some(Acquired::Free { lease, services }) => (lease, services, None),
         Some(Acquired::Join {
+            lease,
             task_arn,
             holder,
             services,
@@ -79,20 +80,17 @@ pub async fn run(
                 task_arn: &task_arn,
                 run_id: &holder,
             });
-            (services, Some(task_arn))
+            (lease, services, Some(task_arn))
         }
     };
     let joined = attach_to.is_some();
-    // The lock is this run's now (a joining run takes it over from the run it joins).
-    let now = lock::now();
-    lock::write_family_lock(&clients.ecs, plan, &now, call::PATIENCE, progress).await?;
     let mut paused = Paused::new(
         clients,
         &plan.cluster,
         plan.pause.as_ref(),
         PauseContext {
             run_id: &plan.run_id,
-            paused_at: &now,
+            paused_at: lease.since(),
             migration: plan.migration.as_str(),
             expires: lock::record_expiry(plan.timeout.duration()),
             services,
@@ -105,55 +103,55 @@ pub async fn run(
         clients,
         plan,
         progress,
+        lease: &lease,
         started,
         deadline,
     };
 
     // 2–7 run while the lock's lease is renewed, so that no other run takes the app over
     // before this one has put the services back and recorded the outcome.
-    let finished = lock::holding(&clients.ecs, plan, &now, progress, async {
-        // 2. pause (after restoring what a dead run left paused).
-        let drained = match paused.recover_leftovers().await {
-            Ok(()) => paused.pause(deadline, shutdown).await,
-            Err(err) => Err(err),
-        };
+    let finished = lease
+        .hold(async {
+            // 2. pause (after restoring what a dead run left paused).
+            let drained = match paused.recover_leftovers().await {
+                Ok(()) => paused.pause(deadline, shutdown).await,
+                Err(err) => Err(err),
+            };
 
-        // 3–6. migrate, only once every service is drained; the restore comes at the verdict.
-        let (outcome, restored) = match drained {
-            Ok(Drain::Done) => run.migrate(attach_to, shutdown, &paused).await,
-            Ok(Drain::TimedOut) => {
-                let report = verdict::timed_out_before_start(plan, started.elapsed());
-                run.without_task(Ok(report), &paused).await
+            // 3–6. migrate, only once every service is drained; the restore comes at the verdict.
+            let (outcome, restored) = match drained {
+                Ok(Drain::Done) => run.migrate(attach_to, shutdown, &paused).await,
+                Ok(Drain::TimedOut) => {
+                    let report = verdict::timed_out_before_start(plan, started.elapsed());
+                    run.without_task(Ok(report), &paused).await
+                }
+                Ok(Drain::Interrupted) => {
+                    let report = verdict::interrupted_before_start(plan);
+                    run.without_task(Ok(report), &paused).await
+                }
+                Err(err) => run.without_task(Err(err), &paused).await,
+            };
+
+            // Handed off (a Lambda near its deadline): the task runs on and the services stay
+            // paused as recorded, for the next invocation to re-attach to and finish. If none
+            // comes, the lease lapses and, once the task has stopped, the next run takes over and
+            // restores.
+            if let Err(err @ Error::StillRunning { .. }) = outcome {
+                return Err(err);
             }
-            Ok(Drain::Interrupted) => {
-                let report = verdict::interrupted_before_start(plan);
-                run.without_task(Ok(report), &paused).await
+
+            // 7. record the outcome. Services kept paused keep their records: the next run (of any
+            //    migration of this app) restores them first, as a dead run's.
+            if let Ok(report) = &outcome {
+                outcome_record::record_verdict(clients, plan, report, progress).await;
             }
-            Err(err) => run.without_task(Err(err), &paused).await,
-        };
-
-        // Handed off (a Lambda near its deadline): the task runs on and the services stay
-        // paused as recorded, for the next invocation to re-attach to and finish. If none
-        // comes, the lease lapses and, once the task has stopped, the next run takes over and
-        // restores.
-        if let Err(err @ Error::StillRunning { .. }) = outcome {
-            return Err(err);
-        }
-
-        // 7. record the outcome. Services kept paused keep their records: the next run (of any
-        //    migration of this app) restores them first, as a dead run's.
-        if let Ok(report) = &outcome {
-            outcome_record::record_verdict(clients, plan, report, progress).await;
-        }
-        Ok((outcome, restored))
-    })
-    .await;
+            Ok((outcome, restored))
+        })
+        .await;
     let (outcome, (service_reports, restore_error)) = finished?;
 
     // 7. let go of the lock, if it is still this run's.
-    if let Err(err) = lock::release_if_held(&clients.ecs, plan, progress).await {
-        progress.event(Event::Warning(format!("could not release the lock: {err}")));
-    }
+    lease.release().await;
 
     match (outcome, restore_error) {
         (Ok(mut report), restore_error) => {
@@ -171,10 +169,12 @@ pub async fn run(
 }
 
 /// What the phases share.
-struct Run<'a> {
-    clients: &'a Clients,
-    plan: &'a Plan,
-    progress: &'a dyn Progress,
+pub(crate) struct Run<'a> {
+    pub clients: &'a Clients,
+    pub plan: &'a Plan,
+    pub progress: &'a dyn Progress,
+    /// This run's hold on the app.
+    pub lease: &'a Lease<'a>,
     started: Instant,
     deadline: Option<Instant>,
 }
@@ -191,8 +191,7 @@ impl Run<'_> {
         shutdown: &mut Shutdown,
         paused: &Paused<'_>,
     ) -> (Result<Report, Error>, Restored) {
-        let launched =
-            launch::launch_or_attach(self.clients, self.plan, attach_to, shutdown, self.progress);
+        let launched = launch::launch_or_attach(self, attach_to, shutdown);
         let (task_arn, attached) = match launched.await {
             Ok(Launched::Task { task_arn, attached }) => (task_arn, attached),
             Ok(Launched::None(report)) => return self.without_task(Ok(*report), paused).await,

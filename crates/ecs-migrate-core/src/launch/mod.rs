@@ -10,10 +10,11 @@
 pub(crate) mod live_tasks;
 
 use crate::aws::call;
+use crate::migration::Run;
 use crate::progress::Event;
 use crate::report::RunTaskFailure;
 use crate::watch::verdict;
-use crate::{Clients, Error, Plan, Progress, Report, Shutdown};
+use crate::{Error, Plan, Progress, Report, Shutdown};
 use aws_sdk_ecs::operation::run_task::RunTaskError;
 use aws_sdk_ecs::Client;
 
@@ -149,12 +150,11 @@ pub(crate) enum Launched {
 /// or launch one. RunTask is not raced against shutdown: a call abandoned mid-flight could
 /// start a task nobody watches; a signal that came meanwhile is seen by the first wait.
 pub(crate) async fn launch_or_attach(
-    clients: &Clients,
-    plan: &Plan,
+    run: &Run<'_>,
     attach_to: Option<String>,
     shutdown: &mut Shutdown,
-    progress: &dyn Progress,
 ) -> Result<Launched, Error> {
+    let (clients, plan, progress) = (run.clients, run.plan, run.progress);
     if shutdown.has_fired().await {
         return Ok(Launched::None(Box::new(verdict::interrupted_before_start(
             plan,
@@ -182,7 +182,7 @@ pub(crate) async fn launch_or_attach(
         }
         None => {
             // Still this run's app? (It may have been taken for dead while it drained.)
-            crate::lock::ensure_held(&clients.ecs, plan, progress).await?;
+            run.lease.check().await?;
             match launch(&clients.ecs, plan, progress).await? {
                 Launch::Started { task_arn } => {
                     progress.event(Event::TaskStarted {

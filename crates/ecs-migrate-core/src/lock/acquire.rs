@@ -1,37 +1,29 @@
-//! Taking the app: wait until no other run holds it, join a live run of this same migration, or
-//! take over what a dead one left (see the module's doc in `lock/mod.rs`).
+//! Taking the app: look at who holds it until [`decide`] says this run may go on, and carry the
+//! decision out (see the module's doc in `lock/mod.rs`).
 
-use super::lease::release_family_lock;
+use super::decide::{decide, Decision, Seen};
+use super::lease::{release_family_lock, Lease};
 use super::record::{is_live, read_locks};
 use super::{Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
 use crate::launch::live_tasks::live_task;
 use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
 use crate::records::outcome_record;
-use crate::{Error, LockHolder, Plan, ServiceTarget, Shutdown};
+use crate::resolve::services::{reread_records, resolve_services};
+use crate::{Clients, Error, LockHolder, Plan, ServiceTarget, Shutdown};
 use tokio::time::{sleep, Instant};
 
-/// The command that clears this app's lock and restores its services by hand.
-fn unlock_command(plan: &Plan) -> String {
-    let cluster = crate::aws::arn::resource_name(&plan.cluster);
-    let mut command = format!(
-        "ecs-migrate unlock --cluster {cluster} --task-definition {}",
-        plan.family
-    );
-    for service in plan.pause.iter().flat_map(|p| &p.services) {
-        command.push_str(&format!(" --service {}", service.name));
-    }
-    command
-}
-
 /// What the run may do once the app is free for it.
-#[derive(Debug)]
-pub(crate) enum Acquired {
-    /// Nobody else holds it. Pause records on `services` are from dead runs: recover them.
-    Free { services: Vec<ServiceTarget> },
+pub(crate) enum Acquired<'a> {
+    /// The app is this run's. Pause records on `services` are from dead runs: recover them.
+    Free {
+        lease: Lease<'a>,
+        services: Vec<ServiceTarget>,
+    },
     /// A run of this same migration holds it and its task is alive: attach to `task_arn`; the
-    /// records on `services` are that run's, to restore from.
+    /// records on `services` are that run's, to restore from. The lease is this run's now.
     Join {
+        lease: Lease<'a>,
         task_arn: String,
         holder: String,
         services: Vec<ServiceTarget>,
@@ -40,27 +32,42 @@ pub(crate) enum Acquired {
     Finished(Outcome),
 }
 
-/// Waits until the app is free for this run (or joinable, or finished by another run).
-/// Throttling and network faults that outlast the SDK's retries are waited out, within
-/// `--wait-for-lock`.
-pub(crate) async fn acquire(
-    clients: &crate::Clients,
-    plan: &Plan,
-    progress: &dyn Progress,
+/// What one look found this run may do (before it takes the lease).
+enum Found {
+    Free(Vec<ServiceTarget>),
+    Join {
+        task_arn: String,
+        holder: String,
+        services: Vec<ServiceTarget>,
+    },
+    Finished(Outcome),
+}
+
+/// Waits until the app is free for this run (or joinable, or finished by another run), and
+/// takes it. `None`: shut down while waiting. Throttling and network faults that outlast the
+/// SDK's retries are waited out, within the wait for the lock.
+pub(crate) async fn acquire<'a>(
+    clients: &'a Clients,
+    plan: &'a Plan,
+    progress: &'a dyn Progress,
     shutdown: &mut Shutdown,
-) -> Result<Option<Acquired>, Error> {
+) -> Result<Option<Acquired<'a>>, Error> {
     let mut wait = Wait {
+        clients,
+        plan,
+        progress,
         started: Instant::now(),
         said_waiting: false,
+        settled: false,
     };
-    let mut settled = false;
     loop {
-        match wait.look(clients, plan, progress).await {
+        match wait.look().await {
             // The run we waited for has just put the services back: DescribeServices may still
             // show the paused count for a moment (eventual consistency), and this run would
-            // record it as the "before" count. Look again once that moment has passed.
-            Ok(Some(Acquired::Free { .. })) if wait.said_waiting && !settled => {
-                settled = true;
+            // record it as the "before" count. Look again, and describe the services afresh,
+            // once that moment has passed.
+            Ok(Some(Found::Free(_))) if wait.said_waiting && !wait.settled => {
+                wait.settled = true;
                 tokio::select! {
                     biased;
                     _ = shutdown.recv_or_hand_off() => return Ok(None),
@@ -68,7 +75,24 @@ pub(crate) async fn acquire(
                 }
                 continue;
             }
-            Ok(Some(acquired)) => return Ok(Some(acquired)),
+            Ok(Some(Found::Finished(outcome))) => return Ok(Some(Acquired::Finished(outcome))),
+            Ok(Some(Found::Free(services))) => {
+                let lease = Lease::take(&clients.ecs, plan, progress).await?;
+                return Ok(Some(Acquired::Free { lease, services }));
+            }
+            Ok(Some(Found::Join {
+                task_arn,
+                holder,
+                services,
+            })) => {
+                let lease = Lease::take(&clients.ecs, plan, progress).await?;
+                return Ok(Some(Acquired::Join {
+                    lease,
+                    task_arn,
+                    holder,
+                    services,
+                }));
+            }
             Ok(None) => {}
             Err(err) if err.is_transient() && wait.started.elapsed() < plan.wait_for_lock => {
                 progress.event(Event::Retrying {
@@ -87,47 +111,75 @@ pub(crate) async fn acquire(
     }
 }
 
-/// A wait for the app: since when, and whether the run has said it waits.
-struct Wait {
+/// A wait for the app: since when, whether the run has said it waits, and whether the look
+/// after the other run let go has come.
+struct Wait<'a> {
+    clients: &'a Clients,
+    plan: &'a Plan,
+    progress: &'a dyn Progress,
     started: Instant,
     said_waiting: bool,
+    settled: bool,
 }
 
-impl Wait {
+impl Wait<'_> {
     /// One look at who holds the app: what this run may do now, or `None` to look again later.
-    async fn look(
-        &mut self,
-        clients: &crate::Clients,
-        plan: &Plan,
-        progress: &dyn Progress,
-    ) -> Result<Option<Acquired>, Error> {
-        let (family, migration, started) = (plan.family.as_str(), &plan.migration, self.started);
-        let ecs = &clients.ecs;
-        let services = match &plan.pause {
-            Some(pause) => {
-                let names: Vec<String> = pause.services.iter().map(|s| s.name.clone()).collect();
-                crate::resolve::services::resolve_services(
-                    clients,
-                    &plan.cluster,
-                    &plan.cluster,
-                    &names,
-                )
-                .await?
+    async fn look(&mut self) -> Result<Option<Found>, Error> {
+        let services = self.services().await?;
+        let seen = self.see(&services).await?;
+        match decide(seen, self.plan.migration.as_str()) {
+            Decision::Finished(outcome) => Ok(Some(Found::Finished(outcome))),
+            Decision::Join { task_arn, holder } => Ok(Some(Found::Join {
+                task_arn,
+                holder,
+                services,
+            })),
+            Decision::Free { take_over } => {
+                self.take_over(take_over).await?;
+                Ok(Some(Found::Free(services)))
             }
-            None => Vec::new(),
+            Decision::Wait {
+                holder,
+                task,
+                take_over,
+            } => {
+                self.take_over(take_over).await?;
+                self.still_held(holder, task).map(|()| None)
+            }
+        }
+    }
+
+    /// The services to pause, with the pause records they carry now. They were described when
+    /// the run was planned; once another run has let go of them, they are described again for
+    /// the counts it put back.
+    async fn services(&self) -> Result<Vec<ServiceTarget>, Error> {
+        let (clients, plan) = (self.clients, self.plan);
+        let Some(pause) = &plan.pause else {
+            return Ok(Vec::new());
         };
+        if self.settled {
+            let names: Vec<String> = pause.services.iter().map(|s| s.name.clone()).collect();
+            resolve_services(clients, &plan.cluster, &plan.cluster, &names).await
+        } else {
+            reread_records(&clients.ecs, &plan.cluster, &pause.services, self.progress).await
+        }
+    }
+
+    /// Who holds the app, which of them are alive, and whether this migration was finished.
+    async fn see(&self, services: &[ServiceTarget]) -> Result<Seen, Error> {
+        let (clients, plan, progress) = (self.clients, self.plan, self.progress);
+        let ecs = &clients.ecs;
         let locks = read_locks(ecs, &plan.cluster, progress).await?;
-        // Runs whose lease is held: alive, whatever their task does.
-        let leased: Vec<String> = locks
+        let leased = locks
             .iter()
             .filter(|(_, h)| is_live(h.expires.as_deref()))
             .map(|(_, h)| h.run_id.clone())
             .collect();
         let mut holders: Vec<Holder> = Vec::new();
-        if let Some((_, lock)) = locks.into_iter().find(|(f, _)| f == family) {
+        if let Some((_, lock)) = locks.into_iter().find(|(f, _)| *f == plan.family) {
             holders.push(lock);
         }
-        for service in &services {
+        for service in services {
             if let Some(record) = &service.leftover {
                 holders.push(Holder {
                     run_id: record.run_id.clone(),
@@ -139,56 +191,60 @@ impl Wait {
             }
         }
         holders.retain(|h| h.run_id != plan.run_id);
-
+        let mut live: Vec<(String, Option<String>)> = Vec::new();
+        for holder in &holders {
+            if !live.iter().any(|(m, _)| *m == holder.migration) {
+                let task = live_task(ecs, &plan.cluster, &holder.migration, progress).await?;
+                live.push((holder.migration.clone(), task));
+            }
+        }
         // Another run finished this migration while we waited: its outcome is ours to report.
-        if self.said_waiting {
-            let outcome =
-                outcome_record::read_one(clients, &plan.task_definition, migration, progress)
-                    .await?;
-            if let Some(outcome) = outcome {
-                if plan.previous.as_ref().map(Outcome::value) != Some(outcome.value()) {
-                    return Ok(Some(Acquired::Finished(outcome)));
-                }
-            }
-        }
-        if holders.is_empty() {
-            return Ok(Some(Acquired::Free { services }));
-        }
-        // Join a live run of this same migration.
-        if holders.iter().all(|h| h.migration == migration.as_str()) {
-            if let Some(task_arn) =
-                live_task(ecs, &plan.cluster, migration.as_str(), progress).await?
-            {
-                return Ok(Some(Acquired::Join {
-                    task_arn,
-                    holder: holders[0].run_id.clone(),
-                    services,
-                }));
-            }
-        }
-        // Take over what dead runs left: no live task of their migration, no lease renewed.
-        let mut held = Vec::new();
-        for holder in holders {
-            let alive = live_task(ecs, &plan.cluster, &holder.migration, progress).await?;
-            if alive.is_none() && !leased.contains(&holder.run_id) {
-                progress.event(Event::Warning(format!(
+        let finished = if self.said_waiting {
+            outcome_record::read_one(clients, &plan.task_definition, &plan.migration, progress)
+                .await?
+                .filter(|outcome| {
+                    plan.previous.as_ref().map(Outcome::value) != Some(outcome.value())
+                })
+        } else {
+            None
+        };
+        Ok(Seen {
+            holders,
+            leased,
+            live,
+            finished,
+        })
+    }
+
+    /// Takes over what dead runs left: the family lock is removed; their services' records
+    /// are restored from once the run has the app.
+    async fn take_over(&self, dead: Vec<Holder>) -> Result<(), Error> {
+        let plan = self.plan;
+        for holder in dead {
+            self.progress.event(Event::Warning(format!(
                 "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
                 holder.what,
                 holder.run_id,
                 holder.since,
                 (LEASE + CLOCK_SKEW).as_secs()
             )));
-                if holder.what.starts_with("task definition family") {
-                    release_family_lock(ecs, &plan.cluster, family, progress).await?;
-                }
-            } else {
-                held.push((holder, alive));
+            if holder.what.starts_with("task definition family") {
+                release_family_lock(
+                    &self.clients.ecs,
+                    &plan.cluster,
+                    &plan.family,
+                    self.progress,
+                )
+                .await?;
             }
         }
-        let Some((holder, task)) = held.into_iter().next() else {
-            return Ok(Some(Acquired::Free { services }));
-        };
-        if started.elapsed() >= plan.wait_for_lock {
+        Ok(())
+    }
+
+    /// `holder` still holds the app: say so once, or give up once the wait is over.
+    fn still_held(&mut self, holder: Holder, task: Option<String>) -> Result<(), Error> {
+        let plan = self.plan;
+        if self.started.elapsed() >= plan.wait_for_lock {
             return Err(Error::Locked {
                 cluster: plan.cluster.clone(),
                 what: holder.what,
@@ -202,7 +258,7 @@ impl Wait {
             });
         }
         if !self.said_waiting {
-            progress.event(Event::Warning(format!(
+            self.progress.event(Event::Warning(format!(
                 "{} is locked by run {} since {}{}; waiting up to {}s for it",
                 holder.what,
                 holder.run_id,
@@ -214,6 +270,19 @@ impl Wait {
             )));
             self.said_waiting = true;
         }
-        Ok(None)
+        Ok(())
     }
+}
+
+/// The command that clears this app's lock and restores its services by hand.
+fn unlock_command(plan: &Plan) -> String {
+    let cluster = crate::aws::arn::resource_name(&plan.cluster);
+    let mut command = format!(
+        "ecs-migrate unlock --cluster {cluster} --task-definition {}",
+        plan.family
+    );
+    for service in plan.pause.iter().flat_map(|p| &p.services) {
+        command.push_str(&format!(" --service {}", service.name));
+    }
+    command
 }

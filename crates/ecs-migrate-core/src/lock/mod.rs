@@ -5,7 +5,7 @@
 //!   `run=r-… since=<RFC 3339> expires=<RFC 3339> migration=<id>`, a *lease*: the run holding it
 //!   renews `expires` every [`RENEW_EVERY`] (30 s) to [`LEASE`] (2 min) ahead, from the moment it
 //!   takes the app until it has restored the services and recorded the outcome (see
-//!   [`holding`]); others allow [`CLOCK_SKEW`] (1 min) between the machines' clocks;
+//!   [`Lease::hold`]); others allow [`CLOCK_SKEW`] (1 min) between the machines' clocks;
 //! - the *pause records* on its services (see `records/pause_record.rs`), which name the run.
 //!
 //! A run is alive while its lease is renewed or a task of its migration is live. A run that
@@ -23,7 +23,7 @@
 //!   by hand.
 //!
 //! A run that was taken for dead (its renewals failed for a whole lease) finds out before it
-//! starts a task ([`ensure_held`]: [`crate::Error::LockLost`]), restores only the services whose
+//! starts a task ([`Lease::check`]: [`crate::Error::LockLost`]), restores only the services whose
 //! pause record is still its own, and releases the lock only if it still names it.
 //!
 //! Tags are not compare-and-swap: two runs starting within the same instant can both see the app
@@ -33,13 +33,12 @@
 //! instant are not serialised; the records still restore the services correctly.
 
 mod acquire;
+mod decide;
 mod lease;
 mod record;
 
 pub(crate) use acquire::{acquire, Acquired};
-pub(crate) use lease::{
-    ensure_held, holding, release_family_lock, release_if_held, write_family_lock,
-};
+pub(crate) use lease::{release_family_lock, Lease};
 pub(crate) use record::{now, read_family_lock, record_expiry};
 
 use std::time::Duration;

@@ -116,17 +116,7 @@ pub(crate) async fn resolve_services(
             &(),
         )
         .await?;
-        let leftover = match PauseRecord::from_tags(&tags) {
-            None => None,
-            Some(Ok(record)) => Some(record),
-            Some(Err(problem)) => {
-                return Err(Error::BrokenPauseRecord {
-                    cluster: cluster.to_owned(),
-                    service: service_name,
-                    problem,
-                })
-            }
-        };
+        let leftover = pause_record(cluster, &service_name, &tags)?;
         let autoscaling = autoscaling::describe(
             &clients.autoscaling,
             &autoscaling::resource_id(cluster_arn, &service_name),
@@ -146,4 +136,50 @@ pub(crate) async fn resolve_services(
         });
     }
     Ok(targets)
+}
+
+/// The pause record in a service's tags, if any.
+fn pause_record(
+    cluster: &str,
+    service: &str,
+    tags: &[aws_sdk_ecs::types::Tag],
+) -> Result<Option<PauseRecord>, Error> {
+    match PauseRecord::from_tags(tags) {
+        None => Ok(None),
+        Some(Ok(record)) => Ok(Some(record)),
+        Some(Err(problem)) => Err(Error::BrokenPauseRecord {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+            problem,
+        }),
+    }
+}
+
+/// `targets` (resolved before) with the pause records they carry now: what a run waiting for
+/// the app looks at on every poll, without describing the services again.
+pub(crate) async fn reread_records(
+    ecs: &Client,
+    cluster: &str,
+    targets: &[ServiceTarget],
+    progress: &dyn crate::Progress,
+) -> Result<Vec<ServiceTarget>, Error> {
+    let mut now = Vec::with_capacity(targets.len());
+    for target in targets {
+        let tags = call::list_tags(
+            ecs,
+            &target.arn,
+            || format!("service `{}`", target.name),
+            progress,
+        )
+        .await?;
+        now.push(ServiceTarget {
+            leftover: pause_record(cluster, &target.name, &tags)?,
+            tag_keys: tags
+                .iter()
+                .filter_map(|t| t.key().map(str::to_owned))
+                .collect(),
+            ..target.clone()
+        });
+    }
+    Ok(now)
 }

@@ -1,0 +1,213 @@
+//! What a run may do with the app, given one look at it: the lock's rules as a pure function,
+//! tested without AWS. `acquire.rs` makes the look and carries the decision out.
+
+use super::Holder;
+use crate::records::outcome::Outcome;
+
+/// One look at the app, by a run other than `holders`'.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    /// Who else holds (part of) the app: the family lock and the pause records that are not
+    /// this run's.
+    pub holders: Vec<Holder>,
+    /// The runs whose lease is live (renewed within a lease, allowing for clock skew).
+    pub leased: Vec<String>,
+    /// The live task of each migration among `holders`, if it has one.
+    pub live: Vec<(String, Option<String>)>,
+    /// An outcome of this run's migration that another run recorded while this one waited.
+    pub finished: Option<Outcome>,
+}
+
+impl Seen {
+    fn live_task(&self, migration: &str) -> Option<&String> {
+        self.live
+            .iter()
+            .find(|(m, _)| m == migration)
+            .and_then(|(_, task)| task.as_ref())
+    }
+}
+
+/// What the run does now.
+#[derive(Debug, PartialEq)]
+pub(super) enum Decision {
+    /// Another run recorded this migration's outcome: report it.
+    Finished(Outcome),
+    /// Join the live run of this same migration: watch its task.
+    Join { task_arn: String, holder: String },
+    /// The app is this run's, once what the runs in `take_over` left is taken over.
+    Free { take_over: Vec<Holder> },
+    /// `holder` is alive (its task, if it has one, is `task`): wait, after taking over what
+    /// the dead runs in `take_over` left.
+    Wait {
+        holder: Holder,
+        task: Option<String>,
+        take_over: Vec<Holder>,
+    },
+}
+
+/// The lock's rules, for a run of `migration`:
+/// - an outcome another run recorded meanwhile is the answer;
+/// - nobody else: free;
+/// - only runs of this same migration, with its task alive: join;
+/// - a holder with neither a live task of its migration nor a live lease is dead: taken over;
+/// - any other holder is alive: wait for it.
+pub(super) fn decide(seen: Seen, migration: &str) -> Decision {
+    if let Some(outcome) = seen.finished {
+        return Decision::Finished(outcome);
+    }
+    if seen.holders.is_empty() {
+        return Decision::Free {
+            take_over: Vec::new(),
+        };
+    }
+    if seen.holders.iter().all(|h| h.migration == migration) {
+        if let Some(task_arn) = seen.live_task(migration) {
+            return Decision::Join {
+                task_arn: task_arn.clone(),
+                holder: seen.holders[0].run_id.clone(),
+            };
+        }
+    }
+    let (mut alive, mut take_over) = (Vec::new(), Vec::new());
+    for holder in &seen.holders {
+        let task = seen.live_task(&holder.migration).cloned();
+        if task.is_none() && !seen.leased.contains(&holder.run_id) {
+            take_over.push(holder.clone());
+        } else {
+            alive.push((holder.clone(), task));
+        }
+    }
+    match alive.into_iter().next() {
+        None => Decision::Free { take_over },
+        Some((holder, task)) => Decision::Wait {
+            holder,
+            task,
+            take_over,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINE: &str = "mig-42";
+
+    fn holder(run: &str, migration: &str, what: &str) -> Holder {
+        Holder {
+            run_id: run.into(),
+            since: "2026-12-01T10:00:00Z".into(),
+            expires: None,
+            migration: migration.into(),
+            what: what.into(),
+        }
+    }
+
+    fn family(run: &str, migration: &str) -> Holder {
+        holder(run, migration, "task definition family app")
+    }
+
+    #[test]
+    fn nobody_holding_the_app_leaves_it_free() {
+        assert_eq!(
+            decide(Seen::default(), MINE),
+            Decision::Free { take_over: vec![] }
+        );
+    }
+
+    #[test]
+    fn a_run_of_the_same_migration_with_a_live_task_is_joined() {
+        let seen = Seen {
+            holders: vec![family("r-1", MINE), holder("r-1", MINE, "service web")],
+            live: vec![(MINE.into(), Some("task/1".into()))],
+            ..Seen::default()
+        };
+        assert_eq!(
+            decide(seen, MINE),
+            Decision::Join {
+                task_arn: "task/1".into(),
+                holder: "r-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_run_of_another_migration_with_a_live_task_is_waited_for_even_without_a_lease() {
+        let seen = Seen {
+            holders: vec![family("r-1", "mig-41")],
+            live: vec![("mig-41".into(), Some("task/1".into()))],
+            ..Seen::default()
+        };
+        assert_eq!(
+            decide(seen, MINE),
+            Decision::Wait {
+                holder: family("r-1", "mig-41"),
+                task: Some("task/1".into()),
+                take_over: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn a_leased_run_without_a_task_is_waited_for_even_of_the_same_migration() {
+        // Draining, say: its task is not started yet; joining now would start a second run.
+        let seen = Seen {
+            holders: vec![family("r-1", MINE)],
+            leased: vec!["r-1".into()],
+            live: vec![(MINE.into(), None)],
+            ..Seen::default()
+        };
+        assert!(matches!(
+            decide(seen, MINE),
+            Decision::Wait { task: None, ref take_over, .. } if take_over.is_empty()
+        ));
+    }
+
+    #[test]
+    fn a_run_with_neither_task_nor_lease_is_taken_over() {
+        let dead = holder("r-0", "mig-40", "service web");
+        let seen = Seen {
+            holders: vec![dead.clone()],
+            live: vec![("mig-40".into(), None)],
+            ..Seen::default()
+        };
+        assert_eq!(
+            decide(seen, MINE),
+            Decision::Free {
+                take_over: vec![dead]
+            }
+        );
+    }
+
+    #[test]
+    fn a_dead_run_is_taken_over_while_a_live_one_is_waited_for() {
+        let dead = holder("r-0", "mig-40", "service worker");
+        let live = family("r-1", "mig-41");
+        let seen = Seen {
+            holders: vec![dead.clone(), live.clone()],
+            leased: vec!["r-1".into()],
+            live: vec![("mig-40".into(), None), ("mig-41".into(), None)],
+            ..Seen::default()
+        };
+        assert_eq!(
+            decide(seen, MINE),
+            Decision::Wait {
+                holder: live,
+                task: None,
+                take_over: vec![dead]
+            }
+        );
+    }
+
+    #[test]
+    fn an_outcome_recorded_meanwhile_is_the_answer_whoever_holds_the_app() {
+        let outcome = Outcome::adopted(&crate::test_support::plan());
+        let seen = Seen {
+            holders: vec![family("r-1", MINE)],
+            leased: vec!["r-1".into()],
+            finished: Some(outcome.clone()),
+            ..Seen::default()
+        };
+        assert_eq!(decide(seen, MINE), Decision::Finished(outcome));
+    }
+}
