@@ -68,6 +68,12 @@ LOCAL_EXEC_CASES = [
      ['extra_environment = { ECS_MIGRATE_CLUSTER = "other" }'], "extra_environment"),
     ("extra_environment turning on ECS_MIGRATE_DRY_RUN",
      ['extra_environment = { ECS_MIGRATE_DRY_RUN = "true" }'], "extra_environment"),
+    ("a lock in S3, with a prefix", ['lock = "s3://my-locks/ecs-migrate"'], None),
+    ("a lock in S3, a bucket with dots and no prefix", ['lock = "s3://my.locks-1"'], None),
+    ("a lock without s3://", ['lock = "my-locks/ecs-migrate"'], "lock"),
+    ("a lock in a bucket with capitals", ['lock = "s3://My-Locks/ecs-migrate"'], "lock"),
+    ("extra_environment setting ECS_MIGRATE_LOCK (use lock)",
+     ['extra_environment = { ECS_MIGRATE_LOCK = "s3://my-locks" }'], "extra_environment"),
 ]
 
 LAMBDA_BASE = """
@@ -108,6 +114,11 @@ LAMBDA_CASES = [
     ("triggers, force, adopt_revision", ['triggers = { migrations_hash = "abc" }', 'force = true', 'adopt_revision = 3'], None),
     ("a service that is neither a name nor an ARN", ['services = ["omni/api"]'], "services"),
     ("adopt_revision = 1.5", ['adopt_revision = 1.5'], "adopt_revision"),
+    ("a lock in S3, with a prefix ending in /", ['lock = "s3://my-locks/ecs-migrate/"'], None),
+    ("a lock in S3, no prefix", ['lock = "s3://my-locks"'], None),
+    ("a lock in a bucket name too short", ['lock = "s3://ab/ecs-migrate"'], "lock"),
+    ("a lock given as a bucket ARN", ['lock = "arn:aws:s3:::my-locks"'], "lock"),
+    ("a lock in a bucket name ending in -", ['lock = "s3://my-locks-/x"'], "lock"),
 ]
 
 MODULES = {

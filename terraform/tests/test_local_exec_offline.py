@@ -21,7 +21,7 @@ pytestmark = pytest.mark.group("d")
 
 # The caller's own ECS_MIGRATE_* settings, in Terraform's environment: none may reach the run.
 CALLERS_OWN = {"ECS_MIGRATE_DRY_RUN": "true", "ECS_MIGRATE_FORCE": "true", "ECS_MIGRATE_LAUNCH_TYPE": "EC2",
-               "ECS_MIGRATE_ENV": "SECRET=x"}
+               "ECS_MIGRATE_ENV": "SECRET=x", "ECS_MIGRATE_LOCK": "s3://callers-own-locks"}
 TRIGGERS_KEY = hashlib.sha256(b'{"migrations":"h1","seed":"s1"}').hexdigest()
 
 
@@ -165,18 +165,26 @@ def test_command_reaches_ecs_migrate_verbatim_and_container_null_is_blank(offlin
 
 
 def test_callers_own_ecs_migrate_settings_are_blanked(offline):
-    """The caller's ECS_MIGRATE_DRY_RUN, _FORCE, _LAUNCH_TYPE and _ENV are blanked (ecs-migrate takes blank as unset)."""
-    assert values(offline.env("fleet"), *CALLERS_OWN) == ["", "", "", ""]
+    """The caller's ECS_MIGRATE_DRY_RUN, _FORCE, _LAUNCH_TYPE, _ENV and _LOCK are blanked (ecs-migrate takes blank as unset)."""
+    assert values(offline.env("fleet"), *CALLERS_OWN) == [""] * len(CALLERS_OWN)
+
+
+def test_lock_is_passed_as_ecs_migrate_lock_only_when_set(offline):
+    """`lock` set: ECS_MIGRATE_LOCK is it; not set (Fleet's call): blank, the tag lock."""
+    assert [offline.env("more").get("ECS_MIGRATE_LOCK"), offline.env("fleet").get("ECS_MIGRATE_LOCK")] == [
+        "s3://my-locks/ecs-migrate", ""]
 
 
 def test_module_sets_or_blanks_every_setting_of_ecs_migrate_run_help(offline, ecs_migrate_bin):
     """Every ECS_MIGRATE_* of `ecs-migrate run --help` is set or blanked: a flag added to
-    ecs-migrate and not to the module fails here. (ECS_MIGRATE_KEY and ECS_MIGRATE_ADOPT may be
-    missing from an ecs-migrate built before they existed; any other difference fails.)"""
+    ecs-migrate and not to the module fails here. (ECS_MIGRATE_KEY, ECS_MIGRATE_ADOPT and
+    ECS_MIGRATE_LOCK may be missing from an ecs-migrate built before they existed; any other
+    difference fails.)"""
     out = subprocess.run([str(ecs_migrate_bin), "run", "--help"], capture_output=True, text=True, check=True).stdout
     documented = sorted(set(re.findall(r"ECS_MIGRATE_[A-Z_]*", out)))
     env = offline.env("fleet")
-    assert sorted(set(env) - ({"ECS_MIGRATE_KEY", "ECS_MIGRATE_ADOPT"} - set(documented))) == documented
+    newer = {"ECS_MIGRATE_KEY", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_LOCK"}
+    assert sorted(set(env) - (newer - set(documented))) == documented
 
 
 def test_fleet_call_triggers_on_the_revision_alone_as_fleets_null_resource_did(offline):

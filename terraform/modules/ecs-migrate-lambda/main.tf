@@ -57,6 +57,12 @@ locals {
   # ecs-migrate's outcome records: /ecs-migrate/<family>/<revision>/<migration id>.
   parameter_arn = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter/ecs-migrate/${local.task_definition.family}/*"
 
+  # The lock object, with `lock`: s3://BUCKET/PREFIX holds PREFIX/<cluster>/<family>.json. The
+  # prefix without its trailing slashes (none: the objects are at the bucket's top).
+  lock            = var.lock == null ? null : regex("^s3://(?P<bucket>[^/]+)/?(?P<prefix>.*?)/*$", var.lock)
+  lock_bucket_arn = var.lock == null ? null : "arn:${local.partition}:s3:::${local.lock.bucket}"
+  lock_objects    = var.lock == null ? null : (local.lock.prefix == "" ? "*" : "${local.lock.prefix}/*")
+
   # `triggers` as one stable string, the migration's extra identity (payload `Key`); empty
   # without triggers, so that migrations run before `triggers` existed keep their identity.
   key = length(var.triggers) == 0 ? "" : sha256(jsonencode(var.triggers))
@@ -82,6 +88,7 @@ locals {
     Environment         = length(var.migration_environment) > 0 ? var.migration_environment : null
     Timeout             = var.timeout
     WaitForLock         = var.wait_for_lock
+    Lock                = var.lock
     AssignPublicIp      = var.assign_public_ip ? "ENABLED" : null
     Key                 = local.key == "" ? null : local.key
     Force               = var.force ? true : null
@@ -93,8 +100,9 @@ locals {
   migration_succeeded = try(contains(["succeeded", "skipped"], jsondecode(aws_lambda_invocation.migration[0].result).status), false)
 
   # What makes a new invocation: the payload without `Adopt`, which says how to treat a
-  # revision, not what to migrate (adding or removing adopt_revision invokes nothing).
-  payload_identity = { for key, value in local.payload : key => value if key != "Adopt" }
+  # revision, and `Lock`, which says where runs take turns, not what to migrate (adding or
+  # removing adopt_revision or lock invokes nothing).
+  payload_identity = { for key, value in local.payload : key => value if !contains(["Adopt", "Lock"], key) }
 
   tags = merge({
     Customer    = var.customer_name
@@ -210,6 +218,33 @@ data "aws_iam_policy_document" "lambda" {
     sid       = "LockTheAppOnTheCluster"
     actions   = ["ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
     resources = [local.cluster_arn]
+  }
+
+  # With `lock`, the family's lock is an object in S3 instead: read, taken (a conditional
+  # PutObject), renewed and released (DeleteObject) under the lock's prefix only.
+  dynamic "statement" {
+    for_each = var.lock == null ? [] : [1]
+    content {
+      sid       = "LockTheAppInS3"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.lock_bucket_arn}/${local.lock_objects}"]
+    }
+  }
+
+  # Without s3:ListBucket, GetObject of a missing object is AccessDenied rather than NoSuchKey:
+  # with it, on the lock's prefix only, a free lock reads as free.
+  dynamic "statement" {
+    for_each = var.lock == null ? [] : [1]
+    content {
+      sid       = "SeeAFreeLockInS3"
+      actions   = ["s3:ListBucket"]
+      resources = [local.lock_bucket_arn]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [local.lock_objects]
+      }
+    }
   }
 
   # The pause records, tags on the services while they are paused.

@@ -229,6 +229,17 @@ variable "wait_for_lock" {
   }
 }
 
+variable "lock" {
+  description = "Hold the lock of this app's migrations in S3 instead of in a tag on the cluster (payload `Lock`): `s3://BUCKET/PREFIX`, one object `PREFIX/<cluster name>/<task definition family>.json`, taken and renewed with conditional writes, so two runs that start at the same instant cannot both hold it. The function's role may then read, write and delete the objects under `PREFIX/` and list the bucket under `PREFIX/` only (a missing lock reads as missing, not as access denied). null: the tag on the cluster, and no permission on S3. Adding, changing or removing it invokes nothing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lock == null ? true : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.lock))
+    error_message = "The lock is ${jsonencode(var.lock)}: it must be null (the lock is a tag on the cluster) or an S3 location s3://BUCKET/PREFIX, such as s3://my-locks/ecs-migrate: a bucket name (3 to 63 lowercase letters, digits, . and -) and an optional prefix."
+  }
+}
+
 variable "assign_public_ip" {
   description = "Give the migration task a public IP (payload `AssignPublicIp` = ENABLED), for public subnets without a NAT gateway."
   type        = bool

@@ -55,6 +55,7 @@ locals {
     ECS_MIGRATE_ASSUME_ROLE_ARN          = var.assume_role_arn
     ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME = var.assume_role_session_name
     ECS_MIGRATE_EXTERNAL_ID              = var.assume_role_external_id
+    ECS_MIGRATE_LOCK                     = var.lock == null ? "" : var.lock
   }
 
   # Every other setting of `ecs-migrate run`, blank (ecs-migrate takes an empty ECS_MIGRATE_*

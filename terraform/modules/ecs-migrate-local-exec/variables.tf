@@ -222,6 +222,17 @@ variable "command" {
   }
 }
 
+variable "lock" {
+  description = "Hold the lock of this app's migrations in S3 instead of in a tag on the cluster (ECS_MIGRATE_LOCK): `s3://BUCKET/PREFIX`, one object `PREFIX/<cluster name>/<task definition family>.json`, taken and renewed with conditional writes, so two runs that start at the same instant cannot both hold it. The credentials then need s3:GetObject, s3:PutObject and s3:DeleteObject on `arn:aws:s3:::BUCKET/PREFIX/*`, and s3:ListBucket on `arn:aws:s3:::BUCKET` for the prefix `PREFIX/*` (condition s3:prefix), without which a free lock reads as access denied. null: the tag on the cluster. Changing it runs nothing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lock == null ? true : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.lock))
+    error_message = "The lock is ${jsonencode(var.lock)}: it must be null (the lock is a tag on the cluster) or an S3 location s3://BUCKET/PREFIX, such as s3://my-locks/ecs-migrate: a bucket name (3 to 63 lowercase letters, digits, . and -) and an optional prefix."
+  }
+}
+
 variable "assume_role_external_id" {
   description = "External ID to present when assuming `assume_role_arn`, if the role's trust policy requires one."
   type        = string
@@ -261,8 +272,8 @@ variable "extra_environment" {
       "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE", "ECS_MIGRATE_TIMEOUT",
       "ECS_MIGRATE_KEY", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_REGION",
       "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN", "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME",
-      "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN",
+      "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_LOCK", "ECS_MIGRATE_DRY_RUN",
     ])) == 0
-    error_message = "The extra_environment sets ${jsonencode(sort(setintersection(keys(var.extra_environment), ["ECS_MIGRATE_CLUSTER", "ECS_MIGRATE_TASK_DEFINITION", "ECS_MIGRATE_REVISION", "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS", "ECS_MIGRATE_CONTAINER", "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE", "ECS_MIGRATE_MIN_CAPACITY", "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE", "ECS_MIGRATE_TIMEOUT", "ECS_MIGRATE_KEY", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_REGION", "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN", "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME", "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_DRY_RUN"])))}}, which this module sets from its inputs (or, for ECS_MIGRATE_DRY_RUN, never turns on): use the corresponding input instead (force for ECS_MIGRATE_FORCE, triggers for ECS_MIGRATE_KEY, adopt_revision for ECS_MIGRATE_ADOPT)."
+    error_message = "The extra_environment sets ${jsonencode(sort(setintersection(keys(var.extra_environment), ["ECS_MIGRATE_CLUSTER", "ECS_MIGRATE_TASK_DEFINITION", "ECS_MIGRATE_REVISION", "ECS_MIGRATE_SUBNETS", "ECS_MIGRATE_SECURITY_GROUPS", "ECS_MIGRATE_CONTAINER", "ECS_MIGRATE_COMMAND", "ECS_MIGRATE_SERVICE", "ECS_MIGRATE_MIN_CAPACITY", "ECS_MIGRATE_DESIRED_COUNT", "ECS_MIGRATE_KEEP_PAUSED_ON_FAILURE", "ECS_MIGRATE_TIMEOUT", "ECS_MIGRATE_KEY", "ECS_MIGRATE_FORCE", "ECS_MIGRATE_ADOPT", "ECS_MIGRATE_REGION", "ECS_MIGRATE_OUTPUT", "ECS_MIGRATE_ASSUME_ROLE_ARN", "ECS_MIGRATE_ASSUME_ROLE_SESSION_NAME", "ECS_MIGRATE_EXTERNAL_ID", "ECS_MIGRATE_LOCK", "ECS_MIGRATE_DRY_RUN"])))}}, which this module sets from its inputs (or, for ECS_MIGRATE_DRY_RUN, never turns on): use the corresponding input instead (force for ECS_MIGRATE_FORCE, triggers for ECS_MIGRATE_KEY, adopt_revision for ECS_MIGRATE_ADOPT, lock for ECS_MIGRATE_LOCK)."
   }
 }
