@@ -359,10 +359,10 @@ pub fn history(entries: &[ecs_migrate_core::history::Entry], json: bool) {
             [
                 e.revision.to_string(),
                 o.status.to_string(),
-                o.at.clone(),
+                o.at.to_string(),
                 o.exit_code.map_or_else(|| "-".into(), |c| c.to_string()),
                 o.container.clone(),
-                o.run_id.clone(),
+                o.run_id.to_string(),
                 o.task.clone().unwrap_or_else(|| "-".into()),
             ]
         })

@@ -36,6 +36,8 @@ pub use progress::{Event, Progress};
 pub use records::migration_id::MigrationId;
 pub use records::outcome::Outcome;
 pub use records::pause_record::{AutoScalingState, PauseRecord};
+pub use records::run_id::RunId;
+pub use records::timestamp::Timestamp;
 pub use report::{Report, RunTaskFailure, Status};
 pub use request::capacity_provider::CapacityProvider;
 pub use request::key_value::{EnvVar, Tag};

@@ -91,7 +91,7 @@ pub async fn run(
         PauseContext {
             run_id: &plan.run_id,
             paused_at: lease.since(),
-            migration: plan.migration.as_str(),
+            migration: &plan.migration,
             expires: lock::record_expiry(plan.timeout.duration()),
             services,
             joined,

@@ -1,7 +1,7 @@
 //! [`Progress`]: what the core tells a person while it works. The core only emits [`Event`]s; each
 //! edge renders them its own way (the CLI as lines or a spinner on stderr, the Lambda as log lines).
 
-use crate::Plan;
+use crate::{Plan, RunId, Timestamp};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -14,7 +14,10 @@ pub enum Event<'a> {
     /// run watches it instead of starting another.
     Attached { task_arn: &'a str },
     /// Another run of this same migration holds the app and its task is alive: this run joins it.
-    Joined { task_arn: &'a str, run_id: &'a str },
+    Joined {
+        task_arn: &'a str,
+        run_id: &'a RunId,
+    },
     /// ECS reports a new `lastStatus` for the task.
     TaskStatus {
         task_arn: &'a str,
@@ -39,8 +42,8 @@ pub enum Event<'a> {
     /// A service still carries the pause record of a run that did not finish.
     LeftoverFound {
         service: &'a str,
-        run_id: &'a str,
-        paused_at: &'a str,
+        run_id: &'a RunId,
+        paused_at: Timestamp,
         desired_count: i32,
         now: i32,
     },

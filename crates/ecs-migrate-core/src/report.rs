@@ -129,7 +129,7 @@ pub struct Report {
     /// The migration's id (task definition revision × container × command).
     pub migration: String,
     /// This run's id (tag `ecs-migrate:run` on the task and the records).
-    pub run_id: String,
+    pub run_id: crate::RunId,
     /// The deciding container's exit code; `null` when it has none (never started, killed early).
     pub exit_code: Option<i32>,
     pub stop_code: Option<String>,

@@ -40,7 +40,7 @@ pub async fn restore(
         progress.event(Event::LeftoverFound {
             service: &target.name,
             run_id: &record.run_id,
-            paused_at: &record.paused_at,
+            paused_at: record.paused_at,
             desired_count: record.desired_count,
             now: target.desired_count,
         });

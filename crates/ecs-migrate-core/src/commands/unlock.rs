@@ -18,10 +18,15 @@ pub async fn unlock(
     match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family, progress).await? {
         Some(holder) => {
             crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family, progress).await?;
-            progress.event(Event::Warning(format!(
-                "cleared the lock on task definition family {family} held by run {} since {}",
-                holder.run_id, holder.since
-            )));
+            progress.event(Event::Warning(match holder {
+                Ok(holder) => format!(
+                    "cleared the lock on task definition family {family} held by run {} since {}",
+                    holder.run_id, holder.since
+                ),
+                Err(problem) => format!(
+                    "cleared the unreadable lock on task definition family {family} ({problem})"
+                ),
+            }));
         }
         None => progress.event(Event::Warning(format!(
             "task definition family {family} was not locked"

@@ -101,6 +101,15 @@ pub enum Error {
         problem: String,
     },
 
+    #[error("the lock of task definition family `{family}` on cluster `{cluster}` (tag `ecs-migrate:lock:{family}`) is unreadable ({problem}); if no run of it is going, clear it with `{unlock}`")]
+    BrokenLock {
+        cluster: String,
+        family: String,
+        problem: String,
+        /// The `ecs-migrate unlock` command that clears it.
+        unlock: String,
+    },
+
     // ---- AWS failures ----
     #[error("{}", aws_message(operation, resource.as_deref(), (code.as_deref(), message), *transient, *retried_for))]
     Aws {
@@ -139,11 +148,11 @@ pub enum Error {
         unlock: String,
     },
 
-    #[error("lost the lock on task definition family `{family}` in cluster `{cluster}`{by}: another run took the app while this one paused its services (they started at the same instant, and the cluster's lock tag cannot tell who was first; or this run could not renew its lock for over 2 minutes and was taken for dead). No task was started; the services are left to the run that holds the lock now. Run again once it is done", by = by.as_deref().map(|r| format!(" to run {r}")).unwrap_or_default())]
+    #[error("lost the lock on task definition family `{family}` in cluster `{cluster}`{by}: another run took the app while this one paused its services (they started at the same instant, and the cluster's lock tag cannot tell who was first; or this run could not renew its lock for over 2 minutes and was taken for dead). No task was started; the services are left to the run that holds the lock now. Run again once it is done", by = by.as_ref().map(|r| format!(" to run {r}")).unwrap_or_default())]
     LockLost {
         cluster: String,
         family: String,
-        by: Option<String>,
+        by: Option<crate::RunId>,
     },
 
     #[error("the migration task {task_arn} is still running in cluster `{cluster}`; stopped waiting for it after {waited}s, before the invocation's deadline. The paused services stay paused and the live task keeps the app this run's: invoke again with the same payload to re-attach to the same task (nothing runs twice), or follow it with `ecs-migrate run` and the same arguments")]
@@ -179,9 +188,9 @@ pub enum Error {
 /// error small).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockHolder {
-    pub run_id: String,
-    /// When it took the lock (RFC 3339).
-    pub since: String,
+    pub run_id: crate::RunId,
+    /// When it took the lock.
+    pub since: crate::Timestamp,
     /// Its migration task, when one is live.
     pub task: Option<String>,
 }
@@ -205,6 +214,7 @@ impl Error {
             | Error::UnknownContainer { .. }
             | Error::ServiceWithoutTaskDefinition { .. }
             | Error::BrokenPauseRecord { .. }
+            | Error::BrokenLock { .. }
             | Error::TagLimit { .. } => EXIT_INVALID_INPUT,
             Error::ClusterNotFound { .. }
             | Error::ServiceNotFound { .. }

@@ -12,7 +12,7 @@ use crate::aws::call;
 use crate::progress::{Event, Progress};
 use crate::watch::decide_at::migration_over;
 use crate::watch::POLL;
-use crate::{Error, Plan};
+use crate::{Error, MigrationId, Plan};
 use aws_sdk_ecs::types::{DesiredStatus, Task};
 use aws_sdk_ecs::Client;
 use std::collections::BTreeSet;
@@ -26,14 +26,14 @@ pub(crate) const GUARD_WAIT: Duration = Duration::from_secs(180);
 async fn list(
     ecs: &Client,
     cluster: &str,
-    migration: &str,
+    migration: &MigrationId,
     desired: DesiredStatus,
     progress: &dyn Progress,
 ) -> Result<Vec<String>, Error> {
     let call = ecs
         .list_tasks()
         .cluster(cluster)
-        .started_by(crate::records::migration_id::started_by(migration))
+        .started_by(migration.started_by())
         .desired_status(desired);
     let out = call::send(
         progress,
@@ -49,7 +49,7 @@ async fn list(
 pub(crate) async fn live_task(
     ecs: &Client,
     cluster: &str,
-    migration: &str,
+    migration: &MigrationId,
     progress: &dyn Progress,
 ) -> Result<Option<String>, Error> {
     let tasks = list(ecs, cluster, migration, DesiredStatus::Running, progress).await?;
@@ -64,7 +64,7 @@ pub(crate) async fn not_over(
     plan: &Plan,
     progress: &dyn Progress,
 ) -> Result<Vec<String>, Error> {
-    let (cluster, migration) = (plan.cluster.as_str(), plan.migration.as_str());
+    let (cluster, migration) = (plan.cluster.as_str(), &plan.migration);
     let mut arns: BTreeSet<String> = BTreeSet::new();
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Running, progress).await?);
     arns.extend(list(ecs, cluster, migration, DesiredStatus::Stopped, progress).await?);

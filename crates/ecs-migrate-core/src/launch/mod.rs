@@ -118,8 +118,8 @@ async fn ours(
 pub(crate) async fn tag_run(ecs: &Client, plan: &Plan, task_arn: &str, progress: &dyn Progress) {
     let call = ecs.tag_resource().resource_arn(task_arn).tags(
         aws_sdk_ecs::types::Tag::builder()
-            .key(crate::records::pause_record::TAG_RUN)
-            .value(&plan.run_id)
+            .key(crate::records::tags::RUN)
+            .value(plan.run_id.as_str())
             .build(),
     );
     if let Err(err) = call::send(
@@ -163,13 +163,7 @@ pub(crate) async fn launch_or_attach(
     let live = match attach_to {
         Some(task_arn) => Some(task_arn),
         None => {
-            live_tasks::live_task(
-                &clients.ecs,
-                &plan.cluster,
-                plan.migration.as_str(),
-                progress,
-            )
-            .await?
+            live_tasks::live_task(&clients.ecs, &plan.cluster, &plan.migration, progress).await?
         }
     };
     // Attached to a task an earlier run started: its age counts against the timeout.

@@ -10,7 +10,7 @@ use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
 use crate::records::outcome_record;
 use crate::resolve::services::{reread_records, resolve_services};
-use crate::{Clients, Error, LockHolder, Plan, ServiceTarget, Shutdown};
+use crate::{Clients, Error, LockHolder, MigrationId, Plan, RunId, ServiceTarget, Shutdown};
 use tokio::time::{sleep, Instant};
 
 /// What the run may do once the app is free for it.
@@ -25,7 +25,7 @@ pub(crate) enum Acquired<'a> {
     Join {
         lease: Lease<'a>,
         task_arn: String,
-        holder: String,
+        holder: RunId,
         services: Vec<ServiceTarget>,
     },
     /// Another run recorded an outcome of this migration while we waited.
@@ -37,7 +37,7 @@ enum Found {
     Free(Vec<ServiceTarget>),
     Join {
         task_arn: String,
-        holder: String,
+        holder: RunId,
         services: Vec<ServiceTarget>,
     },
     Finished(Outcome),
@@ -127,7 +127,7 @@ impl Wait<'_> {
     async fn look(&mut self) -> Result<Option<Found>, Error> {
         let services = self.services().await?;
         let seen = self.see(&services).await?;
-        match decide(seen, self.plan.migration.as_str()) {
+        match decide(seen, &self.plan.migration) {
             Decision::Finished(outcome) => Ok(Some(Found::Finished(outcome))),
             Decision::Join { task_arn, holder } => Ok(Some(Found::Join {
                 task_arn,
@@ -172,26 +172,36 @@ impl Wait<'_> {
         let locks = read_locks(ecs, &plan.cluster, progress).await?;
         let leased = locks
             .iter()
-            .filter(|(_, h)| is_live(h.expires.as_deref()))
-            .map(|(_, h)| h.run_id.clone())
+            .filter_map(|(_, h)| h.as_ref().ok())
+            .filter(|h| is_live(h.expires))
+            .map(|h| h.run_id.clone())
             .collect();
         let mut holders: Vec<Holder> = Vec::new();
-        if let Some((_, lock)) = locks.into_iter().find(|(f, _)| *f == plan.family) {
-            holders.push(lock);
+        match locks.into_iter().find(|(f, _)| *f == plan.family) {
+            Some((_, Ok(lock))) => holders.push(lock),
+            Some((family, Err(problem))) => {
+                return Err(Error::BrokenLock {
+                    cluster: plan.cluster.clone(),
+                    family,
+                    problem,
+                    unlock: unlock_command(plan),
+                })
+            }
+            None => {}
         }
         for service in services {
             if let Some(record) = &service.leftover {
                 holders.push(Holder {
                     run_id: record.run_id.clone(),
-                    since: record.paused_at.clone(),
-                    expires: record.expires.clone(),
+                    since: record.paused_at,
+                    expires: record.expires,
                     migration: record.migration.clone(),
                     what: format!("service {}", service.name),
                 });
             }
         }
         holders.retain(|h| h.run_id != plan.run_id);
-        let mut live: Vec<(String, Option<String>)> = Vec::new();
+        let mut live: Vec<(MigrationId, Option<String>)> = Vec::new();
         for holder in &holders {
             if !live.iter().any(|(m, _)| *m == holder.migration) {
                 let task = live_task(ecs, &plan.cluster, &holder.migration, progress).await?;

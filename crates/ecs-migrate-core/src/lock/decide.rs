@@ -3,6 +3,7 @@
 
 use super::Holder;
 use crate::records::outcome::Outcome;
+use crate::{MigrationId, RunId};
 
 /// One look at the app, by a run other than `holders`'.
 #[derive(Debug, Default)]
@@ -11,15 +12,15 @@ pub(super) struct Seen {
     /// this run's.
     pub holders: Vec<Holder>,
     /// The runs whose lease is live (renewed within a lease, allowing for clock skew).
-    pub leased: Vec<String>,
+    pub leased: Vec<RunId>,
     /// The live task of each migration among `holders`, if it has one.
-    pub live: Vec<(String, Option<String>)>,
+    pub live: Vec<(MigrationId, Option<String>)>,
     /// An outcome of this run's migration that another run recorded while this one waited.
     pub finished: Option<Outcome>,
 }
 
 impl Seen {
-    fn live_task(&self, migration: &str) -> Option<&String> {
+    fn live_task(&self, migration: &MigrationId) -> Option<&String> {
         self.live
             .iter()
             .find(|(m, _)| m == migration)
@@ -33,7 +34,7 @@ pub(super) enum Decision {
     /// Another run recorded this migration's outcome: report it.
     Finished(Outcome),
     /// Join the live run of this same migration: watch its task.
-    Join { task_arn: String, holder: String },
+    Join { task_arn: String, holder: RunId },
     /// The app is this run's, once what the runs in `take_over` left is taken over.
     Free { take_over: Vec<Holder> },
     /// `holder` is alive (its task, if it has one, is `task`): wait, after taking over what
@@ -51,7 +52,7 @@ pub(super) enum Decision {
 /// - only runs of this same migration, with its task alive: join;
 /// - a holder with neither a live task of its migration nor a live lease is dead: taken over;
 /// - any other holder is alive: wait for it.
-pub(super) fn decide(seen: Seen, migration: &str) -> Decision {
+pub(super) fn decide(seen: Seen, migration: &MigrationId) -> Decision {
     if let Some(outcome) = seen.finished {
         return Decision::Finished(outcome);
     }
@@ -60,7 +61,7 @@ pub(super) fn decide(seen: Seen, migration: &str) -> Decision {
             take_over: Vec::new(),
         };
     }
-    if seen.holders.iter().all(|h| h.migration == migration) {
+    if seen.holders.iter().all(|h| h.migration == *migration) {
         if let Some(task_arn) = seen.live_task(migration) {
             return Decision::Join {
                 task_arn: task_arn.clone(),
@@ -91,14 +92,18 @@ pub(super) fn decide(seen: Seen, migration: &str) -> Decision {
 mod tests {
     use super::*;
 
-    const MINE: &str = "mig-42";
+    const MINE: &str = "0000000000000042";
+
+    fn id(migration: &str) -> MigrationId {
+        migration.parse().unwrap()
+    }
 
     fn holder(run: &str, migration: &str, what: &str) -> Holder {
         Holder {
             run_id: run.into(),
-            since: "2026-12-01T10:00:00Z".into(),
+            since: "2026-12-01T10:00:00Z".parse().unwrap(),
             expires: None,
-            migration: migration.into(),
+            migration: id(migration),
             what: what.into(),
         }
     }
@@ -110,7 +115,7 @@ mod tests {
     #[test]
     fn nobody_holding_the_app_leaves_it_free() {
         assert_eq!(
-            decide(Seen::default(), MINE),
+            decide(Seen::default(), &id(MINE)),
             Decision::Free { take_over: vec![] }
         );
     }
@@ -119,11 +124,11 @@ mod tests {
     fn a_run_of_the_same_migration_with_a_live_task_is_joined() {
         let seen = Seen {
             holders: vec![family("r-1", MINE), holder("r-1", MINE, "service web")],
-            live: vec![(MINE.into(), Some("task/1".into()))],
+            live: vec![(id(MINE), Some("task/1".into()))],
             ..Seen::default()
         };
         assert_eq!(
-            decide(seen, MINE),
+            decide(seen, &id(MINE)),
             Decision::Join {
                 task_arn: "task/1".into(),
                 holder: "r-1".into()
@@ -134,14 +139,14 @@ mod tests {
     #[test]
     fn a_run_of_another_migration_with_a_live_task_is_waited_for_even_without_a_lease() {
         let seen = Seen {
-            holders: vec![family("r-1", "mig-41")],
-            live: vec![("mig-41".into(), Some("task/1".into()))],
+            holders: vec![family("r-1", "0000000000000041")],
+            live: vec![(id("0000000000000041"), Some("task/1".into()))],
             ..Seen::default()
         };
         assert_eq!(
-            decide(seen, MINE),
+            decide(seen, &id(MINE)),
             Decision::Wait {
-                holder: family("r-1", "mig-41"),
+                holder: family("r-1", "0000000000000041"),
                 task: Some("task/1".into()),
                 take_over: vec![]
             }
@@ -154,25 +159,25 @@ mod tests {
         let seen = Seen {
             holders: vec![family("r-1", MINE)],
             leased: vec!["r-1".into()],
-            live: vec![(MINE.into(), None)],
+            live: vec![(id(MINE), None)],
             ..Seen::default()
         };
         assert!(matches!(
-            decide(seen, MINE),
+            decide(seen, &id(MINE)),
             Decision::Wait { task: None, ref take_over, .. } if take_over.is_empty()
         ));
     }
 
     #[test]
     fn a_run_with_neither_task_nor_lease_is_taken_over() {
-        let dead = holder("r-0", "mig-40", "service web");
+        let dead = holder("r-0", "0000000000000040", "service web");
         let seen = Seen {
             holders: vec![dead.clone()],
-            live: vec![("mig-40".into(), None)],
+            live: vec![(id("0000000000000040"), None)],
             ..Seen::default()
         };
         assert_eq!(
-            decide(seen, MINE),
+            decide(seen, &id(MINE)),
             Decision::Free {
                 take_over: vec![dead]
             }
@@ -181,16 +186,19 @@ mod tests {
 
     #[test]
     fn a_dead_run_is_taken_over_while_a_live_one_is_waited_for() {
-        let dead = holder("r-0", "mig-40", "service worker");
-        let live = family("r-1", "mig-41");
+        let dead = holder("r-0", "0000000000000040", "service worker");
+        let live = family("r-1", "0000000000000041");
         let seen = Seen {
             holders: vec![dead.clone(), live.clone()],
             leased: vec!["r-1".into()],
-            live: vec![("mig-40".into(), None), ("mig-41".into(), None)],
+            live: vec![
+                (id("0000000000000040"), None),
+                (id("0000000000000041"), None),
+            ],
             ..Seen::default()
         };
         assert_eq!(
-            decide(seen, MINE),
+            decide(seen, &id(MINE)),
             Decision::Wait {
                 holder: live,
                 task: None,
@@ -208,6 +216,6 @@ mod tests {
             finished: Some(outcome.clone()),
             ..Seen::default()
         };
-        assert_eq!(decide(seen, MINE), Decision::Finished(outcome));
+        assert_eq!(decide(seen, &id(MINE)), Decision::Finished(outcome));
     }
 }

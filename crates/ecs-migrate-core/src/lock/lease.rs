@@ -2,11 +2,12 @@
 //! works ([`Lease::hold`]), checked right before RunTask ([`Lease::check`]) and let go of
 //! afterwards ([`Lease::release`]).
 
-use super::record::{family_lock_tag, now, read_family_lock};
-use super::{LEASE, LOCK_PREFIX, RENEW_EVERY};
+use super::record::{family_lock_tag, read_family_lock};
+use super::{LEASE, RENEW_EVERY};
 use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::{Error, Plan};
+use crate::records::tags;
+use crate::{Error, Plan, Timestamp};
 use aws_sdk_ecs::Client;
 use std::time::Duration;
 use tokio::time::sleep;
@@ -17,7 +18,7 @@ pub(crate) struct Lease<'a> {
     plan: &'a Plan,
     progress: &'a dyn Progress,
     /// When this run took the app (what the lock and the pause records say in `since`).
-    since: String,
+    since: Timestamp,
 }
 
 impl<'a> Lease<'a> {
@@ -31,15 +32,15 @@ impl<'a> Lease<'a> {
             ecs,
             plan,
             progress,
-            since: now(),
+            since: Timestamp::now(),
         };
         lease.write(call::PATIENCE).await?;
         Ok(lease)
     }
 
-    /// When this run took the app, RFC 3339.
-    pub(crate) fn since(&self) -> &str {
-        &self.since
+    /// When this run took the app.
+    pub(crate) fn since(&self) -> Timestamp {
+        self.since
     }
 
     /// Writes the lock with a fresh expiry; a transient failure is retried for `patience`.
@@ -49,12 +50,7 @@ impl<'a> Lease<'a> {
             .ecs
             .tag_resource()
             .resource_arn(&plan.cluster)
-            .tags(family_lock_tag(
-                plan,
-                &plan.family,
-                &plan.migration,
-                &self.since,
-            ));
+            .tags(family_lock_tag(plan, self.since));
         call::send_within(
             self.progress,
             "TagResource",
@@ -96,11 +92,11 @@ impl<'a> Lease<'a> {
         let plan = self.plan;
         let holder = read_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await?;
         match holder {
-            Some(h) if h.run_id == plan.run_id || h.migration == plan.migration.as_str() => Ok(()),
+            Some(Ok(h)) if h.run_id == plan.run_id || h.migration == plan.migration => Ok(()),
             other => Err(Error::LockLost {
                 cluster: plan.cluster.clone(),
                 family: plan.family.clone(),
-                by: other.map(|h| h.run_id),
+                by: other.and_then(Result::ok).map(|h| h.run_id),
             }),
         }
     }
@@ -112,7 +108,7 @@ impl<'a> Lease<'a> {
         let plan = self.plan;
         let released = async {
             match read_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await? {
-                Some(holder) if holder.run_id == plan.run_id => {
+                Some(Ok(holder)) if holder.run_id == plan.run_id => {
                     release_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await
                 }
                 _ => Ok(()),
@@ -135,7 +131,7 @@ pub(crate) async fn release_family_lock(
     let call = ecs
         .untag_resource()
         .resource_arn(cluster)
-        .tag_keys(format!("{LOCK_PREFIX}{family}"));
+        .tag_keys(tags::lock_key(family));
     call::send(
         progress,
         "UntagResource",

@@ -39,11 +39,11 @@ mod record;
 
 pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use lease::{release_family_lock, Lease};
-pub(crate) use record::{now, read_family_lock, record_expiry};
+pub(crate) use record::{lock_tag, read_family_lock, record_expiry};
 
+use crate::{MigrationId, RunId, Timestamp};
 use std::time::Duration;
 
-pub const LOCK_PREFIX: &str = "ecs-migrate:lock:";
 /// How long a lock counts as held after its last renewal.
 pub(crate) const LEASE: Duration = Duration::from_secs(120);
 /// How often the run holding a lock renews it (three renewals may fail in a row).
@@ -63,10 +63,10 @@ const CONSISTENCY_DELAY: Duration = Duration::from_secs(5);
 /// Who holds (part of) the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Holder {
-    pub run_id: String,
-    pub since: String,
-    pub expires: Option<String>,
-    pub migration: String,
+    pub run_id: RunId,
+    pub since: Timestamp,
+    pub expires: Option<Timestamp>,
+    pub migration: MigrationId,
     /// `task definition family app` or `service web`.
     pub what: String,
 }

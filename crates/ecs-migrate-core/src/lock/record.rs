@@ -1,81 +1,69 @@
 //! The family lock as a tag on the cluster: `ecs-migrate:lock:<family>` =
-//! `run=… since=… expires=… migration=…`, written and read here, and the lease's clock.
+//! `run=… since=… expires=… migration=…` (`records/tags.rs`), written and read here, and the
+//! lease's clock.
 
-use super::{Holder, CLOCK_SKEW, LEASE, LOCK_PREFIX, RECORD_MARGIN};
+use super::{Holder, CLOCK_SKEW, LEASE, RECORD_MARGIN};
 use crate::aws::call;
 use crate::progress::Progress;
-use crate::{Error, MigrationId, Plan};
+use crate::records::tags::{self, Fields, LOCK_PREFIX};
+use crate::{Error, Plan, Timestamp};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
-use std::time::{Duration, SystemTime};
-
-/// Now, RFC 3339 to the second (what the records and the history show).
-pub(crate) fn now() -> String {
-    DateTime::from_secs(DateTime::from(SystemTime::now()).secs())
-        .fmt(Format::DateTime)
-        .unwrap_or_default()
-}
-
-/// `duration` from now, RFC 3339 to the second.
-pub(super) fn from_now(duration: Duration) -> String {
-    let at = DateTime::from(SystemTime::now() + duration);
-    DateTime::from_secs(at.secs() + 1)
-        .fmt(Format::DateTime)
-        .unwrap_or_default()
-}
+use std::time::Duration;
 
 /// What a pause record written now by a run with `timeout` says in `ecs-migrate:expires`.
-pub(crate) fn record_expiry(timeout: Option<Duration>) -> Option<String> {
-    Some(from_now(timeout? + RECORD_MARGIN))
+pub(crate) fn record_expiry(timeout: Option<Duration>) -> Option<Timestamp> {
+    Some(Timestamp::from_now(timeout? + RECORD_MARGIN))
 }
 
 /// Whether a lease that runs until `expires` is still held. No expiry (`never`, written by
-/// earlier versions) or an unreadable one is not a lease.
-pub(super) fn is_live(expires: Option<&str>) -> bool {
-    let lapsed_by = DateTime::from(SystemTime::now() - CLOCK_SKEW);
-    expires
-        .and_then(|expires| DateTime::from_str(expires, Format::DateTime).ok())
-        .is_some_and(|at| lapsed_by <= at)
+/// earlier versions) is not a lease.
+pub(super) fn is_live(expires: Option<Timestamp>) -> bool {
+    expires.is_some_and(|at| Timestamp::now().before(CLOCK_SKEW) <= at)
 }
 
-pub(super) fn family_lock_tag(
-    plan: &Plan,
-    family: &str,
-    migration: &MigrationId,
-    since: &str,
-) -> Tag {
+/// The family lock tag of this run, held since `since`, its lease running a [`LEASE`] from now.
+pub(super) fn family_lock_tag(plan: &Plan, since: Timestamp) -> Tag {
+    let holder = Holder {
+        run_id: plan.run_id.clone(),
+        since,
+        expires: Some(Timestamp::from_now(LEASE)),
+        migration: plan.migration.clone(),
+        what: String::new(),
+    };
+    lock_tag(&plan.family, &holder)
+}
+
+/// The family lock tag of `family` held by `holder`.
+pub(crate) fn lock_tag(family: &str, holder: &Holder) -> Tag {
+    let never: &dyn std::fmt::Display = &"never";
+    let expires: &dyn std::fmt::Display = match &holder.expires {
+        Some(at) => at,
+        None => never,
+    };
     Tag::builder()
-        .key(format!("{LOCK_PREFIX}{family}"))
-        .value(format!(
-            "run={} since={since} expires={} migration={migration}",
-            plan.run_id,
-            from_now(LEASE)
-        ))
+        .key(tags::lock_key(family))
+        .value(tags::write_fields(&[
+            ("run", &holder.run_id),
+            ("since", &holder.since),
+            ("expires", expires),
+            ("migration", &holder.migration),
+        ]))
         .build()
 }
 
-/// Every family lock on the cluster, as (family, holder).
-fn parse_lock(tag: &Tag) -> Option<(String, Holder)> {
+/// A family lock tag, as (family, holder, or what makes it unreadable); `None` for other tags.
+fn parse_lock(tag: &Tag) -> Option<(String, Result<Holder, String>)> {
     let family = tag.key()?.strip_prefix(LOCK_PREFIX)?;
-    let mut holder = Holder {
-        run_id: String::new(),
-        since: String::new(),
-        expires: None,
-        migration: String::new(),
-        what: format!("task definition family {family}"),
-    };
-    for part in tag.value()?.split_whitespace() {
-        let (key, value) = part.split_once('=')?;
-        match key {
-            "run" => holder.run_id = value.to_owned(),
-            "since" => holder.since = value.to_owned(),
-            "expires" => holder.expires = (value != "never").then(|| value.to_owned()),
-            "migration" => holder.migration = value.to_owned(),
-            _ => {}
-        }
-    }
+    let holder = Fields::parse(tag.value().unwrap_or_default()).and_then(|fields| {
+        Ok(Holder {
+            run_id: fields.require("run")?,
+            since: fields.require("since")?,
+            expires: fields.optional("expires", "never")?,
+            migration: fields.require("migration")?,
+            what: format!("task definition family {family}"),
+        })
+    });
     Some((family.to_owned(), holder))
 }
 
@@ -84,17 +72,18 @@ pub(super) async fn read_locks(
     ecs: &Client,
     cluster: &str,
     progress: &dyn Progress,
-) -> Result<Vec<(String, Holder)>, Error> {
+) -> Result<Vec<(String, Result<Holder, String>)>, Error> {
     let tags = call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress).await?;
     Ok(tags.iter().filter_map(parse_lock).collect())
 }
 
+/// The family lock of `family`: `Err` (what is wrong with it) when its tag is unreadable.
 pub(crate) async fn read_family_lock(
     ecs: &Client,
     cluster: &str,
     family: &str,
     progress: &dyn Progress,
-) -> Result<Option<Holder>, Error> {
+) -> Result<Option<Result<Holder, String>>, Error> {
     let locks = read_locks(ecs, cluster, progress).await?;
     Ok(locks.into_iter().find(|(f, _)| f == family).map(|(_, h)| h))
 }
@@ -105,15 +94,16 @@ mod tests {
 
     #[test]
     fn a_lease_is_live_until_it_runs_out_and_never_without_an_expiry() {
-        assert!(is_live(Some(&from_now(LEASE))));
-        assert!(!is_live(Some("2020-01-01T00:00:00Z")));
+        assert!(is_live(Some(Timestamp::from_now(LEASE))));
+        assert!(!is_live(Some("2020-01-01T00:00:00Z".parse().unwrap())));
         // Another machine's clock may be a little behind: just past is still live.
-        let just_past = DateTime::from(SystemTime::now() - Duration::from_secs(30))
-            .fmt(Format::DateTime)
-            .unwrap();
-        assert!(is_live(Some(&just_past)));
+        assert!(is_live(Some(
+            Timestamp::now().before(Duration::from_secs(30))
+        )));
+        assert!(!is_live(Some(
+            Timestamp::now().before(Duration::from_secs(90))
+        )));
         assert!(!is_live(None), "`never` (earlier versions) is no lease");
-        assert!(!is_live(Some("soon")), "an unreadable expiry is no lease");
         assert_eq!(record_expiry(None), None);
         assert!(record_expiry(Some(Duration::from_secs(60))).is_some());
     }
@@ -121,34 +111,42 @@ mod tests {
     #[test]
     fn a_family_lock_tag_round_trips_through_its_writer() {
         let plan = crate::test_support::plan();
-        let tag = family_lock_tag(&plan, "app", &plan.migration, "2026-11-21T10:00:00Z");
+        let since = "2026-11-21T10:00:00Z".parse().unwrap();
+        let tag = family_lock_tag(&plan, since);
         let (family, holder) = parse_lock(&tag).unwrap();
+        let holder = holder.unwrap();
         assert_eq!(
             (
                 family.as_str(),
-                holder.run_id.as_str(),
-                holder.since.as_str(),
-                holder.migration.as_str()
+                &holder.run_id,
+                holder.since,
+                &holder.migration
             ),
-            (
-                "app",
-                "r-test",
-                "2026-11-21T10:00:00Z",
-                plan.migration.as_str()
-            )
+            ("app", &plan.run_id, since, &plan.migration)
         );
-        assert!(is_live(holder.expires.as_deref()), "{:?}", holder.expires);
+        assert!(is_live(holder.expires), "{:?}", holder.expires);
     }
 
     #[test]
     fn a_lock_written_by_an_earlier_version_without_expiry_is_no_lease() {
         let tag = Tag::builder()
             .key("ecs-migrate:lock:app")
-            .value("run=r-1 since=2026-11-21T10:00:00Z expires=never migration=abc")
+            .value("run=r-1 since=2026-11-21T10:00:00Z expires=never migration=0123456789abcdef")
             .build();
         let (_, holder) = parse_lock(&tag).unwrap();
-        assert_eq!(holder.expires, None);
+        assert_eq!(holder.unwrap().expires, None);
         let other = Tag::builder().key("team").value("payments").build();
         assert_eq!(parse_lock(&other), None);
+    }
+
+    #[test]
+    fn an_unreadable_lock_says_what_is_wrong() {
+        let tag = Tag::builder()
+            .key("ecs-migrate:lock:app")
+            .value("run=r-1 since=yesterday migration=0123456789abcdef")
+            .build();
+        let (family, holder) = parse_lock(&tag).unwrap();
+        assert_eq!(family, "app");
+        assert!(holder.unwrap_err().contains("`yesterday`"));
     }
 }

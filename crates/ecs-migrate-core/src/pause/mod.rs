@@ -21,7 +21,7 @@ pub(crate) mod restore;
 use crate::aws::call;
 use crate::progress::{Event, Progress};
 use crate::records::pause_record::{AutoScalingState, PauseRecord};
-use crate::{Clients, DecideAt, Error, Shutdown};
+use crate::{Clients, DecideAt, Error, MigrationId, RunId, Shutdown, Timestamp};
 use drain::service_tasks;
 use restore::{restore_one, Restore};
 use serde::Serialize;
@@ -80,7 +80,7 @@ pub struct ServiceReport {
     pub autoscaling_restored: bool,
     pub restored: bool,
     /// The run id of a run that had left it paused and whose record this run restored first.
-    pub recovered_from: Option<String>,
+    pub recovered_from: Option<RunId>,
 }
 
 /// One service in the pause.
@@ -116,10 +116,10 @@ pub(crate) struct Paused<'a> {
 
 /// Who else's records the services carry, as the lock decided.
 pub(crate) struct PauseContext<'a> {
-    pub run_id: &'a str,
-    pub paused_at: &'a str,
-    pub migration: &'a str,
-    pub expires: Option<String>,
+    pub run_id: &'a RunId,
+    pub paused_at: Timestamp,
+    pub migration: &'a MigrationId,
+    pub expires: Option<Timestamp>,
     /// The services as found just now (their records are dead runs' or, when `joined`, the
     /// live run's that this run joins).
     pub services: Vec<ServiceTarget>,
@@ -145,12 +145,12 @@ impl<'a> Paused<'a> {
                 let record = match (&target.leftover, joined) {
                     (Some(theirs), true) => theirs.clone(),
                     _ => PauseRecord {
-                        run_id: context.run_id.to_owned(),
-                        paused_at: context.paused_at.to_owned(),
+                        run_id: context.run_id.clone(),
+                        paused_at: context.paused_at,
                         desired_count,
                         autoscaling,
-                        migration: context.migration.to_owned(),
-                        expires: context.expires.clone(),
+                        migration: context.migration.clone(),
+                        expires: context.expires,
                     },
                 };
                 Entry {
@@ -186,7 +186,7 @@ impl<'a> Paused<'a> {
             self.progress.event(Event::LeftoverFound {
                 service: &entry.target.name,
                 run_id: &record.run_id,
-                paused_at: &record.paused_at,
+                paused_at: record.paused_at,
                 desired_count: record.desired_count,
                 now: entry.target.desired_count,
             });

@@ -6,7 +6,8 @@ use super::autoscaling;
 use super::{Entry, PausePlan, Paused, ServiceReport};
 use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::records::pause_record::{PauseRecord, TAG_KEYS};
+use crate::records::pause_record::PauseRecord;
+use crate::records::tags;
 use crate::{Clients, Error};
 
 /// One service to put back: `record` says how, `desired_count` to what count.
@@ -165,7 +166,9 @@ pub(crate) async fn restore_one(
         .ecs
         .untag_resource()
         .resource_arn(arn)
-        .set_tag_keys(Some(TAG_KEYS.iter().map(|k| k.to_string()).collect()));
+        .set_tag_keys(Some(
+            tags::PAUSE_RECORD.iter().map(|k| k.to_string()).collect(),
+        ));
     call::send(progress, "UntagResource", resource, || call.clone().send()).await?;
     progress.event(Event::ServiceRestored {
         service: name,

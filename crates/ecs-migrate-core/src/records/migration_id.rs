@@ -5,9 +5,44 @@
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct MigrationId(String);
+
+/// A value that is not a migration id (16 lowercase hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a migration id (16 hex digits, as `ecs-migrate history` shows)")]
+pub struct NotAMigrationId(pub String);
+
+impl std::str::FromStr for MigrationId {
+    type Err = NotAMigrationId;
+
+    fn from_str(text: &str) -> Result<MigrationId, NotAMigrationId> {
+        let valid = text.len() == 16
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if valid {
+            Ok(MigrationId(text.to_owned()))
+        } else {
+            Err(NotAMigrationId(text.to_owned()))
+        }
+    }
+}
+
+impl TryFrom<String> for MigrationId {
+    type Error = NotAMigrationId;
+
+    fn try_from(text: String) -> Result<MigrationId, NotAMigrationId> {
+        text.parse()
+    }
+}
+
+impl From<MigrationId> for String {
+    fn from(id: MigrationId) -> String {
+        id.0
+    }
+}
 
 fn hex(bytes: &[u8], len: usize) -> String {
     let mut out = String::with_capacity(len);
@@ -72,8 +107,8 @@ impl MigrationId {
     }
 }
 
-/// `startedBy` of the tasks of the migration whose id is `id` (as records hold it).
-pub(crate) fn started_by(id: &str) -> String {
+/// `startedBy` of the tasks of the migration whose id is `id`.
+fn started_by(id: &str) -> String {
     format!("ecs-migrate/{id}")
 }
 
@@ -121,6 +156,22 @@ mod tests {
         );
         // The id of a migration recorded before keys existed is unchanged.
         assert_eq!(plain.as_str().len(), 16);
+    }
+
+    #[test]
+    fn an_id_reads_back_and_anything_else_is_refused_by_name() {
+        let id = MigrationId::new(TD, "app", None, None);
+        assert_eq!(id.as_str().parse::<MigrationId>(), Ok(id.clone()));
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(serde_json::from_str::<MigrationId>(&json).unwrap(), id);
+        for bad in ["unknown", "0123456789ABCDEF", "0123456789abcde"] {
+            let err = bad.parse::<MigrationId>().unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("`{bad}` is not a migration id")),
+                "{err}"
+            );
+        }
+        assert!(serde_json::from_str::<MigrationId>("\"nope\"").is_err());
     }
 
     #[test]

@@ -1,23 +1,21 @@
 //! [`Outcome`]: how a migration ended, as it is recorded (`records/outcome_record.rs` says where).
 
-use crate::{Plan, Report, Status};
+use super::tags::{write_fields, Fields, OUTCOME_PREFIX};
+use crate::{MigrationId, Plan, Report, RunId, Status, Timestamp};
 use aws_sdk_ecs::types::Tag;
 use serde::{Deserialize, Serialize};
 
-/// The key prefix of the outcome tags of earlier versions.
-pub const OUTCOME_PREFIX: &str = "ecs-migrate:outcome:";
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
-    pub migration: String,
+    pub migration: MigrationId,
     /// `succeeded`, `failed`, `timed_out` or `interrupted`.
     pub status: Status,
-    /// When it ended (RFC 3339).
-    pub at: String,
+    /// When it ended.
+    pub at: Timestamp,
     /// The task's id (the last part of its ARN).
     pub task: Option<String>,
     pub exit_code: Option<i32>,
-    pub run_id: String,
+    pub run_id: RunId,
     pub container: String,
     /// Recorded as succeeded without running: it had already run by other means (adopted).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -32,17 +30,15 @@ impl Outcome {
     /// A one-line summary, which also seeds the next attempt's RunTask token (the same text
     /// earlier versions kept as the tag value, so a moved record keeps its token).
     pub fn value(&self) -> String {
-        format!(
-            "status={} at={} task={} exit={} run={} container={}",
-            self.status,
-            self.at,
-            self.task.as_deref().unwrap_or("none"),
-            self.exit_code
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "none".into()),
-            self.run_id,
-            self.container
-        )
+        let exit = self.exit_code.map(|c| c.to_string());
+        write_fields(&[
+            ("status", &self.status),
+            ("at", &self.at),
+            ("task", &self.task.as_deref().unwrap_or("none")),
+            ("exit", &exit.as_deref().unwrap_or("none")),
+            ("run", &self.run_id),
+            ("container", &self.container),
+        ])
     }
 
     #[cfg(test)]
@@ -53,23 +49,18 @@ impl Outcome {
             .build()
     }
 
-    /// An outcome tag of an earlier version; `None` unless it names a status.
+    /// An outcome tag of an earlier version; `None` unless it is a readable outcome.
     pub(crate) fn from_tag(tag: &Tag) -> Option<Outcome> {
-        let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.to_owned();
-        let mut fields = std::collections::HashMap::new();
-        for part in tag.value()?.split_whitespace() {
-            let (key, value) = part.split_once('=')?;
-            fields.insert(key, value.to_owned());
-        }
-        let mut take = |key: &str| fields.remove(key).unwrap_or_default();
+        let migration = tag.key()?.strip_prefix(OUTCOME_PREFIX)?.parse().ok()?;
+        let fields = Fields::parse(tag.value()?).ok()?;
         Some(Outcome {
             migration,
-            status: take("status").parse().ok()?,
-            at: take("at"),
-            task: Some(take("task")).filter(|t| !t.is_empty() && t != "none"),
-            exit_code: take("exit").parse().ok(),
-            run_id: take("run"),
-            container: take("container"),
+            status: fields.require("status").ok()?,
+            at: fields.require("at").ok()?,
+            task: fields.optional("task", "none").ok()?,
+            exit_code: fields.optional("exit", "none").ok()?,
+            run_id: fields.require("run").ok()?,
+            container: fields.require("container").ok()?,
             adopted: false,
         })
     }
@@ -79,9 +70,9 @@ impl Outcome {
     /// The outcome of a run that ran the migration (or tried to), as its report says.
     pub(crate) fn of_report(plan: &Plan, report: &Report) -> Outcome {
         Outcome {
-            migration: plan.migration.to_string(),
+            migration: plan.migration.clone(),
             status: report.status,
-            at: crate::lock::now(),
+            at: Timestamp::now(),
             task: report
                 .task_arn
                 .as_deref()
@@ -96,9 +87,9 @@ impl Outcome {
     /// The record of a migration adopted as already run: no task, no exit code.
     pub(crate) fn adopted(plan: &Plan) -> Outcome {
         Outcome {
-            migration: plan.migration.to_string(),
+            migration: plan.migration.clone(),
             status: Status::Succeeded,
-            at: crate::lock::now(),
+            at: Timestamp::now(),
             task: None,
             exit_code: None,
             run_id: plan.run_id.clone(),
@@ -115,9 +106,9 @@ mod tests {
     #[test]
     fn an_outcome_round_trips_through_its_tag() {
         let outcome = Outcome {
-            migration: "0123456789abcdef".into(),
+            migration: "0123456789abcdef".parse().unwrap(),
             status: Status::Failed,
-            at: "2026-11-21T10:00:00Z".into(),
+            at: "2026-11-21T10:00:00Z".parse().unwrap(),
             task: Some("4f1c2d".into()),
             exit_code: Some(-1),
             run_id: "r-00aa".into(),

@@ -11,7 +11,8 @@
 //! where Terraform saw them as drift. They are still read, and the first run that reads them
 //! ([`move_from_tags`]) writes them to Parameter Store and removes the tags.
 
-use super::outcome::{Outcome, OUTCOME_PREFIX};
+use super::outcome::Outcome;
+use super::tags::OUTCOME_PREFIX;
 use crate::aws::call;
 use crate::progress::{Event, Progress};
 use crate::{Clients, Error, MigrationId, Plan, Report, Status, TaskDefinitionRef};
@@ -64,10 +65,7 @@ pub(crate) async fn read(
     let tags: Vec<Outcome> = revision_tags.iter().filter_map(Outcome::from_tag).collect();
     let outcome = match read_one(clients, task_definition_arn, migration, progress).await? {
         Some(outcome) => Some(outcome),
-        None => tags
-            .iter()
-            .find(|o| o.migration == migration.as_str())
-            .cloned(),
+        None => tags.iter().find(|o| o.migration == *migration).cloned(),
     };
     Ok(Recorded { outcome, tags })
 }
@@ -176,7 +174,7 @@ async fn put(
     overwrite: bool,
     progress: &dyn Progress,
 ) -> Result<bool, Error> {
-    let name = parameter_name(task_definition_arn, &outcome.migration);
+    let name = parameter_name(task_definition_arn, outcome.migration.as_str());
     let value = serde_json::to_string(outcome).expect("an outcome serializes");
     let call = clients
         .ssm
@@ -293,9 +291,9 @@ mod tests {
     #[test]
     fn an_outcome_round_trips_through_its_parameter_value_and_adopted_is_optional() {
         let outcome = Outcome {
-            migration: "0123456789abcdef".into(),
+            migration: "0123456789abcdef".parse().unwrap(),
             status: Status::Succeeded,
-            at: "2026-11-21T10:00:00Z".into(),
+            at: "2026-11-21T10:00:00Z".parse().unwrap(),
             task: None,
             exit_code: None,
             run_id: "r-00aa".into(),

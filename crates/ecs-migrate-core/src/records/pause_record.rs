@@ -14,23 +14,10 @@
 //!   or `never` with `--timeout 0`), for people reading the tags; whether the run is alive is
 //!   decided by its lock's lease and its task (see `lock/`), not by this.
 
+use super::tags::{self, Fields, AUTOSCALING, DESIRED_COUNT, EXPIRES, MIGRATION, PAUSED_AT, RUN};
+use crate::{MigrationId, RunId, Timestamp};
 use aws_sdk_ecs::types::Tag;
 use serde::Serialize;
-
-pub const TAG_RUN: &str = "ecs-migrate:run";
-pub const TAG_PAUSED_AT: &str = "ecs-migrate:paused-at";
-pub const TAG_DESIRED_COUNT: &str = "ecs-migrate:desired-count";
-pub const TAG_AUTOSCALING: &str = "ecs-migrate:autoscaling";
-pub const TAG_MIGRATION: &str = "ecs-migrate:migration";
-pub const TAG_EXPIRES: &str = "ecs-migrate:expires";
-pub const TAG_KEYS: [&str; 6] = [
-    TAG_RUN,
-    TAG_PAUSED_AT,
-    TAG_DESIRED_COUNT,
-    TAG_AUTOSCALING,
-    TAG_MIGRATION,
-    TAG_EXPIRES,
-];
 
 /// An Application Auto Scaling target's state, as recorded before the pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,47 +31,40 @@ pub struct AutoScalingState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PauseRecord {
-    pub run_id: String,
-    pub paused_at: String,
+    pub run_id: RunId,
+    pub paused_at: Timestamp,
     pub desired_count: i32,
     pub autoscaling: Option<AutoScalingState>,
-    pub migration: String,
-    /// RFC 3339, or `None` for never.
-    pub expires: Option<String>,
+    pub migration: MigrationId,
+    /// `None` for never.
+    pub expires: Option<Timestamp>,
 }
 
 impl AutoScalingState {
     fn to_tag_value(self) -> String {
-        format!(
-            "min={} max={} in={} out={} scheduled={}",
-            self.min_capacity,
-            self.max_capacity,
-            self.dynamic_scaling_in_suspended,
-            self.dynamic_scaling_out_suspended,
-            self.scheduled_scaling_suspended
-        )
+        tags::write_fields(&[
+            ("min", &self.min_capacity),
+            ("max", &self.max_capacity),
+            ("in", &self.dynamic_scaling_in_suspended),
+            ("out", &self.dynamic_scaling_out_suspended),
+            ("scheduled", &self.scheduled_scaling_suspended),
+        ])
     }
 
-    fn from_tag_value(value: &str) -> Option<AutoScalingState> {
-        let mut state = AutoScalingState {
-            min_capacity: -1,
-            max_capacity: -1,
-            dynamic_scaling_in_suspended: false,
-            dynamic_scaling_out_suspended: false,
-            scheduled_scaling_suspended: false,
+    fn from_tag_value(value: &str) -> Result<AutoScalingState, String> {
+        let fields = Fields::parse(value)?;
+        let flag = |key| fields.optional(key, "none").map(Option::unwrap_or_default);
+        let state = AutoScalingState {
+            min_capacity: fields.require("min")?,
+            max_capacity: fields.require("max")?,
+            dynamic_scaling_in_suspended: flag("in")?,
+            dynamic_scaling_out_suspended: flag("out")?,
+            scheduled_scaling_suspended: flag("scheduled")?,
         };
-        for part in value.split_whitespace() {
-            let (key, val) = part.split_once('=')?;
-            match key {
-                "min" => state.min_capacity = val.parse().ok()?,
-                "max" => state.max_capacity = val.parse().ok()?,
-                "in" => state.dynamic_scaling_in_suspended = val.parse().ok()?,
-                "out" => state.dynamic_scaling_out_suspended = val.parse().ok()?,
-                "scheduled" => state.scheduled_scaling_suspended = val.parse().ok()?,
-                _ => return None,
-            }
+        if state.min_capacity < 0 || state.max_capacity < 0 {
+            return Err("a negative capacity".into());
         }
-        (state.min_capacity >= 0 && state.max_capacity >= 0).then_some(state)
+        Ok(state)
     }
 }
 
@@ -92,19 +72,21 @@ impl PauseRecord {
     pub fn to_tags(&self) -> Vec<Tag> {
         let tag = |key: &str, value: String| Tag::builder().key(key).value(value).build();
         vec![
-            tag(TAG_RUN, self.run_id.clone()),
-            tag(TAG_PAUSED_AT, self.paused_at.clone()),
-            tag(TAG_DESIRED_COUNT, self.desired_count.to_string()),
+            tag(RUN, self.run_id.to_string()),
+            tag(PAUSED_AT, self.paused_at.to_string()),
+            tag(DESIRED_COUNT, self.desired_count.to_string()),
             tag(
-                TAG_AUTOSCALING,
+                AUTOSCALING,
                 self.autoscaling
                     .map(AutoScalingState::to_tag_value)
                     .unwrap_or_else(|| "none".into()),
             ),
-            tag(TAG_MIGRATION, self.migration.clone()),
+            tag(MIGRATION, self.migration.to_string()),
             tag(
-                TAG_EXPIRES,
-                self.expires.clone().unwrap_or_else(|| "never".into()),
+                EXPIRES,
+                self.expires
+                    .map(|at| at.to_string())
+                    .unwrap_or_else(|| "never".into()),
             ),
         ]
     }
@@ -117,30 +99,44 @@ impl PauseRecord {
                 .find(|t| t.key() == Some(key))
                 .and_then(|t| t.value())
         };
-        let desired = get(TAG_DESIRED_COUNT)?;
+        get(DESIRED_COUNT)?;
+        let field = |key: &str| get(key).ok_or_else(|| format!("tag {key} is missing"));
+        let broken = |key: &str, value: &str, why: String| format!("tag {key}=`{value}` {why}");
         let parse = || -> Result<PauseRecord, String> {
+            let desired = field(DESIRED_COUNT)?;
             let desired_count = desired
                 .parse::<i32>()
                 .ok()
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| format!("tag {TAG_DESIRED_COUNT}=`{desired}` is not a count"))?;
-            let autoscaling = match get(TAG_AUTOSCALING) {
+                .ok_or_else(|| broken(DESIRED_COUNT, desired, "is not a count".into()))?;
+            let autoscaling = match get(AUTOSCALING) {
                 None | Some("none") => None,
-                Some(value) => {
-                    Some(AutoScalingState::from_tag_value(value).ok_or_else(|| {
-                        format!("tag {TAG_AUTOSCALING}=`{value}` is not readable")
-                    })?)
-                }
+                Some(value) => Some(AutoScalingState::from_tag_value(value).map_err(|why| {
+                    broken(AUTOSCALING, value, format!("is not readable ({why})"))
+                })?),
             };
+            let typed = |key: &str| -> Result<String, String> { field(key).map(str::to_owned) };
+            let (run, at, migration) = (typed(RUN)?, typed(PAUSED_AT)?, typed(MIGRATION)?);
             Ok(PauseRecord {
-                run_id: get(TAG_RUN).unwrap_or("unknown").to_owned(),
-                paused_at: get(TAG_PAUSED_AT).unwrap_or("unknown").to_owned(),
+                run_id: run
+                    .parse()
+                    .map_err(|e| broken(RUN, &run, format!("({e})")))?,
+                paused_at: at
+                    .parse()
+                    .map_err(|e| broken(PAUSED_AT, &at, format!("({e})")))?,
                 desired_count,
                 autoscaling,
-                migration: get(TAG_MIGRATION).unwrap_or("unknown").to_owned(),
-                expires: get(TAG_EXPIRES)
-                    .filter(|v| *v != "never")
-                    .map(str::to_owned),
+                migration: migration
+                    .parse()
+                    .map_err(|e| broken(MIGRATION, &migration, format!("({e})")))?,
+                expires: match get(EXPIRES) {
+                    None | Some("never") => None,
+                    Some(value) => Some(
+                        value
+                            .parse()
+                            .map_err(|e| broken(EXPIRES, value, format!("({e})")))?,
+                    ),
+                },
             })
         };
         Some(parse())
@@ -155,10 +151,10 @@ mod tests {
     fn a_record_round_trips_through_tags() {
         let record = PauseRecord {
             run_id: "r-1a2b3c".into(),
-            paused_at: "2026-11-21T10:00:00Z".into(),
+            paused_at: "2026-11-21T10:00:00Z".parse().unwrap(),
             desired_count: 3,
-            migration: "0123456789abcdef".into(),
-            expires: Some("2026-11-21T11:10:00Z".into()),
+            migration: "0123456789abcdef".parse().unwrap(),
+            expires: Some("2026-11-21T11:10:00Z".parse().unwrap()),
             autoscaling: Some(AutoScalingState {
                 min_capacity: 2,
                 max_capacity: 10,
@@ -182,9 +178,9 @@ mod tests {
     fn tag_values_use_only_characters_ecs_allows() {
         let record = PauseRecord {
             run_id: "r-1".into(),
-            paused_at: "2026-11-21T10:00:00Z".into(),
+            paused_at: "2026-11-21T10:00:00Z".parse().unwrap(),
             desired_count: 1,
-            migration: "0123456789abcdef".into(),
+            migration: "0123456789abcdef".parse().unwrap(),
             expires: None,
             autoscaling: Some(AutoScalingState {
                 min_capacity: 1,
@@ -203,7 +199,7 @@ mod tests {
     #[test]
     fn no_record_and_broken_records_are_told_apart() {
         assert_eq!(PauseRecord::from_tags(&[]), None);
-        let broken = [Tag::builder().key(TAG_DESIRED_COUNT).value("lots").build()];
+        let broken = [Tag::builder().key(DESIRED_COUNT).value("lots").build()];
         let err = PauseRecord::from_tags(&broken).unwrap().unwrap_err();
         assert!(err.contains("`lots`"), "{err}");
     }

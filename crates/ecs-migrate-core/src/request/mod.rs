@@ -65,7 +65,7 @@ pub struct Request {
     pub decide_at: crate::DecideAt,
     /// This run's id (`r-` and 12 hex digits), in its records, its lock and, by default, the
     /// assumed role's session name; a fresh one by default.
-    pub run_id: String,
+    pub run_id: crate::RunId,
 }
 
 /// How long a run waits for another that holds the app, by default.
@@ -108,7 +108,7 @@ impl Default for Request {
             log_tail: DEFAULT_LOG_TAIL,
             log_settle: DEFAULT_LOG_SETTLE,
             decide_at: crate::DecideAt::default(),
-            run_id: crate::resolve::plan::new_run_id(),
+            run_id: crate::RunId::new(),
         }
     }
 }

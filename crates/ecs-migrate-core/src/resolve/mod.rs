@@ -200,12 +200,23 @@ async fn check_records_fit(
 ) -> Result<(), Error> {
     use aws_sdk_ecs::types::Tag;
     let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-    let run_id = "r-000000000000";
-    let time = "2026-01-01T00:00:00Z";
+    // The longest values each record may hold.
+    let run_id: crate::RunId = "r-000000000000".into();
+    let time: crate::Timestamp = "2026-01-01T00:00:00Z".parse().expect("a valid time");
+    let migration: crate::MigrationId = "0000000000000000".parse().expect("a valid id");
 
     // The lock, on the cluster.
-    let lock_key = format!("{}{family}", crate::lock::LOCK_PREFIX);
-    let lock_value = format!("run={run_id} since={time} expires={time} migration=0000000000000000");
+    let lock_key = crate::records::tags::lock_key(family);
+    let lock = crate::lock::lock_tag(
+        family,
+        &crate::lock::Holder {
+            run_id: run_id.clone(),
+            since: time,
+            expires: Some(time),
+            migration: migration.clone(),
+            what: String::new(),
+        },
+    );
     let cluster_tags = call::list_tags(
         &clients.ecs,
         cluster,
@@ -217,7 +228,7 @@ async fn check_records_fit(
         "lock",
         &format!("cluster `{cluster}`"),
         &cluster_tags,
-        &[tag(&lock_key, &lock_value)],
+        &[lock],
         || {
             if lock_key.chars().count() > tag_limits::MAX_KEY {
                 "The lock's key holds the task definition family: use a family of at most 111 characters".to_owned()
@@ -229,7 +240,7 @@ async fn check_records_fit(
 
     // The run's tag, on the task (with the user's tags).
     let mut task_tags: Vec<Tag> = user_tags.iter().map(|t| tag(&t.key, &t.value)).collect();
-    task_tags.push(tag(crate::records::pause_record::TAG_RUN, run_id));
+    task_tags.push(tag(crate::records::tags::RUN, run_id.as_str()));
     tag_limits::check("run", "the migration task", &[], &task_tags, || {
         format!(
             "Pass at most {} tags for the migration task",
@@ -241,12 +252,12 @@ async fn check_records_fit(
     for service in pause.iter().flat_map(|p| &p.services) {
         let present: Vec<Tag> = service.tag_keys.iter().map(|k| tag(k, "")).collect();
         let record = crate::PauseRecord {
-            run_id: run_id.into(),
-            paused_at: time.into(),
+            run_id: run_id.clone(),
+            paused_at: time,
             desired_count: i32::MAX,
             autoscaling: service.autoscaling,
-            migration: "0000000000000000".into(),
-            expires: Some(time.into()),
+            migration: migration.clone(),
+            expires: Some(time),
         };
         tag_limits::check(
             "pause",

@@ -22,7 +22,7 @@ pub struct Plan {
     /// The services paused around the migration, if any.
     pub pause: Option<crate::PausePlan>,
     /// Identifies this run in pause records and on the task (tag `ecs-migrate:run`).
-    pub run_id: String,
+    pub run_id: crate::RunId,
     /// Identifies the migration: task definition revision, container, command.
     pub migration: crate::MigrationId,
     /// The task definition family (the scope of the family lock).
@@ -195,18 +195,4 @@ impl RunTaskSpec {
         }
         call
     }
-}
-
-/// A fresh id for a run: `r-` and 12 hex digits, unique enough to tell runs apart in records.
-pub(crate) fn new_run_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    hasher.write_u32(std::process::id());
-    format!("r-{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }
