@@ -6,7 +6,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecs_migrate_core::{
-    AssignPublicIp, CapacityProvider, LaunchType, Tag, TaskDefinitionRef, Timeout,
+    AssignPublicIp, CapacityProvider, Field, LaunchType, Tag, TaskDefinitionRef, Timeout,
 };
 
 pub const EXIT_STATUSES: &str = "\
@@ -397,4 +397,55 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     humantime::parse_duration(text.trim())
         .map_err(|err| format!("{err}; write a duration like `30s`, `5m` or `1h`"))
+}
+
+/// The flag that sets `field`, as an error's hint names it: the core speaks of settings, the CLI
+/// of its flags.
+pub fn flag(field: Field) -> &'static str {
+    match field {
+        Field::Cluster => "--cluster NAME|ARN",
+        Field::TaskDefinition => "--task-definition FAMILY[:REV]|ARN",
+        Field::Revision => "--revision N",
+        Field::FromService => "--from-service NAME",
+        Field::Subnets => "--subnets ID,…",
+        Field::SecurityGroups => "--security-groups ID,…",
+        Field::AssignPublicIp => "--assign-public-ip ENABLED|DISABLED",
+        Field::LaunchType => "--launch-type TYPE",
+        Field::CapacityProviders => "--capacity-provider NAME[:WEIGHT[:BASE]]",
+        Field::PlatformVersion => "--platform-version VERSION",
+        Field::Container => "--container NAME",
+        Field::Command => "-- COMMAND…",
+        Field::Environment => "--env NAME=VALUE",
+        Field::Tags => "--tag KEY=VALUE",
+        Field::Timeout => "--timeout DURATION",
+        Field::Services => "--service NAME",
+        Field::MinCapacity => "--min-capacity N",
+        Field::DesiredCount => "--desired-count N",
+        Field::KeepPausedOnFailure => "--keep-paused-on-failure",
+        Field::Force => "--force",
+        Field::Key => "--key TEXT",
+        Field::Adopt => "--adopt",
+        Field::WaitForLock => "--wait-for-lock DURATION",
+        Field::FollowLogs => "--no-logs",
+        Field::LogTail => "--log-tail N",
+        Field::LogSettle => "--log-settle DURATION",
+        Field::DecideAt => "--wait-for-stopped",
+        Field::Region => "--region REGION",
+        Field::AssumeRoleArn => "--assume-role-arn ARN",
+        Field::ExternalId => "--external-id ID",
+    }
+}
+
+/// An error's message with the flags that would fix it: `…: name the one that runs the
+/// migration (--container NAME)`.
+pub fn message(err: &ecs_migrate_core::Error) -> String {
+    let flags: Vec<String> = err
+        .fields()
+        .into_iter()
+        .map(|f| format!("`{}`", flag(f)))
+        .collect();
+    match flags.as_slice() {
+        [] => err.to_string(),
+        flags => format!("{err} ({})", flags.join(" or ")),
+    }
 }

@@ -246,6 +246,40 @@ impl Progress for Renderer {
             } => self.say(&format!(
                 "moved {count} outcome record(s) from the tags of {task_definition} to Parameter Store ({to}/…)"
             )),
+            Event::WaitingForLock {
+                what,
+                holder,
+                up_to,
+            } => {
+                self.say(&format!(
+                    "warning: {what} is locked by run {} since {}{}; waiting up to {}s for it",
+                    holder.run_id,
+                    holder.since,
+                    holder
+                        .task
+                        .as_deref()
+                        .map(|t| format!(" (task {t})"))
+                        .unwrap_or_default(),
+                    up_to.as_secs()
+                ));
+                self.status(format!("waiting for run {} to let go", holder.run_id));
+            }
+            Event::TakingOverLock {
+                what,
+                run_id,
+                since,
+                silent_for,
+            } => self.say(&format!(
+                "warning: {what} was locked by run {run_id} since {since}, which is gone (no live task, its lock not renewed for {}s): taking over",
+                silent_for.as_secs()
+            )),
+            Event::RenewalFailed {
+                error,
+                take_over_after,
+            } => self.say(&format!(
+                "warning: could not renew the lock (other runs take over {}s after the last renewal): {error}",
+                take_over_after.as_secs()
+            )),
             Event::Warning(text) => self.say(&format!("warning: {text}")),
         }
     }
@@ -400,12 +434,13 @@ pub fn error(renderer: Option<&Renderer>, err: &Error, json: bool) {
     if let Some(renderer) = renderer {
         renderer.finish();
     }
+    let message = crate::args::message(err);
     if json {
         let doc = serde_json::json!({
             "status": "error",
-            "error": { "kind": err.kind(), "exit_code": err.code(), "message": err.to_string() },
+            "error": { "kind": err.kind().as_str(), "exit_code": err.code(), "message": message },
         });
         println!("{doc}");
     }
-    eprintln!("ecs-migrate: error: {err}");
+    eprintln!("ecs-migrate: error: {message}");
 }

@@ -241,8 +241,8 @@ fn request(args: RunArgs) -> Result<Request, Error> {
     } else {
         match std::env::var("ECS_MIGRATE_COMMAND") {
             Ok(text) if !text.trim().is_empty() => Some(
-                serde_json::from_str::<Vec<String>>(&text).map_err(|err| Error::InvalidValue {
-                    flag: "ECS_MIGRATE_COMMAND",
+                serde_json::from_str::<Vec<String>>(&text).map_err(|err| Error::InvalidInput {
+                    input: "ECS_MIGRATE_COMMAND",
                     value: text.clone(),
                     reason: format!(
                         "{err}; it must be a JSON array of strings, e.g. [\"bin/rails\",\"db:migrate\"]"

@@ -122,7 +122,8 @@ async fn failures_are_function_errors_with_stable_types() {
     assert_eq!(id, &bad_id);
     assert_eq!(posted.error_type(), Some("InvalidInput"));
     assert!(
-        posted.error_message().contains("invalid Timeout `soon`"),
+        posted.error_message().contains("invalid timeout `soon`")
+            && posted.error_message().contains("(payload key `Timeout`)"),
         "{}",
         posted.error_message()
     );

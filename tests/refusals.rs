@@ -178,7 +178,7 @@ async fn bad_input_is_refused_and_starts_nothing() {
             "2",
         ],
         2,
-        &["conflicts with `one:1`"],
+        &["conflicts with task definition `one:1`", "`--revision N`"],
     )
     .await;
     refused(

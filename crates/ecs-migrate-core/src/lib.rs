@@ -28,7 +28,8 @@ pub use aws_sdk_ecs as ecs;
 pub use commands::history;
 pub use commands::{restore::restore, unlock::unlock};
 pub use error::{
-    Error, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED, EXIT_STILL_RUNNING,
+    Error, ErrorKind, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED,
+    EXIT_STILL_RUNNING,
 };
 pub use pause::restore::restore_command;
 pub use pause::{PausePlan, ServiceReport, ServiceTarget};
@@ -40,6 +41,7 @@ pub use records::run_id::RunId;
 pub use records::timestamp::Timestamp;
 pub use report::{Report, RunTaskFailure, Status};
 pub use request::capacity_provider::CapacityProvider;
+pub use request::field::Field;
 pub use request::key_value::{EnvVar, Tag};
 pub use request::launch_type::{AssignPublicIp, LaunchType};
 pub use request::secret::Secret;

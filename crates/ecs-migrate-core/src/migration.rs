@@ -162,7 +162,7 @@ pub async fn run(
         (Err(err), None) => Err(err),
         (Err(err), Some(restore_error)) => Err(Error::RestoreFailed {
             cluster: plan.cluster.clone(),
-            cause: err.to_string(),
+            cause: Some(Box::new(err)),
             restore_error,
         }),
     }

@@ -1,7 +1,7 @@
 //! [`Progress`]: what the core tells a person while it works. The core only emits [`Event`]s; each
 //! edge renders them its own way (the CLI as lines or a spinner on stderr, the Lambda as log lines).
 
-use crate::{Plan, RunId, Timestamp};
+use crate::{LockHolder, Plan, RunId, Timestamp};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -74,6 +74,27 @@ pub enum Event<'a> {
         task_definition: &'a str,
         count: usize,
         to: &'a str,
+    },
+    /// Another run holds the app: this run waits for it, up to `up_to` (said once).
+    WaitingForLock {
+        /// `task definition family app` or `service web`.
+        what: &'a str,
+        holder: &'a LockHolder,
+        up_to: Duration,
+    },
+    /// The run that held `what` is gone (no live task, no renewal for `silent_for`): this run
+    /// takes its lock over.
+    TakingOverLock {
+        what: &'a str,
+        run_id: &'a RunId,
+        since: Timestamp,
+        silent_for: Duration,
+    },
+    /// This run could not renew its lock; other runs may take the app `take_over_after` the
+    /// last renewal. The next renewal may succeed.
+    RenewalFailed {
+        error: &'a crate::Error,
+        take_over_after: Duration,
     },
     /// Something a person should know that does not change the outcome.
     Warning(String),

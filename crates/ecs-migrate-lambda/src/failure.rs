@@ -13,7 +13,7 @@
 //! | `RestoreFailed` | a paused service could not be put back (`ecs-migrate restore` can) |
 //! | `AwsError` | AWS refused or failed a call |
 
-use ecs_migrate_core::{Error, Report, Status};
+use ecs_migrate_core::{Error, ErrorKind, Report, Status};
 use lambda_runtime::Diagnostic;
 use std::fmt::Write as _;
 
@@ -22,7 +22,7 @@ const TAIL_IN_MESSAGE: usize = 10;
 
 #[derive(Debug)]
 pub struct Failure {
-    pub error_type: &'static str,
+    pub error_type: String,
     pub message: String,
 }
 
@@ -33,10 +33,12 @@ impl Failure {
             return None;
         }
         let error_type = match (report.status, &report.restore_error) {
-            (_, Some(_)) if report.status.exit_code() == 0 => "RestoreFailed",
-            (Status::TimedOut, _) => "TimedOut",
-            (Status::Interrupted, _) => "Interrupted",
-            _ => "MigrationFailed",
+            (_, Some(_)) if report.status.exit_code() == 0 => {
+                ErrorKind::RestoreFailed.pascal_case()
+            }
+            (Status::TimedOut, _) => "TimedOut".into(),
+            (Status::Interrupted, _) => "Interrupted".into(),
+            _ => "MigrationFailed".into(),
         };
         let mut message = report.reason.clone();
         if let Some(task) = &report.task_arn {
@@ -58,16 +60,9 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
-        let error_type = match &err {
-            Error::StillRunning { .. } => "StillRunning",
-            Error::Locked { .. } | Error::LockLost { .. } => "Locked",
-            Error::RestoreFailed { .. } => "RestoreFailed",
-            err if err.code() == ecs_migrate_core::EXIT_INVALID_INPUT => "InvalidInput",
-            _ => "AwsError",
-        };
         Failure {
-            error_type,
-            message: err.to_string(),
+            error_type: err.kind().pascal_case(),
+            message: crate::payload::message(&err),
         }
     }
 }
@@ -75,7 +70,7 @@ impl From<Error> for Failure {
 impl From<Failure> for Diagnostic {
     fn from(failure: Failure) -> Diagnostic {
         Diagnostic {
-            error_type: failure.error_type.into(),
+            error_type: failure.error_type,
             error_message: failure.message,
         }
     }

@@ -67,6 +67,38 @@ impl Progress for FunctionLog {
             } => tracing::info!(
                 "moved {count} outcome record(s) from the tags of {task_definition} to Parameter Store ({to}/…)"
             ),
+            Event::WaitingForLock {
+                what,
+                holder,
+                up_to,
+            } => tracing::warn!(
+                what,
+                run_id = %holder.run_id,
+                since = %holder.since,
+                task = holder.task.as_deref(),
+                up_to_s = up_to.as_secs(),
+                "another run holds the app: waiting for it"
+            ),
+            Event::TakingOverLock {
+                what,
+                run_id,
+                since,
+                silent_for,
+            } => tracing::warn!(
+                what,
+                %run_id,
+                %since,
+                silent_for_s = silent_for.as_secs(),
+                "the run that held the app is gone: taking over its lock"
+            ),
+            Event::RenewalFailed {
+                error,
+                take_over_after,
+            } => tracing::warn!(
+                error = %error,
+                take_over_after_s = take_over_after.as_secs(),
+                "could not renew the lock"
+            ),
             Event::Warning(message) => tracing::warn!("{message}"),
         }
     }

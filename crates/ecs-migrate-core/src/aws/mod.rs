@@ -16,7 +16,7 @@ pub(crate) mod arn;
 pub(crate) mod call;
 pub mod clients;
 
-use crate::Error;
+use crate::{Error, Field};
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -72,7 +72,7 @@ pub async fn load(options: &AwsOptions) -> Result<SdkConfig, Error> {
     };
     if !role.starts_with("arn:") || !role.contains(":role/") {
         return Err(Error::InvalidValue {
-            flag: "--assume-role-arn",
+            field: Field::AssumeRoleArn,
             value: role.clone(),
             reason: "not an IAM role ARN; write arn:aws:iam::ACCOUNT:role/NAME".into(),
         });

@@ -73,13 +73,11 @@ pub async fn restore(
     let names: Vec<&str> = services.iter().map(String::as_str).collect();
     Err(Error::RestoreFailed {
         cluster: cluster_arn.clone(),
-        cause: format!(
-            "restored {} of {} services",
-            reports.iter().filter(|r| r.restored).count(),
-            services.len()
-        ),
+        cause: None,
         restore_error: format!(
-            "could not restore {}; their previous state is still recorded on them: run `{}` again",
+            "restored {} of {} services; could not restore {}; their previous state is still recorded on them: run `{}` again",
+            reports.iter().filter(|r| r.restored).count(),
+            services.len(),
             failures.join("; "),
             restore_command(&cluster_arn, &names)
         ),

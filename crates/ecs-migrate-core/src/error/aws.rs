@@ -1,6 +1,8 @@
 //! An AWS SDK error as ecs-migrate treats it: one line for the user (the operation, the
-//! resource, AWS's code and message, what to do), and whether waiting can help.
+//! resource, AWS's code and message, what to do), whether waiting can help, and
+//! `Error::aws`, which makes an [`Error::Aws`] of one.
 
+use super::Error;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use std::fmt::Write as _;
@@ -158,5 +160,49 @@ where
             _ => Retry::Permanent,
         },
         _ => Retry::Permanent,
+    }
+}
+
+impl Error {
+    /// Wraps an SDK error from `operation` on `resource`: AWS's code and message, never the
+    /// SDK's `Debug` form (that goes to `tracing` at debug level).
+    pub(crate) fn aws<E, R>(
+        operation: &'static str,
+        resource: Option<String>,
+        err: aws_sdk_ecs::error::SdkError<E, R>,
+    ) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        tracing::debug!(operation, error = ?err, "AWS call failed");
+        let (code, message) = code_and_message(&err);
+        Error::Aws {
+            operation,
+            resource,
+            code,
+            message,
+            transient: classify(&err) == Retry::Transient,
+            retried_for: None,
+        }
+    }
+
+    /// Notes how long a transient failure was retried before it became this error.
+    pub(crate) fn retried_for(mut self, for_: Option<std::time::Duration>) -> Error {
+        if let Error::Aws { retried_for, .. } = &mut self {
+            *retried_for = for_;
+        }
+        self
+    }
+
+    /// Whether waiting may help (see [`Error::Aws`]'s `transient`).
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Aws {
+                transient: true,
+                ..
+            }
+        )
     }
 }

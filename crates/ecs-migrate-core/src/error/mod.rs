@@ -6,10 +6,12 @@
 //! to do next.
 
 mod aws;
+mod kind;
 
-use aws::{aws_message, code_and_message};
+use crate::Field;
+use aws::aws_message;
 pub(crate) use aws::{classify, one_line, Retry};
-use aws_sdk_ecs::error::ProvideErrorMetadata;
+pub use kind::ErrorKind;
 
 /// Exit status for bad input.
 pub const EXIT_INVALID_INPUT: i32 = 2;
@@ -26,30 +28,39 @@ pub enum Error {
     #[error("invalid task definition `{value}`: {reason}; give a family (`app`), `family:revision` (`app:42`) or a full ARN (`arn:aws:ecs:REGION:ACCOUNT:task-definition/app:42`)")]
     InvalidTaskDefinition { value: String, reason: String },
 
-    #[error("`--revision {revision}` conflicts with `{task_definition}`, which already names revision {existing}; drop one of them")]
+    #[error("revision {revision} conflicts with task definition `{task_definition}`, which already names revision {existing}: give only one of them")]
     RevisionConflict {
         task_definition: String,
         revision: u32,
         existing: u32,
     },
 
-    #[error("`--revision {revision}` needs a task definition family or a revision-less ARN: pass `--task-definition`")]
+    #[error("revision {revision} needs a task definition family or a revision-less ARN to apply to: give the task definition")]
     RevisionWithoutTaskDefinition { revision: u32 },
 
-    #[error("no task definition to run: pass `--task-definition FAMILY[:REVISION]|ARN`, or `--from-service NAME` to use the one a service runs")]
+    #[error("no task definition to run: give one (a family, `family:revision` or an ARN), or a service whose task definition to run")]
     MissingTaskDefinition,
 
-    #[error("invalid {flag} `{value}`: {reason}")]
+    #[error("invalid {field} `{value}`: {reason}")]
     InvalidValue {
-        flag: &'static str,
+        field: Field,
         value: String,
         reason: String,
     },
 
-    #[error("`--launch-type {launch_type}` and `--capacity-provider` are mutually exclusive in ECS: pass one of them")]
+    /// An input only an edge knows (the Lambda's payload as a whole, an environment variable
+    /// the CLI reads), named by that edge.
+    #[error("invalid {input} `{value}`: {reason}")]
+    InvalidInput {
+        input: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("launch type {launch_type} and capacity providers are mutually exclusive in ECS: give one of them")]
     LaunchTypeAndCapacityProviders { launch_type: String },
 
-    #[error("no AWS region: pass `--region`, or set AWS_REGION or a region in your AWS profile")]
+    #[error("no AWS region: give one, or set AWS_REGION or a region in your AWS profile")]
     NoRegion,
 
     // ---- input judged against what AWS holds (read-only calls) ----
@@ -66,28 +77,28 @@ pub enum Error {
         status: Option<String>,
     },
 
-    #[error("service `{service}` in cluster `{cluster}` names no task definition (is it deployed with CodeDeploy task sets?): pass `--task-definition`")]
+    #[error("service `{service}` in cluster `{cluster}` names no task definition (is it deployed with CodeDeploy task sets?): give the task definition to run")]
     ServiceWithoutTaskDefinition { cluster: String, service: String },
 
     #[error("task definition `{task_definition}` not found: check the family and revision (`aws ecs list-task-definitions --family-prefix FAMILY`) and the region")]
     TaskDefinitionNotFound { task_definition: String },
 
-    #[error("task definition `{task_definition}` uses network mode awsvpc, which needs subnets: pass `--subnets subnet-a,subnet-b` (and `--security-groups`), or `--from-service NAME` to use a service's")]
+    #[error("task definition `{task_definition}` uses network mode awsvpc, which needs subnets: give the subnets (and security groups), or a service whose network configuration to use")]
     NoSubnets { task_definition: String },
 
-    #[error("task definition `{task_definition}` has several essential containers ({}): pass `--container NAME` to say which one runs the migration", containers.join(", "))]
+    #[error("task definition `{task_definition}` has several essential containers ({}): name the one that runs the migration", containers.join(", "))]
     SeveralEssentialContainers {
         task_definition: String,
         containers: Vec<String>,
     },
 
-    #[error("task definition `{task_definition}` has no essential container: pass `--container NAME` (one of: {})", containers.join(", "))]
+    #[error("task definition `{task_definition}` has no essential container: name the one that runs the migration (one of: {})", containers.join(", "))]
     NoEssentialContainer {
         task_definition: String,
         containers: Vec<String>,
     },
 
-    #[error("task definition `{task_definition}` has no container `{container}`: pass `--container` with one of: {}", containers.join(", "))]
+    #[error("task definition `{task_definition}` has no container `{container}`: name one of: {}", containers.join(", "))]
     UnknownContainer {
         task_definition: String,
         container: String,
@@ -138,7 +149,7 @@ pub enum Error {
         fix: String,
     },
 
-    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s; a dead one's is taken over once its task has stopped and 2-3 min after its last renewal: wait for it, raise --wait-for-lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
+    #[error("{what} is locked by run {run_id} since {since}{task}; waited {waited}s. A live run renews its lock every 30s; a dead one's is taken over once its task has stopped and 2-3 min after its last renewal: wait for it, wait longer for the lock, or, if you know that run is gone: `{unlock}`", run_id = by.run_id, since = by.since, task = by.task.as_deref().map(|t| format!(" (task {t})")).unwrap_or_default())]
     Locked {
         cluster: String,
         what: String,
@@ -162,10 +173,13 @@ pub enum Error {
         waited: u64,
     },
 
-    #[error("{cause}; then, restoring the paused services: {restore_error}")]
+    /// Paused services could not be put back. `cause` is what ended the run first, when
+    /// something did: the exit status follows it (a [`Error::LockLost`] still exits 5).
+    #[error("{}{restore_error}", cause.as_ref().map(|c| format!("{c}; then, restoring the paused services: ")).unwrap_or_default())]
     RestoreFailed {
         cluster: String,
-        cause: String,
+        #[source]
+        cause: Option<Box<Error>>,
         restore_error: String,
     },
 
@@ -201,7 +215,11 @@ impl Error {
         match self {
             Error::Locked { .. } | Error::LockLost { .. } => EXIT_LOCKED,
             Error::StillRunning { .. } => EXIT_STILL_RUNNING,
+            Error::RestoreFailed {
+                cause: Some(cause), ..
+            } => cause.code(),
             Error::InvalidTaskDefinition { .. }
+            | Error::InvalidInput { .. }
             | Error::RevisionConflict { .. }
             | Error::RevisionWithoutTaskDefinition { .. }
             | Error::MissingTaskDefinition
@@ -227,56 +245,56 @@ impl Error {
         }
     }
 
-    /// A stable, machine-readable name for the kind of error (JSON output, Lambda `errorType`).
-    pub fn kind(&self) -> &'static str {
-        match self.code() {
-            EXIT_INVALID_INPUT => "invalid_input",
-            EXIT_LOCKED => "locked",
-            EXIT_STILL_RUNNING => "still_running",
-            _ => "aws_error",
+    /// What kind of error this is, for a program reading it (the CLI's JSON, the Lambda's
+    /// `errorType`).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::RestoreFailed { .. } => ErrorKind::RestoreFailed,
+            _ => match self.code() {
+                EXIT_INVALID_INPUT => ErrorKind::InvalidInput,
+                EXIT_LOCKED => ErrorKind::Locked,
+                EXIT_STILL_RUNNING => ErrorKind::StillRunning,
+                _ => ErrorKind::AwsError,
+            },
         }
     }
 
-    /// Wraps an SDK error from `operation` on `resource`: AWS's code and message, never the
-    /// SDK's `Debug` form (that goes to `tracing` at debug level).
-    pub(crate) fn aws<E, R>(
-        operation: &'static str,
-        resource: Option<String>,
-        err: aws_sdk_ecs::error::SdkError<E, R>,
-    ) -> Error
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-    {
-        tracing::debug!(operation, error = ?err, "AWS call failed");
-        let (code, message) = code_and_message(&err);
-        Error::Aws {
-            operation,
-            resource,
-            code,
-            message,
-            transient: classify(&err) == Retry::Transient,
-            retried_for: None,
-        }
-    }
-
-    /// Notes how long a transient failure was retried before it became this error.
-    pub(crate) fn retried_for(mut self, for_: Option<std::time::Duration>) -> Error {
-        if let Error::Aws { retried_for, .. } = &mut self {
-            *retried_for = for_;
-        }
-        self
-    }
-
-    /// Whether waiting may help (see [`Error::Aws`]'s `transient`).
-    pub(crate) fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::Aws {
-                transient: true,
-                ..
+    /// The settings that would fix this error, for the edge to name in its own terms (a flag,
+    /// a payload key); empty when no setting would.
+    pub fn fields(&self) -> Vec<Field> {
+        match self {
+            Error::InvalidTaskDefinition { .. }
+            | Error::RevisionWithoutTaskDefinition { .. }
+            | Error::ServiceWithoutTaskDefinition { .. } => vec![Field::TaskDefinition],
+            Error::RevisionConflict { .. } => vec![Field::Revision, Field::TaskDefinition],
+            Error::MissingTaskDefinition => vec![Field::TaskDefinition, Field::FromService],
+            Error::InvalidValue { field, .. } => vec![*field],
+            Error::LaunchTypeAndCapacityProviders { .. } => {
+                vec![Field::LaunchType, Field::CapacityProviders]
             }
-        )
+            Error::NoRegion => vec![Field::Region],
+            Error::NoSubnets { .. } => {
+                vec![Field::Subnets, Field::SecurityGroups, Field::FromService]
+            }
+            Error::SeveralEssentialContainers { .. }
+            | Error::NoEssentialContainer { .. }
+            | Error::UnknownContainer { .. } => vec![Field::Container],
+            Error::Locked { .. } => vec![Field::WaitForLock],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The same value error, about `field`: a value's parser (a duration, `KEY=VALUE`) does not
+    /// know which setting it reads; its caller does (a duration may be the lock wait).
+    pub fn for_field(self, field: Field) -> Error {
+        match self {
+            Error::InvalidValue { value, reason, .. } => Error::InvalidValue {
+                field,
+                value,
+                reason,
+            },
+            other => other,
+        }
     }
 }
 
@@ -298,6 +316,35 @@ mod tests {
     }
 
     #[test]
+    fn a_restore_failure_exits_as_the_error_that_ended_the_run_first() {
+        let after = |cause: Error| Error::RestoreFailed {
+            cluster: "prod".into(),
+            cause: Some(Box::new(cause)),
+            restore_error: "could not restore web".into(),
+        };
+        let lost = after(Error::LockLost {
+            cluster: "prod".into(),
+            family: "app".into(),
+            by: None,
+        });
+        assert_eq!(lost.code(), EXIT_LOCKED);
+        assert_eq!(lost.kind(), ErrorKind::RestoreFailed);
+        assert_eq!(
+            after(Error::MissingTaskDefinition).code(),
+            EXIT_INVALID_INPUT
+        );
+        let alone = Error::RestoreFailed {
+            cluster: "prod".into(),
+            cause: None,
+            restore_error: "restored 1 of 2 services".into(),
+        };
+        assert_eq!(alone.code(), EXIT_AWS_ERROR);
+        assert_eq!(alone.to_string(), "restored 1 of 2 services");
+        let source = std::error::Error::source(&lost).map(ToString::to_string);
+        assert!(source.unwrap().starts_with("lost the lock"));
+    }
+
+    #[test]
     fn messages_name_the_value_and_the_fix() {
         let err = Error::SeveralEssentialContainers {
             task_definition: "arn:aws:ecs:eu-west-1:1:task-definition/app:3".into(),
@@ -305,7 +352,8 @@ mod tests {
         };
         let text = err.to_string();
         assert!(text.contains("app, worker"), "{text}");
-        assert!(text.contains("--container"), "{text}");
+        assert!(!text.contains("--"), "no CLI flag in the core: {text}");
+        assert_eq!(err.fields(), [Field::Container]);
 
         let err = Error::ServiceNotFound {
             cluster: "prod".into(),

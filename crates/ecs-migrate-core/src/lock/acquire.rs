@@ -4,7 +4,7 @@
 use super::decide::{decide, Decision, Seen};
 use super::lease::{release_family_lock, Lease};
 use super::record::{is_live, read_locks};
-use super::{Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
+use super::{Held, Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
 use crate::launch::live_tasks::live_task;
 use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
@@ -196,7 +196,7 @@ impl Wait<'_> {
                     since: record.paused_at,
                     expires: record.expires,
                     migration: record.migration.clone(),
-                    what: format!("service {}", service.name),
+                    what: Held::Service(service.name.clone()),
                 });
             }
         }
@@ -231,14 +231,13 @@ impl Wait<'_> {
     async fn take_over(&self, dead: Vec<Holder>) -> Result<(), Error> {
         let plan = self.plan;
         for holder in dead {
-            self.progress.event(Event::Warning(format!(
-                "{} was locked by run {} since {}, which is gone (no live task, its lock not renewed for {}s): taking over",
-                holder.what,
-                holder.run_id,
-                holder.since,
-                (LEASE + CLOCK_SKEW).as_secs()
-            )));
-            if holder.what.starts_with("task definition family") {
+            self.progress.event(Event::TakingOverLock {
+                what: &holder.what.to_string(),
+                run_id: &holder.run_id,
+                since: holder.since,
+                silent_for: LEASE + CLOCK_SKEW,
+            });
+            if matches!(holder.what, Held::Family(_)) {
                 release_family_lock(
                     &self.clients.ecs,
                     &plan.cluster,
@@ -254,30 +253,26 @@ impl Wait<'_> {
     /// `holder` still holds the app: say so once, or give up once the wait is over.
     fn still_held(&mut self, holder: Holder, task: Option<String>) -> Result<(), Error> {
         let plan = self.plan;
+        let by = LockHolder {
+            run_id: holder.run_id,
+            since: holder.since,
+            task,
+        };
         if self.started.elapsed() >= plan.wait_for_lock {
             return Err(Error::Locked {
                 cluster: plan.cluster.clone(),
-                what: holder.what,
-                by: Box::new(LockHolder {
-                    run_id: holder.run_id,
-                    since: holder.since,
-                    task,
-                }),
+                what: holder.what.to_string(),
+                by: Box::new(by),
                 waited: plan.wait_for_lock.as_secs(),
                 unlock: unlock_command(plan),
             });
         }
         if !self.said_waiting {
-            self.progress.event(Event::Warning(format!(
-                "{} is locked by run {} since {}{}; waiting up to {}s for it",
-                holder.what,
-                holder.run_id,
-                holder.since,
-                task.as_deref()
-                    .map(|t| format!(" (task {t})"))
-                    .unwrap_or_default(),
-                plan.wait_for_lock.as_secs()
-            )));
+            self.progress.event(Event::WaitingForLock {
+                what: &holder.what.to_string(),
+                holder: &by,
+                up_to: plan.wait_for_lock,
+            });
             self.said_waiting = true;
         }
         Ok(())

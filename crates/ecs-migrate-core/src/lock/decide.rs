@@ -91,6 +91,7 @@ pub(super) fn decide(seen: Seen, migration: &MigrationId) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lock::Held;
 
     const MINE: &str = "0000000000000042";
 
@@ -98,18 +99,18 @@ mod tests {
         migration.parse().unwrap()
     }
 
-    fn holder(run: &str, migration: &str, what: &str) -> Holder {
+    fn holder(run: &str, migration: &str, what: Held) -> Holder {
         Holder {
             run_id: run.into(),
             since: "2026-12-01T10:00:00Z".parse().unwrap(),
             expires: None,
             migration: id(migration),
-            what: what.into(),
+            what,
         }
     }
 
     fn family(run: &str, migration: &str) -> Holder {
-        holder(run, migration, "task definition family app")
+        holder(run, migration, Held::Family("app".into()))
     }
 
     #[test]
@@ -123,7 +124,10 @@ mod tests {
     #[test]
     fn a_run_of_the_same_migration_with_a_live_task_is_joined() {
         let seen = Seen {
-            holders: vec![family("r-1", MINE), holder("r-1", MINE, "service web")],
+            holders: vec![
+                family("r-1", MINE),
+                holder("r-1", MINE, Held::Service("web".into())),
+            ],
             live: vec![(id(MINE), Some("task/1".into()))],
             ..Seen::default()
         };
@@ -170,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_run_with_neither_task_nor_lease_is_taken_over() {
-        let dead = holder("r-0", "0000000000000040", "service web");
+        let dead = holder("r-0", "0000000000000040", Held::Service("web".into()));
         let seen = Seen {
             holders: vec![dead.clone()],
             live: vec![(id("0000000000000040"), None)],
@@ -186,7 +190,7 @@ mod tests {
 
     #[test]
     fn a_dead_run_is_taken_over_while_a_live_one_is_waited_for() {
-        let dead = holder("r-0", "0000000000000040", "service worker");
+        let dead = holder("r-0", "0000000000000040", Held::Service("worker".into()));
         let live = family("r-1", "0000000000000041");
         let seen = Seen {
             holders: vec![dead.clone(), live.clone()],

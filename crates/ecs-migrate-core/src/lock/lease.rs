@@ -70,10 +70,10 @@ impl<'a> Lease<'a> {
             loop {
                 sleep(RENEW_EVERY).await;
                 if let Err(err) = self.write(RENEW_EVERY).await {
-                    self.progress.event(Event::Warning(format!(
-                        "could not renew the lock (other runs take over {}s after the last renewal): {err}",
-                        LEASE.as_secs()
-                    )));
+                    self.progress.event(Event::RenewalFailed {
+                        error: &err,
+                        take_over_after: LEASE,
+                    });
                 }
             }
         };

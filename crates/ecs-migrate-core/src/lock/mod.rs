@@ -67,6 +67,21 @@ pub(crate) struct Holder {
     pub since: Timestamp,
     pub expires: Option<Timestamp>,
     pub migration: MigrationId,
-    /// `task definition family app` or `service web`.
-    pub what: String,
+    pub what: Held,
+}
+
+/// What a [`Holder`] holds: the family lock, or one service by its pause record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Held {
+    Family(String),
+    Service(String),
+}
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Held::Family(family) => write!(f, "task definition family {family}"),
+            Held::Service(service) => write!(f, "service {service}"),
+        }
+    }
 }

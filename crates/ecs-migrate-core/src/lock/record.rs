@@ -2,7 +2,7 @@
 //! `run=… since=… expires=… migration=…` (`records/tags.rs`), written and read here, and the
 //! lease's clock.
 
-use super::{Holder, CLOCK_SKEW, LEASE, RECORD_MARGIN};
+use super::{Held, Holder, CLOCK_SKEW, LEASE, RECORD_MARGIN};
 use crate::aws::call;
 use crate::progress::Progress;
 use crate::records::tags::{self, Fields, LOCK_PREFIX};
@@ -29,7 +29,7 @@ pub(super) fn family_lock_tag(plan: &Plan, since: Timestamp) -> Tag {
         since,
         expires: Some(Timestamp::from_now(LEASE)),
         migration: plan.migration.clone(),
-        what: String::new(),
+        what: Held::Family(plan.family.clone()),
     };
     lock_tag(&plan.family, &holder)
 }
@@ -61,7 +61,7 @@ fn parse_lock(tag: &Tag) -> Option<(String, Result<Holder, String>)> {
             since: fields.require("since")?,
             expires: fields.optional("expires", "never")?,
             migration: fields.require("migration")?,
-            what: format!("task definition family {family}"),
+            what: Held::Family(family.to_owned()),
         })
     });
     Some((family.to_owned(), holder))

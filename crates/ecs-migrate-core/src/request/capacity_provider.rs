@@ -1,6 +1,6 @@
 //! `--capacity-provider NAME[:weight[:base]]`, one item of a capacity provider strategy.
 
-use crate::Error;
+use crate::{Error, Field};
 use serde::Serialize;
 use std::str::FromStr;
 
@@ -17,7 +17,7 @@ impl FromStr for CapacityProvider {
 
     fn from_str(text: &str) -> Result<CapacityProvider, Error> {
         let invalid = |reason: &str| Error::InvalidValue {
-            flag: "--capacity-provider",
+            field: Field::CapacityProviders,
             value: text.to_owned(),
             reason: format!("{reason}; write NAME[:WEIGHT[:BASE]], e.g. `FARGATE_SPOT:3:1`"),
         };

@@ -1,7 +1,7 @@
 //! `KEY=VALUE` arguments: `--tag` (tags on the migration task) and `--env` (environment of the
 //! migration container, whose values are secrets).
 
-use crate::{Error, Secret};
+use crate::{Error, Field, Secret};
 use serde::Serialize;
 use std::str::FromStr;
 
@@ -19,16 +19,16 @@ pub struct EnvVar {
     pub value: Secret,
 }
 
-fn split<'a>(flag: &'static str, text: &'a str) -> Result<(&'a str, &'a str), Error> {
+fn split(field: Field, text: &str) -> Result<(&str, &str), Error> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => Ok((key.trim(), value)),
         Some(_) => Err(Error::InvalidValue {
-            flag,
+            field,
             value: text.to_owned(),
             reason: "the key before `=` is empty; write KEY=VALUE".into(),
         }),
         None => Err(Error::InvalidValue {
-            flag,
+            field,
             value: text.to_owned(),
             reason: "there is no `=`; write KEY=VALUE".into(),
         }),
@@ -39,17 +39,17 @@ impl FromStr for Tag {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Tag, Error> {
-        let (key, value) = split("--tag", text)?;
+        let (key, value) = split(Field::Tags, text)?;
         if key.chars().count() > 128 || value.chars().count() > 256 {
             return Err(Error::InvalidValue {
-                flag: "--tag",
+                field: Field::Tags,
                 value: text.to_owned(),
                 reason: "ECS allows keys of up to 128 characters and values of up to 256".into(),
             });
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
             return Err(Error::InvalidValue {
-                flag: "--tag",
+                field: Field::Tags,
                 value: text.to_owned(),
                 reason: "keys starting with `aws:` are reserved by AWS; choose another key".into(),
             });
@@ -68,7 +68,7 @@ impl FromStr for EnvVar {
         // Never echo the value in an error: only the name part is shown.
         let Some((name, value)) = text.split_once('=') else {
             return Err(Error::InvalidValue {
-                flag: "--env",
+                field: Field::Environment,
                 value: crate::request::secret::REDACTED.to_owned(),
                 reason: "there is no `=`; write NAME=VALUE".into(),
             });
@@ -76,7 +76,7 @@ impl FromStr for EnvVar {
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::InvalidValue {
-                flag: "--env",
+                field: Field::Environment,
                 value: format!("={}", crate::request::secret::REDACTED),
                 reason: "the name before `=` is empty; write NAME=VALUE".into(),
             });

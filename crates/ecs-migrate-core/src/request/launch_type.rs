@@ -1,6 +1,6 @@
 //! `--launch-type` and `--assign-public-ip`: small closed sets of ECS values, checked before any call.
 
-use crate::Error;
+use crate::{Error, Field};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -40,9 +40,10 @@ impl FromStr for LaunchType {
             "EC2" => Ok(LaunchType::Ec2),
             "EXTERNAL" => Ok(LaunchType::External),
             _ => Err(Error::InvalidValue {
-                flag: "--launch-type",
+                field: Field::LaunchType,
                 value: text.to_owned(),
-                reason: "use one of FARGATE, EC2, EXTERNAL (or --capacity-provider)".into(),
+                reason: "use one of FARGATE, EC2, EXTERNAL (or give a capacity provider instead)"
+                    .into(),
             }),
         }
     }
@@ -73,7 +74,7 @@ impl FromStr for AssignPublicIp {
             "ENABLED" | "TRUE" | "YES" | "1" => Ok(AssignPublicIp::Enabled),
             "DISABLED" | "FALSE" | "NO" | "0" => Ok(AssignPublicIp::Disabled),
             _ => Err(Error::InvalidValue {
-                flag: "--assign-public-ip",
+                field: Field::AssignPublicIp,
                 value: text.to_owned(),
                 reason: "use ENABLED or DISABLED".into(),
             }),

@@ -3,6 +3,7 @@
 //! [`crate::Plan`].
 
 pub(crate) mod capacity_provider;
+pub(crate) mod field;
 pub(crate) mod key_value;
 pub(crate) mod launch_type;
 pub(crate) mod secret;

@@ -1,7 +1,7 @@
 //! `--timeout`: how long the whole run may take. Human durations (`90s`, `15m`, `2h`, `1h30m`);
 //! `0` means no limit. There is deliberately no cap: migrations that take an hour are normal.
 
-use crate::Error;
+use crate::{Error, Field};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl FromStr for Timeout {
             Ok(d) if d.is_zero() => Ok(Timeout::NONE),
             Ok(d) => Ok(Timeout(Some(d))),
             Err(err) => Err(Error::InvalidValue {
-                flag: "--timeout",
+                field: Field::Timeout,
                 value: text.to_owned(),
                 reason: format!(
                     "{err}; write a duration with a unit like `90s`, `15m`, `2h` or `1h30m`, or `0` for no limit"

@@ -15,7 +15,7 @@ use task_definition::{choose_container, describe_task_definition, task_definitio
 use crate::aws::call;
 use crate::records::tag_limits;
 use crate::resolve::plan::{ContainerOverride, Overrides, RunTaskSpec};
-use crate::{Clients, Error, LogSource, Logs, PausePlan, Plan, Request};
+use crate::{Clients, Error, Field, LogSource, Logs, PausePlan, Plan, Request};
 
 pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error> {
     // What needs no AWS call is checked first, so a typo costs no round trip.
@@ -144,9 +144,9 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
 fn check_locally(request: &Request) -> Result<(), Error> {
     if request.cluster.trim().is_empty() {
         return Err(Error::InvalidValue {
-            flag: "--cluster",
+            field: Field::Cluster,
             value: request.cluster.clone(),
-            reason: "the cluster is empty; pass a cluster name or ARN".into(),
+            reason: "the cluster is empty; give a cluster name or ARN".into(),
         });
     }
     if let (Some(launch_type), false) = (request.launch_type, request.capacity_providers.is_empty())
@@ -164,13 +164,13 @@ fn check_locally(request: &Request) -> Result<(), Error> {
     if let (Some(td), Some(revision)) = (&request.task_definition, request.revision) {
         td.clone().with_revision(revision)?;
     }
-    for (flag, value) in [
-        ("--min-capacity", Some(request.min_capacity)),
-        ("--desired-count", request.desired_count),
+    for (field, value) in [
+        (Field::MinCapacity, Some(request.min_capacity)),
+        (Field::DesiredCount, request.desired_count),
     ] {
         if let Some(value) = value.filter(|v| *v < 0) {
             return Err(Error::InvalidValue {
-                flag,
+                field,
                 value: value.to_string(),
                 reason: "a service count cannot be negative".into(),
             });
@@ -179,9 +179,9 @@ fn check_locally(request: &Request) -> Result<(), Error> {
     if let Some(command) = &request.command {
         if command.is_empty() || command.iter().all(|part| part.trim().is_empty()) {
             return Err(Error::InvalidValue {
-                flag: "command",
+                field: Field::Command,
                 value: String::new(),
-                reason: "the command override is empty; put the command after `--`, or leave it out to run the task definition's command".into(),
+                reason: "the command override is empty; give the command, or leave it out to run the task definition's command".into(),
             });
         }
     }
@@ -214,7 +214,7 @@ async fn check_records_fit(
             since: time,
             expires: Some(time),
             migration: migration.clone(),
-            what: String::new(),
+            what: crate::lock::Held::Family(family.to_owned()),
         },
     );
     let cluster_tags = call::list_tags(

@@ -2,7 +2,7 @@
 //! providers, each as given, else the service's.
 
 use crate::resolve::plan::{AwsVpcConfiguration, NetworkConfiguration};
-use crate::{CapacityProvider, Error, LaunchType, Request};
+use crate::{CapacityProvider, Error, Field, LaunchType, Request};
 use aws_sdk_ecs::types::{NetworkMode, Service, TaskDefinition};
 
 /// The awsvpc configuration: each field as given, else the service's.
@@ -20,7 +20,7 @@ pub(super) fn network(
                 .map(|m| m.as_str().to_owned())
                 .unwrap_or_else(|| "bridge".into());
             return Err(Error::InvalidValue {
-                flag: "--subnets/--security-groups",
+                field: Field::Subnets,
                 value: request
                     .subnets
                     .iter()
@@ -29,7 +29,7 @@ pub(super) fn network(
                     .collect::<Vec<_>>()
                     .join(","),
                 reason: format!(
-                    "task definition `{task_definition_arn}` uses network mode {mode}, which takes no network configuration; drop these flags"
+                    "task definition `{task_definition_arn}` uses network mode {mode}, which takes no network configuration; give no subnets or security groups"
                 ),
             });
         }

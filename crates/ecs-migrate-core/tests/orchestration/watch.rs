@@ -165,7 +165,7 @@ async fn a_hand_off_leaves_the_task_running_and_the_lock_held() {
         Error::StillRunning { task_arn, .. } => assert_eq!(task_arn, TASK),
         other => panic!("expected StillRunning, got {other:?}"),
     }
-    assert_eq!(err.kind(), "still_running");
+    assert_eq!(err.kind(), ecs_migrate_core::ErrorKind::StillRunning);
     assert!(
         Instant::now() - hand_off < Duration::from_secs(2),
         "handed off on time"
