@@ -9,7 +9,6 @@ use crate::fake::*;
 #[tokio::test(start_paused = true)]
 async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_is_waited_out() {
     use aws_sdk_ecs::operation::list_tasks::ListTasksError;
-    use aws_sdk_ecs::operation::run_task::RunTaskError;
     use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 
     let counts: Arc<Mutex<Vec<i32>>> = Arc::default();
@@ -51,14 +50,7 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
                     .build(),
             )
         }),
-        mock!(Client::run_task).then_error(|| {
-            RunTaskError::generic(
-                ErrorMetadata::builder()
-                    .code("AccessDeniedException")
-                    .message("not authorized to perform: ecs:RunTask")
-                    .build(),
-            )
-        }),
+        run_task_denied(),
     ];
     let all = with_records(&rules);
     let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));
@@ -105,8 +97,6 @@ async fn a_paused_service_is_restored_after_an_aws_error_and_a_throttled_drain_i
 /// resource, AWS's code and message, the IAM action to allow; no SDK dump.
 #[tokio::test(start_paused = true)]
 async fn no_restore_while_a_task_of_the_migration_is_still_running() {
-    use aws_sdk_ecs::operation::run_task::RunTaskError;
-
     let start = Instant::now();
     let other_stops_at = Duration::from_secs(40);
     let (update_service, updates) = desired_counts(start);
@@ -121,17 +111,25 @@ async fn no_restore_while_a_task_of_the_migration_is_still_running() {
         // eventually consistent, and that run's RunTask had only just returned.
         mock!(Client::list_tasks)
             .match_requests(|input| {
-                input.started_by().is_some_and(|s| s.starts_with("ecs-migrate/"))
+                input
+                    .started_by()
+                    .is_some_and(|s| s.starts_with("ecs-migrate/"))
             })
             .then_compute_output(move |input| {
                 if lookups.fetch_add(1, Ordering::SeqCst) == 0 {
                     return ListTasksOutput::builder().build();
                 }
                 let running = start.elapsed() < other_stops_at;
-                let wanted = input.desired_status()
-                    == Some(&aws_sdk_ecs::types::DesiredStatus::Running);
-                let listed = if running == wanted { vec![TASK.to_owned()] } else { vec![] };
-                ListTasksOutput::builder().set_task_arns(Some(listed)).build()
+                let wanted =
+                    input.desired_status() == Some(&aws_sdk_ecs::types::DesiredStatus::Running);
+                let listed = if running == wanted {
+                    vec![TASK.to_owned()]
+                } else {
+                    vec![]
+                };
+                ListTasksOutput::builder()
+                    .set_task_arns(Some(listed))
+                    .build()
             }),
         mock!(Client::describe_tasks).then_compute_output(move |_| {
             if start.elapsed() < other_stops_at {
@@ -140,14 +138,7 @@ async fn no_restore_while_a_task_of_the_migration_is_still_running() {
                 tasks(stopped(TaskStopCode::EssentialContainerExited, 0))
             }
         }),
-        mock!(Client::run_task).then_error(|| {
-            RunTaskError::generic(
-                ErrorMetadata::builder()
-                    .code("AccessDeniedException")
-                    .message("User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RunTask")
-                    .build(),
-            )
-        }),
+        run_task_denied(),
     ];
     let all = with_records(&rules);
     let clients = pausing_web(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &all));

@@ -25,7 +25,7 @@ pub(crate) use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDef
 pub(crate) use aws_sdk_ecs::operation::describe_tasks::{DescribeTasksError, DescribeTasksOutput};
 pub(crate) use aws_sdk_ecs::operation::list_tags_for_resource::ListTagsForResourceOutput;
 pub(crate) use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
-pub(crate) use aws_sdk_ecs::operation::run_task::RunTaskOutput;
+pub(crate) use aws_sdk_ecs::operation::run_task::{RunTaskError, RunTaskOutput};
 pub(crate) use aws_sdk_ecs::operation::stop_task::StopTaskOutput;
 pub(crate) use aws_sdk_ecs::operation::tag_resource::TagResourceOutput;
 pub(crate) use aws_sdk_ecs::operation::untag_resource::UntagResourceOutput;
@@ -77,6 +77,18 @@ pub(crate) fn describe_task_definition(containers: Vec<ContainerDefinition>) -> 
                     .build(),
             )
             .build()
+    })
+}
+
+/// RunTask refused: the identity may not run tasks.
+pub(crate) fn run_task_denied() -> Rule {
+    mock!(Client::run_task).then_error(|| {
+        RunTaskError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RunTask")
+                .build(),
+        )
     })
 }
 
