@@ -6,7 +6,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecs_migrate_core::{
-    AssignPublicIp, CapacityProvider, Field, LaunchType, Tag, TaskDefinitionRef, Timeout,
+    AssignPublicIp, CapacityProvider, Field, LaunchType, LockSetting, Tag, TaskDefinitionRef,
+    Timeout,
 };
 
 pub const EXIT_STATUSES: &str = "\
@@ -126,6 +127,15 @@ pub struct UnlockArgs {
         value_name = "NAME"
     )]
     pub services: Vec<String>,
+
+    /// Where the lock is kept, as the runs gave it (`--lock` of `run`); default: the cluster's tag
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_LOCK",
+        value_name = "s3://BUCKET/PREFIX",
+        default_value = ""
+    )]
+    pub lock: LockSetting,
 
     /// text or json
     #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
@@ -353,6 +363,16 @@ pub struct RunArgs {
           value_parser = parse_duration)]
     pub wait_for_lock: std::time::Duration,
 
+    /// Where the app's lock is kept: s3://BUCKET/PREFIX for a lock that is really mutually
+    /// exclusive (S3 conditional writes); default: a tag on the cluster
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_LOCK",
+        value_name = "s3://BUCKET/PREFIX",
+        default_value = ""
+    )]
+    pub lock: LockSetting,
+
     /// Do not stream the migration's CloudWatch logs
     #[arg(long, env = "ECS_MIGRATE_NO_LOGS")]
     pub no_logs: bool,
@@ -426,6 +446,7 @@ pub fn flag(field: Field) -> &'static str {
         Field::Key => "--key TEXT",
         Field::Adopt => "--adopt",
         Field::WaitForLock => "--wait-for-lock DURATION",
+        Field::Lock => "--lock s3://BUCKET/PREFIX",
         Field::FollowLogs => "--no-logs",
         Field::LogTail => "--log-tail N",
         Field::LogSettle => "--log-settle DURATION",

@@ -105,6 +105,10 @@ impl Renderer {
             self.say(&format!("settings from service {service}"));
         }
         self.say(&format!("timeout {}", plan.timeout));
+        self.say(&format!(
+            "lock {}",
+            plan.lock.location(&plan.cluster, &plan.family)
+        ));
         if let Some(pause) = &plan.pause {
             for service in &pause.services {
                 let (before, note) = match &service.leftover {

@@ -128,14 +128,13 @@ async fn unlock(args: UnlockArgs) -> i32 {
     let renderer = Renderer::new(json, false, Running::default());
     let result = async {
         let clients = clients(&args.aws).await?;
-        ecs_migrate_core::unlock(
-            &clients,
-            &args.cluster,
-            &args.task_definition,
-            &args.services,
-            &renderer,
-        )
-        .await
+        let unlock = ecs_migrate_core::Unlock {
+            cluster: args.cluster,
+            task_definition: args.task_definition,
+            services: args.services,
+            lock: args.lock,
+        };
+        ecs_migrate_core::unlock(&clients, &unlock, &renderer).await
     }
     .await;
     finish(result, Some(&renderer), json, |services| {
@@ -276,6 +275,7 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         key: args.key,
         adopt: args.adopt,
         wait_for_lock: args.wait_for_lock,
+        lock: args.lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
         log_settle: args.log_settle,

@@ -14,6 +14,7 @@ mod test;
 mod aws_semantics;
 mod install;
 mod lambda;
+mod lock_s3;
 mod logs;
 mod once;
 mod output;

@@ -17,6 +17,7 @@ Modules (each docstring says which moto behaviour it fixes):
 * ``ecs_handlers``   RunTask, DescribeTasks, StopTask, ListTasks, tagging, cluster counts
 * ``services``       services keep desiredCount tasks running (the scheduler)
 * ``autoscaling``    Application Auto Scaling's SuspendedState
+* ``s3``             one S3 request at a time: conditional writes are atomic
 * ``control``        /moto-api/reset and the /ecs-emulator/... endpoints
 * ``strict``         strict mode's logic and configuration (no moto)
 * ``strict_hooks``   strict mode's hooks into moto
@@ -37,13 +38,14 @@ def install() -> None:
         return
     _installed = True
     # Imported here, not at the top: ``import ecsemu.strict`` (the tests) needs no moto.
-    from . import autoscaling, control, ecs_handlers, lambda_runtime, logs, placement, services, strict_hooks
+    from . import autoscaling, control, ecs_handlers, lambda_runtime, logs, placement, s3, services, strict_hooks
 
     placement.install()  # Task.__init__, task status fields, RunTask/StartTask placement
     logs.install()  # LogStream thread-safety, GetLogEvents' missing-stream message
     ecs_handlers.install()  # RunTask, DescribeTasks, StopTask, ListTasks, tagging, cluster counts
     services.install()  # CreateService's network check, live counts, create/update/delete
     autoscaling.install()  # SuspendedState
+    s3.install()  # one S3 request at a time: If-None-Match / If-Match are checked and applied atomically
     control.install()  # /moto-api/reset forgets the emulator's tasks first
     strict_hooks.install()  # tag limits, stale desiredCount, log ingestion lag (replaces two logs reads)
     lambda_runtime.install()  # Invoke of a provided.* function runs its bootstrap

@@ -26,7 +26,10 @@ mod test_support;
 pub use aws::clients::Clients;
 pub use aws_sdk_ecs as ecs;
 pub use commands::history;
-pub use commands::{restore::restore, unlock::unlock};
+pub use commands::{
+    restore::restore,
+    unlock::{unlock, Unlock},
+};
 pub use error::{
     Error, ErrorKind, LockHolder, EXIT_AWS_ERROR, EXIT_INVALID_INPUT, EXIT_LOCKED,
     EXIT_STILL_RUNNING,
@@ -44,6 +47,7 @@ pub use request::capacity_provider::CapacityProvider;
 pub use request::field::Field;
 pub use request::key_value::{EnvVar, Tag};
 pub use request::launch_type::{AssignPublicIp, LaunchType};
+pub use request::lock_setting::LockSetting;
 pub use request::secret::Secret;
 pub use request::task_definition_ref::TaskDefinitionRef;
 pub use request::timeout::Timeout;

@@ -28,6 +28,7 @@ pub(crate) fn plan() -> Plan {
         force: false,
         adopt: false,
         wait_for_lock: std::time::Duration::from_secs(300),
+        lock: crate::LockSetting::ClusterTag,
         log_tail: 20,
         log_settle: std::time::Duration::from_secs(2),
         decide_at: crate::DecideAt::ContainerExit,

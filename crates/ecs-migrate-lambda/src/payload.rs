@@ -27,6 +27,7 @@
 //! | `Key` | string: part of the migration's identity | `--key` |
 //! | `Adopt` | bool: record as already run, run nothing | `--adopt` |
 //! | `WaitForLock` | duration; default 5m | `--wait-for-lock` |
+//! | `Lock` | `s3://BUCKET/PREFIX`; default: the cluster's tag | `--lock` |
 //! | `FollowLogs` | bool; default true | `--no-logs` (inverted) |
 //! | `LogTail` | number | `--log-tail` |
 //! | `LogSettle` | duration; default 1s | `--log-settle` |
@@ -64,6 +65,7 @@ const KEYS: &[(&str, Field)] = &[
     ("Key", Field::Key),
     ("Adopt", Field::Adopt),
     ("WaitForLock", Field::WaitForLock),
+    ("Lock", Field::Lock),
     ("FollowLogs", Field::FollowLogs),
     ("LogTail", Field::LogTail),
     ("LogSettle", Field::LogSettle),
@@ -162,6 +164,7 @@ pub fn request(payload: &Value) -> Result<Request, Error> {
                 .unwrap_or(Duration::ZERO),
             None => defaults.wait_for_lock,
         },
+        lock: f.parsed(Field::Lock)?.unwrap_or_default(),
         follow_logs: f.bool(Field::FollowLogs)?.unwrap_or(true),
         log_tail: f.number(Field::LogTail)?.unwrap_or(defaults.log_tail),
         log_settle: match f.duration_text(Field::LogSettle)? {

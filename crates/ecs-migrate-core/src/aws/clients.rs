@@ -10,6 +10,9 @@ pub struct Clients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// Parameter Store: the outcome records (see `records/outcome_record.rs`).
     pub ssm: aws_sdk_ssm::Client,
+    /// S3: the lock, when it is kept there (`lock/s3_store.rs`). Path-style addressing at a
+    /// custom endpoint (an emulator, a VPC endpoint URL), as the AWS CLI does.
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -19,6 +22,11 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+                    .build(),
+            ),
         }
     }
 }

@@ -1,23 +1,34 @@
 //! `ecs-migrate unlock`: clear a dead run's family lock by hand, and restore its services.
 
 use super::restore::restore;
+use crate::lock::{Found, Store};
 use crate::progress::{Event, Progress};
-use crate::{Clients, Error, ServiceReport};
+use crate::{Clients, Error, LockSetting, ServiceReport};
 
-/// `ecs-migrate unlock`: clear the family lock of `task_definition` on `cluster` and restore
-/// `services` from their records. For locks left by runs that are gone.
+/// What `ecs-migrate unlock` clears: the family lock of `task_definition` on `cluster`, kept
+/// as `lock` says, and the pause records of `services`.
+#[derive(Debug, Clone)]
+pub struct Unlock {
+    pub cluster: String,
+    pub task_definition: String,
+    pub services: Vec<String>,
+    pub lock: LockSetting,
+}
+
+/// `ecs-migrate unlock`: clear the family lock and restore the services from their records. For
+/// locks left by runs that are gone.
 pub async fn unlock(
     clients: &Clients,
-    cluster: &str,
-    task_definition: &str,
-    services: &[String],
+    unlock: &Unlock,
     progress: &dyn Progress,
 ) -> Result<Vec<ServiceReport>, Error> {
+    let cluster = unlock.cluster.as_str();
     let cluster_arn = crate::resolve::services::describe_cluster(&clients.ecs, cluster).await?;
-    let family = crate::aws::arn::family(task_definition);
-    match crate::lock::read_family_lock(&clients.ecs, &cluster_arn, family, progress).await? {
-        Some(holder) => {
-            crate::lock::release_family_lock(&clients.ecs, &cluster_arn, family, progress).await?;
+    let family = crate::aws::arn::family(&unlock.task_definition);
+    let store = Store::new(clients, &cluster_arn, family, &unlock.lock);
+    match store.read(progress).await? {
+        Some(Found { holder, .. }) => {
+            store.delete(None, progress).await?;
             progress.event(Event::Warning(match holder {
                 Ok(holder) => format!(
                     "cleared the lock on task definition family {family} held by run {} since {}",
@@ -32,8 +43,8 @@ pub async fn unlock(
             "task definition family {family} was not locked"
         ))),
     }
-    if services.is_empty() {
+    if unlock.services.is_empty() {
         return Ok(Vec::new());
     }
-    restore(clients, cluster, services, None, progress).await
+    restore(clients, cluster, &unlock.services, None, progress).await
 }

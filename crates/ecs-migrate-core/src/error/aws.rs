@@ -13,6 +13,7 @@ fn service_of(operation: &str) -> &'static str {
         "GetLogEvents" | "FilterLogEvents" | "DescribeLogStreams" => "logs",
         "DescribeScalableTargets" | "RegisterScalableTarget" => "application-autoscaling",
         "AssumeRole" => "sts",
+        "GetObject" | "PutObject" | "DeleteObject" => "s3",
         _ => "ecs",
     }
 }
@@ -150,6 +151,7 @@ where
                     || code == "ServiceUnavailableException"
                     || code == "InternalFailure"
                     || code == "InternalServerError"
+                    || code == "InternalError"
                     || code == "InternalServiceException"
                     || code == "ConcurrentUpdateException"
                     || code == "RequestTimeout"
@@ -193,6 +195,14 @@ impl Error {
             *retried_for = for_;
         }
         self
+    }
+
+    /// AWS's error code, for an [`Error::Aws`] AWS answered.
+    pub(crate) fn aws_code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
     }
 
     /// Whether waiting may help (see [`Error::Aws`]'s `transient`).

@@ -121,6 +121,9 @@ pub enum Error {
         unlock: String,
     },
 
+    #[error("the lock's S3 bucket `{bucket}` does not exist (or is in another account): create it, or give a lock in a bucket that exists")]
+    LockBucketNotFound { bucket: String },
+
     // ---- AWS failures ----
     #[error("{}", aws_message(operation, resource.as_deref(), (code.as_deref(), message), *transient, *retried_for))]
     Aws {
@@ -233,6 +236,7 @@ impl Error {
             | Error::ServiceWithoutTaskDefinition { .. }
             | Error::BrokenPauseRecord { .. }
             | Error::BrokenLock { .. }
+            | Error::LockBucketNotFound { .. }
             | Error::TagLimit { .. } => EXIT_INVALID_INPUT,
             Error::ClusterNotFound { .. }
             | Error::ServiceNotFound { .. }
@@ -280,6 +284,7 @@ impl Error {
             | Error::NoEssentialContainer { .. }
             | Error::UnknownContainer { .. } => vec![Field::Container],
             Error::Locked { .. } => vec![Field::WaitForLock],
+            Error::LockBucketNotFound { .. } => vec![Field::Lock],
             _ => Vec::new(),
         }
     }

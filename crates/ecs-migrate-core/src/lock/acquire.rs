@@ -2,8 +2,8 @@
 //! decision out (see the module's doc in `lock/mod.rs`).
 
 use super::decide::{decide, Decision, Seen};
-use super::lease::{release_family_lock, Lease};
-use super::record::{is_live, read_locks};
+use super::lease::Lease;
+use super::store::{Found as Lock, Store, Version};
 use super::{Held, Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
 use crate::launch::live_tasks::live_task;
 use crate::progress::{Event, Progress};
@@ -32,10 +32,15 @@ pub(crate) enum Acquired<'a> {
     Finished(Outcome),
 }
 
-/// What one look found this run may do (before it takes the lease).
+/// What one look found this run may do (before it takes the lease, on `lock`: the family lock
+/// as seen).
 enum Found {
-    Free(Vec<ServiceTarget>),
+    Free {
+        services: Vec<ServiceTarget>,
+        lock: Option<Version>,
+    },
     Join {
+        lock: Option<Version>,
         task_arn: String,
         holder: RunId,
         services: Vec<ServiceTarget>,
@@ -56,6 +61,7 @@ pub(crate) async fn acquire<'a>(
         clients,
         plan,
         progress,
+        store: Store::for_plan(clients, plan),
         started: Instant::now(),
         said_waiting: false,
         settled: false,
@@ -66,7 +72,7 @@ pub(crate) async fn acquire<'a>(
             // show the paused count for a moment (eventual consistency), and this run would
             // record it as the "before" count. Look again, and describe the services afresh,
             // once that moment has passed.
-            Ok(Some(Found::Free(_))) if wait.said_waiting && !wait.settled => {
+            Ok(Some(Found::Free { .. })) if wait.said_waiting && !wait.settled => {
                 wait.settled = true;
                 tokio::select! {
                     biased;
@@ -76,22 +82,27 @@ pub(crate) async fn acquire<'a>(
                 continue;
             }
             Ok(Some(Found::Finished(outcome))) => return Ok(Some(Acquired::Finished(outcome))),
-            Ok(Some(Found::Free(services))) => {
-                let lease = Lease::take(&clients.ecs, plan, progress).await?;
-                return Ok(Some(Acquired::Free { lease, services }));
+            Ok(Some(Found::Free { services, lock })) => {
+                // `None`: another run wrote the lock first (S3): look again, as a run that
+                // found the app held.
+                if let Some(lease) = Lease::take(wait.store.clone(), plan, progress, lock).await? {
+                    return Ok(Some(Acquired::Free { lease, services }));
+                }
             }
             Ok(Some(Found::Join {
+                lock,
                 task_arn,
                 holder,
                 services,
             })) => {
-                let lease = Lease::take(&clients.ecs, plan, progress).await?;
-                return Ok(Some(Acquired::Join {
-                    lease,
-                    task_arn,
-                    holder,
-                    services,
-                }));
+                if let Some(lease) = Lease::take(wait.store.clone(), plan, progress, lock).await? {
+                    return Ok(Some(Acquired::Join {
+                        lease,
+                        task_arn,
+                        holder,
+                        services,
+                    }));
+                }
             }
             Ok(None) => {}
             Err(err) if err.is_transient() && wait.started.elapsed() < plan.wait_for_lock => {
@@ -117,6 +128,7 @@ struct Wait<'a> {
     clients: &'a Clients,
     plan: &'a Plan,
     progress: &'a dyn Progress,
+    store: Store<'a>,
     started: Instant,
     said_waiting: bool,
     settled: bool,
@@ -126,17 +138,18 @@ impl Wait<'_> {
     /// One look at who holds the app: what this run may do now, or `None` to look again later.
     async fn look(&mut self) -> Result<Option<Found>, Error> {
         let services = self.services().await?;
-        let seen = self.see(&services).await?;
+        let (seen, lock) = self.see(&services).await?;
         match decide(seen, &self.plan.migration) {
             Decision::Finished(outcome) => Ok(Some(Found::Finished(outcome))),
             Decision::Join { task_arn, holder } => Ok(Some(Found::Join {
+                lock,
                 task_arn,
                 holder,
                 services,
             })),
             Decision::Free { take_over } => {
                 self.take_over(take_over).await?;
-                Ok(Some(Found::Free(services)))
+                Ok(Some(Found::Free { services, lock }))
             }
             Decision::Wait {
                 holder,
@@ -165,24 +178,30 @@ impl Wait<'_> {
         }
     }
 
-    /// Who holds the app, which of them are alive, and whether this migration was finished.
-    async fn see(&self, services: &[ServiceTarget]) -> Result<Seen, Error> {
+    /// Who holds the app, which of them are alive, and whether this migration was finished;
+    /// and the family lock's version, for taking it.
+    async fn see(&self, services: &[ServiceTarget]) -> Result<(Seen, Option<Version>), Error> {
         let (clients, plan, progress) = (self.clients, self.plan, self.progress);
         let ecs = &clients.ecs;
-        let locks = read_locks(ecs, &plan.cluster, progress).await?;
-        let leased = locks
-            .iter()
-            .filter_map(|(_, h)| h.as_ref().ok())
-            .filter(|h| is_live(h.expires))
-            .map(|h| h.run_id.clone())
-            .collect();
+        let look = self.store.look(progress).await?;
+        let leased = look.leased;
         let mut holders: Vec<Holder> = Vec::new();
-        match locks.into_iter().find(|(f, _)| *f == plan.family) {
-            Some((_, Ok(lock))) => holders.push(lock),
-            Some((family, Err(problem))) => {
+        let mut version = None;
+        match look.family {
+            Some(Lock {
+                holder: Ok(lock),
+                version: seen,
+            }) => {
+                holders.push(lock);
+                version = Some(seen);
+            }
+            Some(Lock {
+                holder: Err(problem),
+                ..
+            }) => {
                 return Err(Error::BrokenLock {
                     cluster: plan.cluster.clone(),
-                    family,
+                    family: plan.family.clone(),
                     problem,
                     unlock: unlock_command(plan),
                 })
@@ -218,18 +237,18 @@ impl Wait<'_> {
         } else {
             None
         };
-        Ok(Seen {
+        let seen = Seen {
             holders,
             leased,
             live,
             finished,
-        })
+        };
+        Ok((seen, version))
     }
 
-    /// Takes over what dead runs left: the family lock is removed; their services' records
-    /// are restored from once the run has the app.
+    /// Takes over what dead runs left: the family lock is cleared (see [`Store::clear_dead`]);
+    /// their services' records are restored from once the run has the app.
     async fn take_over(&self, dead: Vec<Holder>) -> Result<(), Error> {
-        let plan = self.plan;
         for holder in dead {
             self.progress.event(Event::TakingOverLock {
                 what: &holder.what.to_string(),
@@ -238,13 +257,7 @@ impl Wait<'_> {
                 silent_for: LEASE + CLOCK_SKEW,
             });
             if matches!(holder.what, Held::Family(_)) {
-                release_family_lock(
-                    &self.clients.ecs,
-                    &plan.cluster,
-                    &plan.family,
-                    self.progress,
-                )
-                .await?;
+                self.store.clear_dead(self.progress).await?;
             }
         }
         Ok(())
@@ -288,6 +301,9 @@ fn unlock_command(plan: &Plan) -> String {
     );
     for service in plan.pause.iter().flat_map(|p| &p.services) {
         command.push_str(&format!(" --service {}", service.name));
+    }
+    if let crate::LockSetting::S3 { .. } = &plan.lock {
+        command.push_str(&format!(" --lock {}", plan.lock));
     }
     command
 }

@@ -1,41 +1,61 @@
 //! [`Lease`]: the app, held by this run. Taken by [`super::acquire`]; renewed while the run
 //! works ([`Lease::hold`]), checked right before RunTask ([`Lease::check`]) and let go of
-//! afterwards ([`Lease::release`]).
+//! afterwards ([`Lease::release`]). The same rules for both stores (`store.rs`).
 
-use super::record::{family_lock_tag, read_family_lock};
+use super::store::{Claim, Found, Put, Store, Version};
 use super::{LEASE, RENEW_EVERY};
 use crate::aws::call;
 use crate::progress::{Event, Progress};
-use crate::records::tags;
 use crate::{Error, Plan, Timestamp};
-use aws_sdk_ecs::Client;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::sleep;
 
 /// This run's hold on the app: the family lock, written with this run's id.
 pub(crate) struct Lease<'a> {
-    ecs: &'a Client,
+    store: Store<'a>,
     plan: &'a Plan,
     progress: &'a dyn Progress,
     /// When this run took the app (what the lock and the pause records say in `since`).
     since: Timestamp,
+    /// The lock as this run last wrote it (its ETag, for the S3 store).
+    version: Mutex<Version>,
+    /// Writes so far, for each write's nonce.
+    writes: AtomicU32,
 }
 
 impl<'a> Lease<'a> {
-    /// Writes the family lock for this run (a joining run takes it over from the run it joins).
+    /// Writes the family lock for this run if it is still as last seen (`expected`; `None`:
+    /// there was none). A joining run takes it over from the run it joins; a run taking over a
+    /// dead run's lock replaces it. `None`: another run wrote it first (S3 store only) — look
+    /// again.
     pub(super) async fn take(
-        ecs: &'a Client,
+        store: Store<'a>,
         plan: &'a Plan,
         progress: &'a dyn Progress,
-    ) -> Result<Lease<'a>, Error> {
+        expected: Option<Version>,
+    ) -> Result<Option<Lease<'a>>, Error> {
         let lease = Lease {
-            ecs,
+            store,
             plan,
             progress,
             since: Timestamp::now(),
+            version: Mutex::new(expected.clone().unwrap_or(Version::Tag)),
+            writes: AtomicU32::new(0),
         };
-        lease.write(call::PATIENCE).await?;
-        Ok(lease)
+        let claim = lease.claim();
+        match lease
+            .store
+            .put(&claim, expected.as_ref(), call::PATIENCE, progress)
+            .await?
+        {
+            Put::Written(version) => {
+                *lease.version.lock().unwrap() = version;
+                Ok(Some(lease))
+            }
+            Put::Conflict => Ok(None),
+        }
     }
 
     /// When this run took the app.
@@ -43,23 +63,58 @@ impl<'a> Lease<'a> {
         self.since
     }
 
-    /// Writes the lock with a fresh expiry; a transient failure is retried for `patience`.
-    async fn write(&self, patience: Duration) -> Result<(), Error> {
-        let plan = self.plan;
-        let call = self
-            .ecs
-            .tag_resource()
-            .resource_arn(&plan.cluster)
-            .tags(family_lock_tag(plan, self.since));
-        call::send_within(
-            self.progress,
-            "TagResource",
-            || format!("cluster `{}`", plan.cluster),
-            patience,
-            || call.clone().send(),
-        )
-        .await?;
-        Ok(())
+    fn claim(&self) -> Claim<'a> {
+        let n = self.writes.fetch_add(1, Ordering::Relaxed);
+        Claim {
+            plan: self.plan,
+            since: self.since,
+            write: format!("{}-{n}", self.plan.run_id),
+        }
+    }
+
+    /// Writes the lock with a fresh expiry, on the version this run last wrote; a transient
+    /// failure is retried for `patience`. If a run of this same migration joined and wrote it
+    /// since, it is written again on that run's version: both keep the lease alive, as both
+    /// watch the one task. Any other writer has taken the app: [`Error::LockLost`].
+    async fn renew(&self, patience: Duration) -> Result<(), Error> {
+        let expected = self.version.lock().unwrap().clone();
+        let claim = self.claim();
+        let progress = self.progress;
+        if let Put::Written(version) = self
+            .store
+            .put(&claim, Some(&expected), patience, progress)
+            .await?
+        {
+            *self.version.lock().unwrap() = version;
+            return Ok(());
+        }
+        let found = self.store.read(progress).await?;
+        if let Some(Found {
+            holder: Ok(holder),
+            version,
+        }) = &found
+        {
+            if holder.migration == self.plan.migration {
+                let claim = self.claim();
+                if let Put::Written(version) = self
+                    .store
+                    .put(&claim, Some(version), patience, progress)
+                    .await?
+                {
+                    *self.version.lock().unwrap() = version;
+                    return Ok(());
+                }
+            }
+        }
+        Err(self.lost(found))
+    }
+
+    fn lost(&self, found: Option<Found>) -> Error {
+        Error::LockLost {
+            cluster: self.plan.cluster.clone(),
+            family: self.plan.family.clone(),
+            by: found.and_then(|f| f.holder.ok()).map(|h| h.run_id),
+        }
     }
 
     /// Runs `work` while this run holds the app: the lease is renewed every [`RENEW_EVERY`]
@@ -69,7 +124,7 @@ impl<'a> Lease<'a> {
         let renew = async {
             loop {
                 sleep(RENEW_EVERY).await;
-                if let Err(err) = self.write(RENEW_EVERY).await {
+                if let Err(err) = self.renew(RENEW_EVERY).await {
                     self.progress.event(Event::RenewalFailed {
                         error: &err,
                         take_over_after: LEASE,
@@ -90,28 +145,28 @@ impl<'a> Lease<'a> {
     /// same migration holding it is fine: RunTask's idempotency token makes both watch one task.
     pub(crate) async fn check(&self) -> Result<(), Error> {
         let plan = self.plan;
-        let holder = read_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await?;
-        match holder {
+        let found = self.store.read(self.progress).await?;
+        match found.as_ref().map(|f| &f.holder) {
             Some(Ok(h)) if h.run_id == plan.run_id || h.migration == plan.migration => Ok(()),
-            other => Err(Error::LockLost {
-                cluster: plan.cluster.clone(),
-                family: plan.family.clone(),
-                by: other.and_then(Result::ok).map(|h| h.run_id),
-            }),
+            _ => Err(self.lost(found)),
         }
     }
 
     /// Lets go of the app if the lock is still this run's (a run whose lease lapsed may have
-    /// been taken over; the lock is then the other run's). A failure is a warning: the lease
-    /// lapses on its own.
+    /// been taken over; the lock is then the other run's), conditionally on the version read.
+    /// A failure is a warning: the lease lapses on its own.
     pub(crate) async fn release(&self) {
         let plan = self.plan;
         let released = async {
-            match read_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await? {
-                Some(Ok(holder)) if holder.run_id == plan.run_id => {
-                    release_family_lock(self.ecs, &plan.cluster, &plan.family, self.progress).await
+            match self.store.read(self.progress).await? {
+                Some(Found {
+                    holder: Ok(holder),
+                    version,
+                }) if holder.run_id == plan.run_id => {
+                    self.store.delete(Some(&version), self.progress).await?;
+                    Ok(())
                 }
-                _ => Ok(()),
+                _ => Ok::<(), Error>(()),
             }
         };
         if let Err(err) = released.await {
@@ -119,25 +174,4 @@ impl<'a> Lease<'a> {
                 .event(Event::Warning(format!("could not release the lock: {err}")));
         }
     }
-}
-
-/// Removes the family lock, whoever holds it (a dead run's, taken over; `ecs-migrate unlock`).
-pub(crate) async fn release_family_lock(
-    ecs: &Client,
-    cluster: &str,
-    family: &str,
-    progress: &dyn Progress,
-) -> Result<(), Error> {
-    let call = ecs
-        .untag_resource()
-        .resource_arn(cluster)
-        .tag_keys(tags::lock_key(family));
-    call::send(
-        progress,
-        "UntagResource",
-        || format!("cluster `{cluster}`"),
-        || call.clone().send(),
-    )
-    .await?;
-    Ok(())
 }

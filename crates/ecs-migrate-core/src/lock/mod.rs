@@ -1,8 +1,11 @@
-//! Locks: at most one run migrates an app at a time, with no infrastructure beyond ECS.
+//! Locks: at most one run migrates an app at a time.
 //!
 //! What holds an app:
-//! - the *family lock*, a tag on the cluster: `ecs-migrate:lock:<family>` =
-//!   `run=r-… since=<RFC 3339> expires=<RFC 3339> migration=<id>`, a *lease*: the run holding it
+//! - the *family lock*, kept by a [`Store`]: by default a tag on the cluster,
+//!   `ecs-migrate:lock:<family>` = `run=r-… since=<RFC 3339> expires=<RFC 3339> migration=<id>`
+//!   (no infrastructure beyond ECS); with `s3://BUCKET/PREFIX` the object
+//!   `PREFIX/<cluster>/<family>.json` holding the same, written with conditional requests
+//!   (`s3_store.rs`). Either way it is a *lease*: the run holding it
 //!   renews `expires` every [`RENEW_EVERY`] (30 s) to [`LEASE`] (2 min) ahead, from the moment it
 //!   takes the app until it has restored the services and recorded the outcome (see
 //!   [`Lease::hold`]); others allow [`CLOCK_SKEW`] (1 min) between the machines' clocks;
@@ -26,20 +29,27 @@
 //! starts a task ([`Lease::check`]: [`crate::Error::LockLost`]), restores only the services whose
 //! pause record is still its own, and releases the lock only if it still names it.
 //!
+//! With the S3 store exactly one of any number of racing runs takes the lock: the others' writes
+//! fail their condition, and they look again as runs that found the app held.
+//!
 //! Tags are not compare-and-swap: two runs starting within the same instant can both see the app
 //! free. Both then pause the services with the same recorded counts and send RunTask with the
 //! same idempotency token (see [`crate::MigrationId::client_token`]), so ECS starts one task, both watch
 //! it, both restore to the same counts. Different migrations of the same app started within that
-//! instant are not serialised; the records still restore the services correctly.
+//! instant are not serialised with the tag store (use the S3 store for that); the records still
+//! restore the services correctly.
 
 mod acquire;
 mod decide;
 mod lease;
 mod record;
+mod s3_store;
+mod store;
 
 pub(crate) use acquire::{acquire, Acquired};
-pub(crate) use lease::{release_family_lock, Lease};
-pub(crate) use record::{lock_tag, read_family_lock, record_expiry};
+pub(crate) use lease::Lease;
+pub(crate) use record::{lock_tag, record_expiry};
+pub(crate) use store::{Found, Store};
 
 use crate::{MigrationId, RunId, Timestamp};
 use std::time::Duration;

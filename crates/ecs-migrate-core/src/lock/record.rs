@@ -77,17 +77,6 @@ pub(super) async fn read_locks(
     Ok(tags.iter().filter_map(parse_lock).collect())
 }
 
-/// The family lock of `family`: `Err` (what is wrong with it) when its tag is unreadable.
-pub(crate) async fn read_family_lock(
-    ecs: &Client,
-    cluster: &str,
-    family: &str,
-    progress: &dyn Progress,
-) -> Result<Option<Result<Holder, String>>, Error> {
-    let locks = read_locks(ecs, cluster, progress).await?;
-    Ok(locks.into_iter().find(|(f, _)| f == family).map(|(_, h)| h))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

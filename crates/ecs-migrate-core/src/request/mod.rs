@@ -6,6 +6,7 @@ pub(crate) mod capacity_provider;
 pub(crate) mod field;
 pub(crate) mod key_value;
 pub(crate) mod launch_type;
+pub(crate) mod lock_setting;
 pub(crate) mod secret;
 pub(crate) mod task_definition_ref;
 pub(crate) mod timeout;
@@ -54,6 +55,8 @@ pub struct Request {
     pub adopt: bool,
     /// How long to wait for another run that holds the app (`--wait-for-lock`).
     pub wait_for_lock: std::time::Duration,
+    /// Where the app's lock is kept (the cluster's tag by default).
+    pub lock: crate::LockSetting,
     /// Stream the deciding container's CloudWatch logs (`--no-logs` turns it off).
     pub follow_logs: bool,
     /// How many of the last log lines the report keeps (`--log-tail`).
@@ -105,6 +108,7 @@ impl Default for Request {
             key: None,
             adopt: false,
             wait_for_lock: DEFAULT_WAIT_FOR_LOCK,
+            lock: crate::LockSetting::ClusterTag,
             follow_logs: true,
             log_tail: DEFAULT_LOG_TAIL,
             log_settle: DEFAULT_LOG_SETTLE,

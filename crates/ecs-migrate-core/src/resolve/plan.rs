@@ -41,6 +41,9 @@ pub struct Plan {
     /// How long to wait for another run that holds the app.
     #[serde(serialize_with = "serialize_secs")]
     pub wait_for_lock: std::time::Duration,
+    /// Where the app's lock is kept: `"cluster-tag"` or `"s3://BUCKET/PREFIX"`.
+    #[serde(serialize_with = "serialize_lock")]
+    pub lock: crate::LockSetting,
     /// Where the deciding container's output is read from.
     pub logs: Logs,
     /// How many of the last log lines the report keeps.
@@ -51,6 +54,16 @@ pub struct Plan {
     /// When the migration task (and a paused service's old task) counts as over.
     pub decide_at: crate::DecideAt,
     pub run_task: RunTaskSpec,
+}
+
+fn serialize_lock<S: serde::Serializer>(
+    lock: &crate::LockSetting,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match lock {
+        crate::LockSetting::ClusterTag => s.serialize_str("cluster-tag"),
+        s3 => s.collect_str(s3),
+    }
 }
 
 fn serialize_secs<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -142,6 +142,7 @@ pub(crate) async fn run_with_stream_settling(
         logs,
         autoscaling,
         ssm: parameter_store(),
+        s3: no_s3(),
     };
     let request = Request {
         cluster: "prod".into(),

@@ -207,7 +207,14 @@ pub(crate) fn ecs_only(ecs: &Client) -> Clients {
         logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
         ssm: parameter_store(),
+        s3: no_s3(),
     }
+}
+
+/// An S3 client that must not be called (these runs keep the lock in the cluster's tag).
+pub(crate) fn no_s3() -> aws_sdk_s3::Client {
+    let none: [&Rule; 0] = [];
+    mock_client!(aws_sdk_s3, RuleMode::MatchAny, none)
 }
 
 pub(crate) fn one_container() -> Vec<ContainerDefinition> {
@@ -351,6 +358,7 @@ pub(crate) fn pausing_web(ecs: Client) -> Clients {
     Clients {
         logs: ecs_only(&ecs).logs,
         ssm: parameter_store(),
+        s3: no_s3(),
         ecs,
         autoscaling: mock_client!(
             aws_sdk_applicationautoscaling,
