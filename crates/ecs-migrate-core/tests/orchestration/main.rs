@@ -6,6 +6,7 @@
 mod fake;
 
 mod launch;
+mod lock;
 mod logs;
 mod pause;
 mod teardown;

@@ -8,6 +8,7 @@
 
 pub(crate) mod fargate;
 pub(crate) mod logs;
+pub(crate) mod s3;
 
 pub(crate) use fargate::*;
 pub(crate) use logs::*;
