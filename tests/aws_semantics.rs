@@ -7,7 +7,7 @@ use crate::fixtures::{App, Container};
 use crate::test::Test;
 
 /// Switches on strict-mode settings (`POST /ecs-emulator/config`).
-fn configure(emulator: &Emulator, config: serde_json::Value) {
+pub(crate) fn configure(emulator: &Emulator, config: serde_json::Value) {
     ureq::post(&format!("{}/ecs-emulator/config", emulator.url))
         .set("Content-Type", "application/json")
         .send_string(&config.to_string())

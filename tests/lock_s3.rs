@@ -284,3 +284,30 @@ async fn a_missing_lock_bucket_is_refused_before_any_change_and_a_dry_run_names_
         .status(0)
         .stderr_has("lock tag ecs-migrate:lock:migrate on the cluster");
 }
+
+/// A lock the run may not use (S3 denies its calls: no IAM permission on the bucket) is refused
+/// before anything changes: exit 3 naming the S3 action to allow; web is not paused, no task
+/// starts. (The emulator's faults reach S3 as a whole, so this denies the read that comes first;
+/// a write denied after it fails the take the same way, before any pause.)
+#[tokio::test]
+async fn an_s3_lock_the_run_may_not_use_is_refused_before_any_change() {
+    let emulator = Emulator::start();
+    create_bucket(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let app = journaled_app(&emulator, &dir.path().join("journal")).await;
+    crate::aws_semantics::configure(
+        &emulator,
+        serde_json::json!({"faults": {"s3": {"access_denied": 1}}}),
+    );
+
+    let out = Test::new(&emulator)
+        .args(args(&app, "m0"))
+        .args(["--lock", LOCK])
+        .run()
+        .await;
+
+    out.status(3).stderr_has("Allow `s3:GetObject`");
+    assert!(app.migration_tasks().await.is_empty());
+    assert_eq!(app.counts("web").await.0, 2);
+    assert!(app.pause_tags("web").await.is_empty());
+}

@@ -11,10 +11,13 @@ use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// An object's body and ETag.
+type Object = (Vec<u8>, String);
+
 #[derive(Clone, Default)]
 pub(crate) struct LockBucket {
-    /// The object: its body and ETag.
-    pub object: Arc<Mutex<Option<(Vec<u8>, String)>>>,
+    /// The object.
+    pub object: Arc<Mutex<Option<Object>>>,
     /// The next PutObject is carried out and then answered 500.
     pub lose_next_put: Arc<AtomicBool>,
     /// Another run's document, written just before the next PutObject arrives (it won the race).
