@@ -95,12 +95,7 @@ impl<'a> Store<'a> {
                 family,
             } => {
                 let locks = read_locks(ecs, cluster, progress).await?;
-                let leased = locks
-                    .iter()
-                    .filter_map(|(_, h)| h.as_ref().ok())
-                    .filter(|h| is_live(h.expires))
-                    .map(|h| h.run_id.clone())
-                    .collect();
+                let leased = live_leases(locks.iter().map(|(_, h)| h));
                 let family = locks
                     .into_iter()
                     .find(|(f, _)| f == family)
@@ -115,12 +110,7 @@ impl<'a> Store<'a> {
                     holder: read.holder,
                     version: Version::ETag(read.etag),
                 });
-                let leased = family
-                    .iter()
-                    .filter_map(|found| found.holder.as_ref().ok())
-                    .filter(|h| is_live(h.expires))
-                    .map(|h| h.run_id.clone())
-                    .collect();
+                let leased = live_leases(family.iter().map(|found| &found.holder));
                 Ok(Look { family, leased })
             }
         }
@@ -214,4 +204,13 @@ impl<'a> Store<'a> {
             Store::S3(_) => Ok(()),
         }
     }
+}
+
+/// The runs among `holders` whose lease is live.
+fn live_leases<'h>(holders: impl Iterator<Item = &'h Result<Holder, String>>) -> Vec<RunId> {
+    holders
+        .filter_map(|h| h.as_ref().ok())
+        .filter(|h| is_live(h.expires))
+        .map(|h| h.run_id.clone())
+        .collect()
 }
