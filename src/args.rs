@@ -128,14 +128,8 @@ pub struct UnlockArgs {
     )]
     pub services: Vec<String>,
 
-    /// Where the lock is kept, as the runs gave it (`--lock` of `run`); default: the cluster's tag
-    #[arg(
-        long,
-        env = "ECS_MIGRATE_LOCK",
-        value_name = "s3://BUCKET/PREFIX",
-        default_value = ""
-    )]
-    pub lock: LockSetting,
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// text or json
     #[arg(long, env = "ECS_MIGRATE_OUTPUT", value_enum, default_value_t = Output::Text)]
@@ -143,6 +137,21 @@ pub struct UnlockArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Where the app's lock is kept, shared by `run` and `unlock` (which must name the lock the runs
+/// used).
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Where the app's lock is kept: s3://BUCKET/PREFIX for a lock that is really mutually
+    /// exclusive (S3 conditional writes); default: a tag on the cluster
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_LOCK",
+        value_name = "s3://BUCKET/PREFIX",
+        default_value = ""
+    )]
+    pub lock: LockSetting,
 }
 
 /// AWS settings, shared by every command.
@@ -363,15 +372,8 @@ pub struct RunArgs {
           value_parser = parse_duration)]
     pub wait_for_lock: std::time::Duration,
 
-    /// Where the app's lock is kept: s3://BUCKET/PREFIX for a lock that is really mutually
-    /// exclusive (S3 conditional writes); default: a tag on the cluster
-    #[arg(
-        long,
-        env = "ECS_MIGRATE_LOCK",
-        value_name = "s3://BUCKET/PREFIX",
-        default_value = ""
-    )]
-    pub lock: LockSetting,
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Do not stream the migration's CloudWatch logs
     #[arg(long, env = "ECS_MIGRATE_NO_LOGS")]

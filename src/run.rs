@@ -132,7 +132,7 @@ async fn unlock(args: UnlockArgs) -> i32 {
             cluster: args.cluster,
             task_definition: args.task_definition,
             services: args.services,
-            lock: args.lock,
+            lock: args.lock.lock,
         };
         ecs_migrate_core::unlock(&clients, &unlock, &renderer).await
     }
@@ -275,7 +275,7 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         key: args.key,
         adopt: args.adopt,
         wait_for_lock: args.wait_for_lock,
-        lock: args.lock,
+        lock: args.lock.lock,
         follow_logs: !args.no_logs,
         log_tail: args.log_tail,
         log_settle: args.log_settle,

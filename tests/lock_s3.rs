@@ -108,16 +108,23 @@ fn create_bucket(emulator: &Emulator) {
     assert_eq!(status, 200, "CreateBucket: {body}");
 }
 
+/// An emulator with the lock's bucket, and a [`journaled_app`] whose journal is in the temporary
+/// directory returned.
+async fn with_bucket() -> (Emulator, tempfile::TempDir, App) {
+    let emulator = Emulator::start();
+    create_bucket(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let app = journaled_app(&emulator, &dir.path().join("journal")).await;
+    (emulator, dir, app)
+}
+
 /// The issue's bar: 5 runs of 5 different migrations of one app, started together with
 /// `--lock s3://…`, run one after another (never two migration tasks at once), all exit 0
 /// (`--wait-for-lock` is long enough), and web ends at its 2 tasks with no record left.
 #[tokio::test]
 async fn five_different_migrations_started_together_with_the_s3_lock_run_one_after_another() {
-    let emulator = Emulator::start();
-    create_bucket(&emulator);
-    let dir = tempfile::tempdir().unwrap();
+    let (emulator, dir, app) = with_bucket().await;
     let journal = dir.path().join("journal");
-    let app = journaled_app(&emulator, &journal).await;
 
     let outputs = start_together(&emulator, &app, 5, LOCK).await;
 
@@ -180,10 +187,7 @@ async fn the_tag_lock_still_restores_every_service_when_different_migrations_rac
 /// is taken over: the run says so, migrates, and lets go.
 #[tokio::test]
 async fn a_dead_runs_s3_lock_is_taken_over() {
-    let emulator = Emulator::start();
-    create_bucket(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    let app = journaled_app(&emulator, &dir.path().join("journal")).await;
+    let (emulator, _dir, app) = with_bucket().await;
     let dead = r#"{"run": "r-deadbeef0001", "since": "2026-01-01T00:00:00Z",
         "expires": "2026-01-01T00:02:00Z", "migration": "0123456789abcdef",
         "pause_records": {"cluster": "app", "services": ["web"], "tags": []}, "write": "r-deadbeef0001-0"}"#;
@@ -207,10 +211,7 @@ async fn a_dead_runs_s3_lock_is_taken_over() {
 /// the unlock command that names the S3 lock; that command clears it, and the next run goes.
 #[tokio::test]
 async fn a_held_s3_lock_makes_a_run_exit_5_and_unlock_clears_it() {
-    let emulator = Emulator::start();
-    create_bucket(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    let app = journaled_app(&emulator, &dir.path().join("journal")).await;
+    let (emulator, _dir, app) = with_bucket().await;
     let live = r#"{"run": "r-00000000a11e", "since": "2026-01-01T00:00:00Z",
         "expires": "2999-01-01T00:00:00Z", "migration": "0123456789abcdef",
         "pause_records": {"cluster": "app", "services": [], "tags": []}, "write": "r-00000000a11e-0"}"#;
@@ -291,10 +292,7 @@ async fn a_missing_lock_bucket_is_refused_before_any_change_and_a_dry_run_names_
 /// a write denied after it fails the take the same way, before any pause.)
 #[tokio::test]
 async fn an_s3_lock_the_run_may_not_use_is_refused_before_any_change() {
-    let emulator = Emulator::start();
-    create_bucket(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    let app = journaled_app(&emulator, &dir.path().join("journal")).await;
+    let (emulator, _dir, app) = with_bucket().await;
     crate::aws_semantics::configure(
         &emulator,
         serde_json::json!({"faults": {"s3": {"access_denied": 1}}}),

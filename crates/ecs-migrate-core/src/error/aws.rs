@@ -50,6 +50,12 @@ pub(super) fn aws_message(
             out,
             ". Allow `{service}:{operation}` on that resource in the IAM policy of the identity ecs-migrate runs as"
         );
+        if operation == "GetObject" {
+            // Without s3:ListBucket, S3 answers a missing object with 403, not 404.
+            out.push_str(
+                ", and `s3:ListBucket` on the bucket (without it a missing object reads as access denied)",
+            );
+        }
     } else if transient {
         match retried_for {
             Some(d) if !d.is_zero() => {
@@ -214,5 +220,37 @@ impl Error {
                 ..
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denied_s3_read_names_the_action_and_list_bucket() {
+        let text = aws_message(
+            "GetObject",
+            Some("s3://locks/team-a/app/migrate.json"),
+            (Some("AccessDenied"), "Access Denied"),
+            false,
+            None,
+        );
+        assert!(
+            text.starts_with("AWS s3:GetObject on s3://locks/team-a/app/migrate.json failed: AccessDenied: Access Denied. Allow `s3:GetObject`"),
+            "{text}"
+        );
+        assert!(text.contains("`s3:ListBucket` on the bucket"), "{text}");
+        let put = aws_message(
+            "PutObject",
+            None,
+            (Some("AccessDenied"), "Access Denied"),
+            false,
+            None,
+        );
+        assert!(
+            put.contains("Allow `s3:PutObject`") && !put.contains("ListBucket"),
+            "{put}"
+        );
     }
 }

@@ -36,26 +36,23 @@ impl<'a> Lease<'a> {
         progress: &'a dyn Progress,
         expected: Option<Version>,
     ) -> Result<Option<Lease<'a>>, Error> {
-        let lease = Lease {
-            store,
-            plan,
-            progress,
-            since: Timestamp::now(),
-            version: Mutex::new(expected.clone().unwrap_or(Version::Tag)),
-            writes: AtomicU32::new(0),
-        };
-        let claim = lease.claim();
-        match lease
-            .store
+        let since = Timestamp::now();
+        let claim = Claim::new(plan, since, 0);
+        let version = match store
             .put(&claim, expected.as_ref(), call::PATIENCE, progress)
             .await?
         {
-            Put::Written(version) => {
-                *lease.version.lock().unwrap() = version;
-                Ok(Some(lease))
-            }
-            Put::Conflict => Ok(None),
-        }
+            Put::Written(version) => version,
+            Put::Conflict => return Ok(None),
+        };
+        Ok(Some(Lease {
+            store,
+            plan,
+            progress,
+            since,
+            version: Mutex::new(version),
+            writes: AtomicU32::new(1),
+        }))
     }
 
     /// When this run took the app.
@@ -63,13 +60,10 @@ impl<'a> Lease<'a> {
         self.since
     }
 
+    /// What the next write of this lease holds.
     fn claim(&self) -> Claim<'a> {
         let n = self.writes.fetch_add(1, Ordering::Relaxed);
-        Claim {
-            plan: self.plan,
-            since: self.since,
-            write: format!("{}-{n}", self.plan.run_id),
-        }
+        Claim::new(self.plan, self.since, n)
     }
 
     /// Writes the lock with a fresh expiry, on the version this run last wrote; a transient
@@ -153,23 +147,15 @@ impl<'a> Lease<'a> {
     }
 
     /// Lets go of the app if the lock is still this run's (a run whose lease lapsed may have
-    /// been taken over; the lock is then the other run's), conditionally on the version read.
+    /// been taken over; the lock is then the other run's): see [`Store::release`].
     /// A failure is a warning: the lease lapses on its own.
     pub(crate) async fn release(&self) {
-        let plan = self.plan;
-        let released = async {
-            match self.store.read(self.progress).await? {
-                Some(Found {
-                    holder: Ok(holder),
-                    version,
-                }) if holder.run_id == plan.run_id => {
-                    self.store.delete(Some(&version), self.progress).await?;
-                    Ok(())
-                }
-                _ => Ok::<(), Error>(()),
-            }
-        };
-        if let Err(err) = released.await {
+        let mine = self.version.lock().unwrap().clone();
+        let released = self
+            .store
+            .release(&self.plan.run_id, &mine, self.progress)
+            .await;
+        if let Err(err) = released {
             self.progress
                 .event(Event::Warning(format!("could not release the lock: {err}")));
         }

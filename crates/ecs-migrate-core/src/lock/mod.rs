@@ -48,7 +48,7 @@ mod store;
 
 pub(crate) use acquire::{acquire, Acquired};
 pub(crate) use lease::Lease;
-pub(crate) use record::{lock_tag, record_expiry};
+pub(crate) use record::record_expiry;
 pub(crate) use store::{Found, Store};
 
 use crate::{MigrationId, RunId, Timestamp};

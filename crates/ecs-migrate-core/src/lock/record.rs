@@ -5,6 +5,7 @@
 use super::{Held, Holder, CLOCK_SKEW, LEASE, RECORD_MARGIN};
 use crate::aws::call;
 use crate::progress::Progress;
+use crate::records::tag_limits;
 use crate::records::tags::{self, Fields, LOCK_PREFIX};
 use crate::{Error, Plan, Timestamp};
 use aws_sdk_ecs::types::Tag;
@@ -34,8 +35,42 @@ pub(super) fn family_lock_tag(plan: &Plan, since: Timestamp) -> Tag {
     lock_tag(&plan.family, &holder)
 }
 
+/// Refuses, before anything changes, a family lock tag that would break ECS's tag limits on the
+/// cluster (`records/tag_limits.rs`): its key holds the family, and the cluster may be full.
+pub(super) async fn check_lock_fits(
+    ecs: &Client,
+    cluster: &str,
+    family: &str,
+) -> Result<(), Error> {
+    // The longest values the lock holds.
+    let time: Timestamp = "2026-01-01T00:00:00Z".parse().expect("a valid time");
+    let holder = Holder {
+        run_id: "r-000000000000".into(),
+        since: time,
+        expires: Some(time),
+        migration: "0000000000000000".parse().expect("a valid id"),
+        what: Held::Family(family.to_owned()),
+    };
+    let lock_key = tags::lock_key(family);
+    let cluster_tags =
+        call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), &()).await?;
+    tag_limits::check(
+        "lock",
+        &format!("cluster `{cluster}`"),
+        &cluster_tags,
+        &[lock_tag(family, &holder)],
+        || {
+            if lock_key.chars().count() > tag_limits::MAX_KEY {
+                "The lock's key holds the task definition family: use a family of at most 111 characters".to_owned()
+            } else {
+                "Remove tags the cluster no longer needs (`aws ecs untag-resource`)".to_owned()
+            }
+        },
+    )
+}
+
 /// The family lock tag of `family` held by `holder`.
-pub(crate) fn lock_tag(family: &str, holder: &Holder) -> Tag {
+fn lock_tag(family: &str, holder: &Holder) -> Tag {
     let never: &dyn std::fmt::Display = &"never";
     let expires: &dyn std::fmt::Display = match &holder.expires {
         Some(at) => at,

@@ -75,6 +75,16 @@ impl S3Store<'_> {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
+    /// A failed call's error, with a missing bucket named as such.
+    fn named(&self, err: Error) -> Error {
+        match err.aws_code() {
+            Some("NoSuchBucket") => Error::LockBucketNotFound {
+                bucket: self.bucket.clone(),
+            },
+            _ => err,
+        }
+    }
+
     /// The lock object, `None` when there is none. A missing bucket is an error naming it.
     pub async fn read(&self, progress: &dyn Progress) -> Result<Option<Read>, Error> {
         let call = self.s3.get_object().bucket(&self.bucket).key(&self.key);
@@ -88,12 +98,7 @@ impl S3Store<'_> {
         {
             Ok(out) => out,
             Err(err) if err.aws_code() == Some("NoSuchKey") => return Ok(None),
-            Err(err) if err.aws_code() == Some("NoSuchBucket") => {
-                return Err(Error::LockBucketNotFound {
-                    bucket: self.bucket.clone(),
-                })
-            }
-            Err(err) => return Err(err),
+            Err(err) => return Err(self.named(err)),
         };
         let etag = out.e_tag().unwrap_or_default().to_owned();
         let body = out.body.collect().await.map_err(|err| Error::Aws {
@@ -169,20 +174,17 @@ impl S3Store<'_> {
                     _ => Ok(Put::Conflict),
                 }
             }
-            Err(err) if err.aws_code() == Some("NoSuchBucket") => Err(Error::LockBucketNotFound {
-                bucket: self.bucket.clone(),
-            }),
-            Err(err) => Err(err),
+            Err(err) => Err(self.named(err)),
         }
     }
 
-    /// Deletes the object if it is still at `expected` (`None`: whatever it holds). `false`:
-    /// it had changed, and is left.
+    /// Deletes the object if it is still at `expected` (`None`: whatever it holds); one that
+    /// changed since is left.
     pub async fn delete(
         &self,
         expected: Option<&Version>,
         progress: &dyn Progress,
-    ) -> Result<bool, Error> {
+    ) -> Result<(), Error> {
         let mut call = self.s3.delete_object().bucket(&self.bucket).key(&self.key);
         if let Some(Version::ETag(etag)) = expected {
             call = call.if_match(etag);
@@ -195,11 +197,11 @@ impl S3Store<'_> {
         )
         .await
         {
-            Ok(_) => Ok(true),
-            // Gone already (our own first attempt, whose answer was lost, or an unlock).
-            Err(err) if err.aws_code() == Some("NoSuchKey") => Ok(true),
-            Err(err) if is_conflict(&err) => Ok(false),
-            Err(err) => Err(err),
+            // Gone already (our own first attempt, whose answer was lost, or an unlock), or
+            // changed since: someone else's now.
+            Ok(_) => Ok(()),
+            Err(err) if err.aws_code() == Some("NoSuchKey") || is_conflict(&err) => Ok(()),
+            Err(err) => Err(self.named(err)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! delete. The lease rules (`decide.rs`, `lease.rs`, `acquire.rs`) are the same for both; only
 //! the S3 store can refuse a write that lost a race.
 
-use super::record::{family_lock_tag, is_live, read_locks};
+use super::record::{check_lock_fits, family_lock_tag, is_live, read_locks};
 use super::s3_store::{LockDocument, PauseRecords, S3Store};
 use super::{Holder, LEASE};
 use crate::aws::call;
@@ -45,6 +45,17 @@ pub(crate) struct Claim<'p> {
     pub plan: &'p Plan,
     pub since: Timestamp,
     pub write: String,
+}
+
+impl<'p> Claim<'p> {
+    /// The `n`th write of the plan's run, holding the app since `since`.
+    pub fn new(plan: &'p Plan, since: Timestamp, n: u32) -> Claim<'p> {
+        Claim {
+            plan,
+            since,
+            write: format!("{}-{n}", plan.run_id),
+        }
+    }
 }
 
 /// The family lock of one app.
@@ -116,6 +127,20 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Before anything changes: can the lock be kept? The tag fits on the cluster (ECS's tag
+    /// limits); the S3 object can be read (the bucket exists, the run may read it; a missing
+    /// object is a free app).
+    pub async fn check_usable(&self) -> Result<(), Error> {
+        match self {
+            Store::Tag {
+                ecs,
+                cluster,
+                family,
+            } => check_lock_fits(ecs, cluster, family).await,
+            Store::S3(s3) => s3.read(&()).await.map(|_| ()),
+        }
+    }
+
     /// This family's lock.
     pub async fn read(&self, progress: &dyn Progress) -> Result<Option<Found>, Error> {
         Ok(self.look(progress).await?.family)
@@ -166,13 +191,33 @@ impl<'a> Store<'a> {
         }
     }
 
-    /// Removes the lock if it is still at `expected` (`None`: whoever holds it). `false`: it
-    /// had changed and is left as it is.
+    /// Removes the lock if this run (`run_id`) holds it, as last written at `mine`; another
+    /// run's lock is left as it is. The S3 store lets the condition on `mine` decide; a tag has
+    /// none, so it is read first.
+    pub async fn release(
+        &self,
+        run_id: &RunId,
+        mine: &Version,
+        progress: &dyn Progress,
+    ) -> Result<(), Error> {
+        match self {
+            Store::Tag { .. } => match self.read(progress).await? {
+                Some(Found {
+                    holder: Ok(holder), ..
+                }) if holder.run_id == *run_id => self.delete(None, progress).await,
+                _ => Ok(()),
+            },
+            Store::S3(_) => self.delete(Some(mine), progress).await,
+        }
+    }
+
+    /// Removes the lock if it is still at `expected` (`None`: whoever holds it); a lock that
+    /// changed since is left as it is.
     pub async fn delete(
         &self,
         expected: Option<&Version>,
         progress: &dyn Progress,
-    ) -> Result<bool, Error> {
+    ) -> Result<(), Error> {
         match self {
             Store::Tag {
                 ecs,
@@ -190,7 +235,7 @@ impl<'a> Store<'a> {
                     || call.clone().send(),
                 )
                 .await?;
-                Ok(true)
+                Ok(())
             }
             Store::S3(s3) => s3.delete(expected, progress).await,
         }
@@ -200,7 +245,7 @@ impl<'a> Store<'a> {
     /// object stays, since taking the app replaces it conditionally on the ETag seen.
     pub async fn clear_dead(&self, progress: &dyn Progress) -> Result<(), Error> {
         match self {
-            Store::Tag { .. } => self.delete(None, progress).await.map(|_| ()),
+            Store::Tag { .. } => self.delete(None, progress).await,
             Store::S3(_) => Ok(()),
         }
     }

@@ -91,16 +91,10 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
     // The RunTask request is the same in every run of this migration (RunTask's idempotency
     // needs identical parameters for its token): this run's id goes on the task afterwards.
     let tags = request.tags.clone();
-    // The family lock is a tag on the cluster unless it is kept in S3.
-    let tag_lock = match &request.lock {
-        crate::LockSetting::ClusterTag => Some(family.as_str()),
-        crate::LockSetting::S3 { .. } => None,
-    };
-    check_records_fit(clients, &cluster, tag_lock, &tags, pause.as_ref()).await?;
-    // The S3 lock's bucket exists and its object can be read (a missing object is a free app).
     crate::lock::Store::new(clients, &cluster, &family, &request.lock)
-        .read(&())
+        .check_usable()
         .await?;
+    check_records_fit(&tags, pause.as_ref())?;
     let platform_version = request
         .platform_version
         .clone()
@@ -199,27 +193,16 @@ fn check_locally(request: &Request) -> Result<(), Error> {
 }
 
 /// Refuses, before anything changes, a run whose records would break ECS's tag limits (see
-/// `records/tag_limits.rs`): the family lock on the cluster (`tag_lock`: its family, when the
-/// lock is a tag), the pause record on each service, the run's tag on the task. (Outcomes are
-/// parameters in Parameter Store, not tags.)
-async fn check_records_fit(
-    clients: &Clients,
-    cluster: &str,
-    tag_lock: Option<&str>,
-    user_tags: &[crate::Tag],
-    pause: Option<&PausePlan>,
-) -> Result<(), Error> {
+/// `records/tag_limits.rs`): the pause record on each service, the run's tag on the task. (The
+/// lock is checked by its store: `Store::check_usable`; outcomes are parameters in Parameter
+/// Store, not tags.)
+fn check_records_fit(user_tags: &[crate::Tag], pause: Option<&PausePlan>) -> Result<(), Error> {
     use aws_sdk_ecs::types::Tag;
     let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
     // The longest values each record may hold.
     let run_id: crate::RunId = "r-000000000000".into();
     let time: crate::Timestamp = "2026-01-01T00:00:00Z".parse().expect("a valid time");
     let migration: crate::MigrationId = "0000000000000000".parse().expect("a valid id");
-
-    // The lock, on the cluster.
-    if let Some(family) = tag_lock {
-        check_lock_fits(clients, cluster, family, (&run_id, time, &migration)).await?;
-    }
 
     // The run's tag, on the task (with the user's tags).
     let mut task_tags: Vec<Tag> = user_tags.iter().map(|t| tag(&t.key, &t.value)).collect();
@@ -252,48 +235,6 @@ async fn check_records_fit(
             },
         )?;
     }
-    Ok(())
-}
-
-/// The family lock tag fits on the cluster.
-async fn check_lock_fits(
-    clients: &Clients,
-    cluster: &str,
-    family: &str,
-    (run_id, time, migration): (&crate::RunId, crate::Timestamp, &crate::MigrationId),
-) -> Result<(), Error> {
-    let lock_key = crate::records::tags::lock_key(family);
-    let lock = crate::lock::lock_tag(
-        family,
-        &crate::lock::Holder {
-            run_id: run_id.clone(),
-            since: time,
-            expires: Some(time),
-            migration: migration.clone(),
-            what: crate::lock::Held::Family(family.to_owned()),
-        },
-    );
-    let cluster_tags = call::list_tags(
-        &clients.ecs,
-        cluster,
-        || format!("cluster `{cluster}`"),
-        &(),
-    )
-    .await?;
-    tag_limits::check(
-        "lock",
-        &format!("cluster `{cluster}`"),
-        &cluster_tags,
-        &[lock],
-        || {
-            if lock_key.chars().count() > tag_limits::MAX_KEY {
-                "The lock's key holds the task definition family: use a family of at most 111 characters".to_owned()
-            } else {
-                "Remove tags the cluster no longer needs (`aws ecs untag-resource`)".to_owned()
-            }
-        },
-    )?;
-
     Ok(())
 }
 

@@ -16,14 +16,9 @@ fn s3_plan_request() -> Request {
     }
 }
 
-/// The answer to the PutObject that takes the lock is lost after S3 wrote it (a 5xx): the retry
-/// fails its `If-None-Match: *` against the run's own write, and the run reads the object back,
-/// finds its own nonce and goes on — it does not take itself for another run and wait. It
-/// renews and releases on the ETag it read.
-#[tokio::test(start_paused = true)]
-async fn a_lost_answer_to_taking_the_s3_lock_is_recognised_by_the_runs_own_nonce() {
-    let bucket = LockBucket::default();
-    bucket.lose_next_put.store(true, Ordering::Relaxed);
+/// A run whose migration succeeds at once, with its lock in `bucket`: the ECS rules (RunTask is
+/// `rules[2]`) and the clients.
+fn succeeding_run(bucket: &LockBucket) -> ([Rule; 4], Clients) {
     let rules = plain(
         mock!(Client::describe_tasks)
             .then_output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0))),
@@ -33,6 +28,18 @@ async fn a_lost_answer_to_taking_the_s3_lock_is_recognised_by_the_runs_own_nonce
         s3: bucket.client(),
         ..ecs_only(&ecs)
     };
+    (rules, clients)
+}
+
+/// The answer to the PutObject that takes the lock is lost after S3 wrote it (a 5xx): the retry
+/// fails its `If-None-Match: *` against the run's own write, and the run reads the object back,
+/// finds its own nonce and goes on — it does not take itself for another run and wait. It
+/// renews and releases on the ETag it read.
+#[tokio::test(start_paused = true)]
+async fn a_lost_answer_to_taking_the_s3_lock_is_recognised_by_the_runs_own_nonce() {
+    let bucket = LockBucket::default();
+    bucket.lose_next_put.store(true, Ordering::Relaxed);
+    let (_, clients) = succeeding_run(&bucket);
     let plan = ecs_migrate_core::resolve(&clients, &s3_plan_request())
         .await
         .unwrap();
@@ -68,15 +75,7 @@ async fn a_lost_answer_to_taking_the_s3_lock_is_recognised_by_the_runs_own_nonce
 #[tokio::test(start_paused = true)]
 async fn a_run_that_loses_the_race_for_the_s3_lock_waits_as_for_a_holder() {
     let bucket = LockBucket::default();
-    let rules = plain(
-        mock!(Client::describe_tasks)
-            .then_output(|| tasks(stopped(TaskStopCode::EssentialContainerExited, 0))),
-    );
-    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
-    let clients = Clients {
-        s3: bucket.client(),
-        ..ecs_only(&ecs)
-    };
+    let (rules, clients) = succeeding_run(&bucket);
     let request = Request {
         wait_for_lock: Duration::from_secs(10),
         ..s3_plan_request()
