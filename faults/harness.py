@@ -149,6 +149,8 @@ class Aws:
         self.ec2 = session.client("ec2", endpoint_url=endpoint_url, config=config)
         self.autoscaling = session.client("application-autoscaling", endpoint_url=endpoint_url, config=config)
         self.ssm = session.client("ssm", endpoint_url=endpoint_url, config=config)
+        self.s3 = session.client("s3", endpoint_url=endpoint_url,
+                                 config=config.merge(Config(s3={"addressing_style": "path"})))
 
 
 @dataclass
