@@ -160,7 +160,7 @@ def two_migrations_same_instant(ctx: Context) -> None:
     commands = [app.command_of(life.arn) for life in timeline.migration_tasks()]
     for run in runs.values():
         # Exit 5 is a run that lost the same-instant race and found out before RunTask
-        # (`lock::ensure_held`); it must not have started a task.
+        # (`Lease::check`); it must not have started a task.
         report = check.run_exits(run, [0, 5], ["succeeded", "error"])
         if run.code == 5:
             check.that((report.get("error") or {}).get("kind") == "locked",
