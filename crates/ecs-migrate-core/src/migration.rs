@@ -204,7 +204,7 @@ impl Run<'_> {
         let (over, over_rx) = watch::channel(None::<SystemTime>);
         let handed_off = Notify::new();
         let deciding = async {
-            let watched = Watch::new(&clients.ecs, plan, &task_arn, progress, self.started)
+            let watched = Watch::new(clients, plan, &task_arn, progress, self.started)
                 .attached(attached)
                 .until_over(self.deadline, shutdown)
                 .await;
@@ -232,7 +232,7 @@ impl Run<'_> {
             let follow = async {
                 match &plan.logs {
                     Logs::Follow(source) => {
-                        LogFollower::new(&clients.logs, source, &task_arn, plan, progress)
+                        LogFollower::new(clients, source, &task_arn, plan, progress)
                             .follow(over_rx)
                             .await
                     }

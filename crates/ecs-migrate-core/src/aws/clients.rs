@@ -13,6 +13,11 @@ pub struct Clients {
     /// S3: the lock, when it is kept there (`lock/s3_store.rs`). Path-style addressing at a
     /// custom endpoint (an emulator, a VPC endpoint URL), as the AWS CLI does.
     pub s3: aws_sdk_s3::Client,
+    /// One DescribeTasks loop per cluster, shared by the runs that use these clients
+    /// (`watch/task_poller.rs`).
+    pub tasks: crate::watch::task_poller::TaskPollers,
+    /// The pace of CloudWatch Logs reads, shared by the runs that use these clients.
+    pub log_reads: crate::aws::pacer::Pacer,
 }
 
 impl Clients {
@@ -27,6 +32,8 @@ impl Clients {
                     .force_path_style(config.endpoint_url().is_some())
                     .build(),
             ),
+            tasks: Default::default(),
+            log_reads: Default::default(),
         }
     }
 }

@@ -15,6 +15,7 @@
 pub(crate) mod arn;
 pub(crate) mod call;
 pub mod clients;
+pub mod pacer;
 
 use crate::{Error, Field};
 use aws_config::retry::RetryConfig;

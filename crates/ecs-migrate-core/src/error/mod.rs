@@ -186,6 +186,22 @@ pub enum Error {
         restore_error: String,
     },
 
+    // ---- a rollout's targets (`rollout/targets.rs`) ----
+    #[error("invalid targets file: {reason}")]
+    InvalidTargetsFile { reason: String },
+
+    #[error("target `{target}`{key}: {cause}", key = key.as_deref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
+    InvalidTarget {
+        target: String,
+        /// The targets file's key that would fix it, when one would.
+        key: Option<&'static str>,
+        #[source]
+        cause: Box<Error>,
+    },
+
+    #[error("{} of the {total} targets cannot run, so nothing was started: {}", problems.len(), problems.iter().map(Error::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidTargets { total: usize, problems: Vec<Error> },
+
     #[error("task `{task_arn}` in cluster `{cluster}` is still reported MISSING {seconds}s after RunTask returned it; check it with `aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}`")]
     TaskMissing {
         cluster: String,
@@ -237,6 +253,9 @@ impl Error {
             | Error::BrokenPauseRecord { .. }
             | Error::BrokenLock { .. }
             | Error::LockBucketNotFound { .. }
+            | Error::InvalidTargetsFile { .. }
+            | Error::InvalidTarget { .. }
+            | Error::InvalidTargets { .. }
             | Error::TagLimit { .. } => EXIT_INVALID_INPUT,
             Error::ClusterNotFound { .. }
             | Error::ServiceNotFound { .. }

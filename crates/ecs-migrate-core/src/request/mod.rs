@@ -8,6 +8,7 @@ pub(crate) mod key_value;
 pub(crate) mod launch_type;
 pub(crate) mod lock_setting;
 pub(crate) mod secret;
+pub(crate) mod settings;
 pub(crate) mod task_definition_ref;
 pub(crate) mod timeout;
 

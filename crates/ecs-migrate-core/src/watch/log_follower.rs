@@ -18,7 +18,8 @@
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
 use crate::watch::next_backoff;
-use crate::{LogSource, Plan};
+use crate::aws::pacer::Pacer;
+use crate::{Clients, LogSource, Plan};
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -40,6 +41,8 @@ pub(crate) struct Followed {
 
 pub(crate) struct LogFollower<'a> {
     logs: Client,
+    /// Shared by every run using the same clients (a rollout's targets).
+    pacer: Pacer,
     group: String,
     stream: String,
     token: Option<String>,
@@ -64,7 +67,7 @@ enum Failed {
 
 impl<'a> LogFollower<'a> {
     pub(crate) fn new(
-        logs: &Client,
+        clients: &Clients,
         source: &LogSource,
         task_arn: &str,
         plan: &Plan,
@@ -72,6 +75,7 @@ impl<'a> LogFollower<'a> {
     ) -> LogFollower<'a> {
         // How many lines the report keeps, and how long the stream must stay quiet at the end.
         let (tail_len, settle) = (plan.log_tail, plan.log_settle);
+        let logs = &clients.logs;
         // The group may live in another region than ecs-migrate's (awslogs-region).
         let logs = match &source.region {
             Some(region) if logs.config().region().map(|r| r.as_ref()) != Some(region.as_str()) => {
@@ -86,6 +90,7 @@ impl<'a> LogFollower<'a> {
         };
         LogFollower {
             logs,
+            pacer: clients.log_reads.clone(),
             group: source.group.clone(),
             stream: source.stream(task_arn),
             token: None,
@@ -191,6 +196,7 @@ impl<'a> LogFollower<'a> {
     /// up (one call per poll); for the final read, only an unchanged forward token does.
     async fn read_available(&mut self, strict: bool) -> Result<Read, Failed> {
         loop {
+            self.pacer.turn().await;
             let out = self
                 .logs
                 .get_log_events()

@@ -23,17 +23,21 @@
 
 pub(crate) mod decide_at;
 pub(crate) mod log_follower;
+mod stop;
+pub(crate) mod task_poller;
 pub(crate) mod verdict;
 
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
 use crate::watch::decide_at::migration_over;
+use crate::watch::task_poller::{Observation, TaskPoller};
 use crate::watch::verdict::Ending;
-use crate::{DecideAt, Error, Plan, Shutdown};
+use crate::{Clients, DecideAt, Error, Plan, Shutdown};
 use aws_sdk_ecs::types::Task;
 use aws_sdk_ecs::Client;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::time::{sleep, sleep_until, Instant};
+use tokio::time::{sleep_until, Instant};
 
 pub(crate) const POLL: Duration = Duration::from_millis(1200);
 pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(2);
@@ -44,6 +48,8 @@ pub(crate) const STOP_WAIT: Duration = Duration::from_secs(180);
 /// One task being watched.
 pub(crate) struct Watch<'a> {
     pub ecs: &'a Client,
+    /// The cluster's DescribeTasks loop, shared with every other run watching a task there.
+    poller: Arc<TaskPoller>,
     pub cluster: &'a str,
     pub task_arn: &'a str,
     /// The container whose exit decides.
@@ -66,22 +72,23 @@ enum Seen {
 }
 
 enum Failed {
-    /// Throttling, a 5xx or a network fault: wait it out.
-    Transient(String),
+    /// Throttling, a 5xx or a network fault: wait it out (the next look is that far away).
+    Transient(String, Duration),
     /// Access denied, validation: waiting will not help.
     Permanent(String),
 }
 
 impl<'a> Watch<'a> {
     pub(crate) fn new(
-        ecs: &'a Client,
+        clients: &'a Clients,
         plan: &'a Plan,
         task_arn: &'a str,
         progress: &'a dyn Progress,
         started: Instant,
     ) -> Watch<'a> {
         Watch {
-            ecs,
+            ecs: &clients.ecs,
+            poller: clients.tasks.of(&clients.ecs, &plan.cluster),
             cluster: &plan.cluster,
             task_arn,
             container: &plan.container,
@@ -111,14 +118,13 @@ impl<'a> Watch<'a> {
         deadline: Option<Instant>,
         shutdown: &mut Shutdown,
     ) -> Result<(Task, Ending), Error> {
-        let mut delay = POLL;
         let hand_off = shutdown.hand_off_at();
         // The timeout as the user gave it, for the message, whatever the task's age.
         let timeout = deadline.map(|d| d - self.started);
         let mut deadline = deadline;
         let mut aged = !self.attached;
         loop {
-            tokio::select! {
+            let observation = tokio::select! {
                 biased;
                 _ = shutdown.recv() => {
                     return self.stop("ecs-migrate: interrupted by the operator", Ending::Interrupted).await;
@@ -138,11 +144,10 @@ impl<'a> Watch<'a> {
                         waited: self.launched.elapsed().as_secs(),
                     });
                 }
-                _ = sleep(delay) => {}
-            }
-            match self.describe().await {
+                observation = self.poller.next(self.task_arn) => observation,
+            };
+            match self.seen(observation) {
                 Ok(Seen::Task(task)) => {
-                    delay = POLL;
                     if self.is_over(&task) {
                         self.stop_the_rest(&task).await;
                         return Ok((*task, Ending::Stopped));
@@ -154,16 +159,12 @@ impl<'a> Watch<'a> {
                             deadline.map(|d| d.checked_sub(lead).unwrap_or_else(Instant::now));
                     }
                 }
-                Ok(Seen::Missing) => {
-                    delay = POLL;
-                    self.check_missing_grace()?;
-                }
-                Err(Failed::Transient(message)) => {
-                    delay = next_backoff(delay);
+                Ok(Seen::Missing) => self.check_missing_grace()?,
+                Err(Failed::Transient(message, retry_in)) => {
                     self.progress.event(Event::Retrying {
                         operation: "DescribeTasks",
                         message,
-                        retry_in: delay,
+                        retry_in,
                     });
                 }
                 Err(Failed::Permanent(message)) => {
@@ -191,116 +192,8 @@ impl<'a> Watch<'a> {
         migration_over(task, self.container, self.decide_at)
     }
 
-    /// The deciding container exited but ECS still wants the task running (the container is not
-    /// essential, a sidecar is): stop the rest, or it runs on, billed, with nothing to do.
-    /// Best effort: the verdict is known either way.
-    async fn stop_the_rest(&self, task: &Task) {
-        // An essential container's exit stops the task: ECS does it (its stop code says so).
-        if self.container_essential
-            || task.desired_status() != Some("RUNNING")
-            || task.last_status() == Some("STOPPED")
-        {
-            return;
-        }
-        let reason = format!(
-            "ecs-migrate: the migration container `{}` exited",
-            self.container
-        );
-        self.progress.event(Event::Stopping {
-            task_arn: self.task_arn,
-            reason: &reason,
-        });
-        let sent = self
-            .ecs
-            .stop_task()
-            .cluster(self.cluster)
-            .task(self.task_arn)
-            .reason(&reason)
-            .send()
-            .await;
-        if let Err(err) = sent {
-            self.progress.event(Event::Warning(format!(
-                "could not stop the rest of task {} after its migration container exited ({}); stop it with `aws ecs stop-task --cluster {} --task {}`",
-                self.task_arn,
-                crate::error::one_line(&err),
-                self.cluster,
-                self.task_arn
-            )));
-        }
-    }
-
-    /// Stops the task (unless ECS already has) and waits for the deciding container's exit, up
-    /// to [`STOP_WAIT`]. Returns `why` when ecs-migrate stopped it, `Ending::Stopped` when it had
-    /// stopped on its own just before (then its own verdict stands).
-    async fn stop(&mut self, reason: &str, why: Ending) -> Result<(Task, Ending), Error> {
-        // The task may have finished just as the timeout or the signal came: then its own
-        // verdict stands.
-        if let Ok(Seen::Task(task)) = self.describe().await {
-            if self.is_over(&task) {
-                self.stop_the_rest(&task).await;
-                return Ok((*task, Ending::Stopped));
-            }
-        }
-        self.progress.event(Event::Stopping {
-            task_arn: self.task_arn,
-            reason,
-        });
-        let stop_deadline = Instant::now() + STOP_WAIT;
-        let mut stop_sent = false;
-        let mut delay = Duration::ZERO;
-        let mut last_seen: Option<Task> = None;
-        loop {
-            if !stop_sent {
-                match self
-                    .ecs
-                    .stop_task()
-                    .cluster(self.cluster)
-                    .task(self.task_arn)
-                    .reason(reason)
-                    .send()
-                    .await
-                {
-                    Ok(_) => stop_sent = true,
-                    Err(err) if classify(&err) == Retry::Transient => {
-                        self.progress.event(Event::Retrying {
-                            operation: "StopTask",
-                            message: crate::error::one_line(&err),
-                            retry_in: POLL,
-                        });
-                    }
-                    Err(err) => {
-                        return Err(Error::LostTask {
-                            cluster: self.cluster.to_owned(),
-                            task_arn: self.task_arn.to_owned(),
-                            message: format!("StopTask failed: {}", crate::error::one_line(&err)),
-                        })
-                    }
-                }
-            }
-            if Instant::now() + delay > stop_deadline {
-                break;
-            }
-            sleep(delay).await;
-            delay = POLL;
-            match self.describe().await {
-                Ok(Seen::Task(task)) if self.is_over(&task) => {
-                    return Ok((*task, why));
-                }
-                Ok(Seen::Task(task)) => last_seen = Some(*task),
-                Ok(Seen::Missing) | Err(_) => {}
-            }
-        }
-        self.progress.event(Event::Warning(format!(
-            "the container `{}` of task {} had not exited {}s after StopTask; it is still stopping",
-            self.container,
-            self.task_arn,
-            STOP_WAIT.as_secs()
-        )));
-        let task = last_seen.unwrap_or_else(|| Task::builder().task_arn(self.task_arn).build());
-        Ok((task, why))
-    }
-
-    /// One DescribeTasks, reporting status transitions as they are seen.
+    /// One DescribeTasks of this task alone, now (the stop path: it cannot wait for the next
+    /// round of the shared poller).
     async fn describe(&mut self) -> Result<Seen, Failed> {
         let out = self
             .ecs
@@ -309,22 +202,30 @@ impl<'a> Watch<'a> {
             .tasks(self.task_arn)
             .send()
             .await;
-        let out = match out {
-            Ok(out) => out,
-            Err(err) => {
-                let message = crate::error::one_line(&err);
-                return Err(match classify(&err) {
-                    Retry::Transient => Failed::Transient(message),
-                    Retry::Permanent => Failed::Permanent(message),
-                });
-            }
+        let observation = match out {
+            Ok(out) => match out
+                .tasks()
+                .iter()
+                .find(|t| t.task_arn() == Some(self.task_arn))
+            {
+                Some(task) => Observation::Task(Box::new(task.clone())),
+                None => Observation::Missing,
+            },
+            Err(err) => match classify(&err) {
+                Retry::Transient => Observation::Transient {
+                    message: crate::error::one_line(&err),
+                    retry_in: POLL,
+                },
+                Retry::Permanent => Observation::Permanent(crate::error::one_line(&err)),
+            },
         };
-        match out
-            .tasks()
-            .iter()
-            .find(|t| t.task_arn() == Some(self.task_arn))
-        {
-            Some(task) => {
+        self.seen(observation)
+    }
+
+    /// What a look at the task found, reporting status transitions as they are seen.
+    fn seen(&mut self, observation: Observation) -> Result<Seen, Failed> {
+        match observation {
+            Observation::Task(task) => {
                 let status = task.last_status().unwrap_or("UNKNOWN");
                 if self.last_status.as_deref() != Some(status) {
                     self.last_status = Some(status.to_owned());
@@ -334,9 +235,13 @@ impl<'a> Watch<'a> {
                         elapsed: self.started.elapsed(),
                     });
                 }
-                Ok(Seen::Task(Box::new(task.clone())))
+                Ok(Seen::Task(task))
             }
-            None => Ok(Seen::Missing),
+            Observation::Missing => Ok(Seen::Missing),
+            Observation::Transient { message, retry_in } => {
+                Err(Failed::Transient(message, retry_in))
+            }
+            Observation::Permanent(message) => Err(Failed::Permanent(message)),
         }
     }
 

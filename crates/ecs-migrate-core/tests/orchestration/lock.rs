@@ -26,6 +26,8 @@ fn succeeding_run(bucket: &LockBucket) -> ([Rule; 4], Clients) {
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &with_records(&rules));
     let clients = Clients {
         s3: bucket.client(),
+        tasks: Default::default(),
+        log_reads: Default::default(),
         ..ecs_only(&ecs)
     };
     (rules, clients)

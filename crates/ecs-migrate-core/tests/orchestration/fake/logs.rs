@@ -143,6 +143,8 @@ pub(crate) async fn run_with_stream_settling(
         autoscaling,
         ssm: parameter_store(),
         s3: no_s3(),
+        tasks: Default::default(),
+        log_reads: Default::default(),
     };
     let request = Request {
         cluster: "prod".into(),

@@ -209,6 +209,8 @@ pub(crate) fn ecs_only(ecs: &Client) -> Clients {
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
         ssm: parameter_store(),
         s3: no_s3(),
+        tasks: Default::default(),
+        log_reads: Default::default(),
     }
 }
 
@@ -360,6 +362,8 @@ pub(crate) fn pausing_web(ecs: Client) -> Clients {
         logs: ecs_only(&ecs).logs,
         ssm: parameter_store(),
         s3: no_s3(),
+        tasks: Default::default(),
+        log_reads: Default::default(),
         ecs,
         autoscaling: mock_client!(
             aws_sdk_applicationautoscaling,
