@@ -22,6 +22,18 @@ Exit status:
        this run lost the lock while draining and started nothing
   130  interrupted (SIGINT/SIGTERM): the task was stopped";
 
+pub const ROLLOUT_EXIT_STATUSES: &str = "\
+Exit status:
+  0    every target succeeded or was skipped (it had succeeded before)
+  1    a target failed, or the rollout halted (--max-failures, a failed canary)
+  2    invalid input: a target cannot run (named, with its key); nothing was started
+  130  interrupted (SIGINT/SIGTERM): the running targets were stopped and restored
+
+Targets file (JSON): {\"defaults\": {...}, \"targets\": [{\"name\": \"acme\", ...}, ...]}; every
+key but name is a run flag in snake_case (cluster, task_definition, services, env as an
+object, tags as a list of KEY=VALUE, timeout, ...); a target's keys win over defaults, which
+win over the flags given here.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ecs-migrate",
@@ -38,8 +50,12 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Start the migration task, wait for it to stop, and report whether it succeeded
-    #[command(after_help = EXIT_STATUSES)]
+    #[command(after_help = EXIT_STATUSES, mut_arg("cluster", |arg| arg.required(true)))]
     Run(RunArgs),
+    /// Migrate many apps or tenants: each target of a targets file is a run (the run flags
+    /// given here are every target's defaults), canaries first, then several at once
+    #[command(after_help = ROLLOUT_EXIT_STATUSES)]
+    Rollout(RolloutArgs),
     /// Put back services that a run left paused (a killed process, --keep-paused-on-failure),
     /// from the records ecs-migrate keeps on them
     Restore(RestoreArgs),
@@ -228,10 +244,34 @@ pub enum Output {
 }
 
 #[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// The targets file (JSON; `-` reads stdin): {"defaults": {…}, "targets": [{"name": …}, …]}
+    #[arg(long, env = "ECS_MIGRATE_TARGETS", value_name = "FILE")]
+    pub targets: std::path::PathBuf,
+
+    /// Targets migrated at once, after the canaries
+    #[arg(long, env = "ECS_MIGRATE_CONCURRENCY", default_value_t = 10, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    pub concurrency: usize,
+
+    /// The first K targets run alone, one after another, and must all succeed before the rest
+    /// start
+    #[arg(long, env = "ECS_MIGRATE_CANARY", default_value_t = 0, value_name = "K")]
+    pub canary: usize,
+
+    /// After F failed targets no new one starts (the running ones finish); 0: never halt
+    #[arg(long, env = "ECS_MIGRATE_MAX_FAILURES", default_value_t = 1, value_name = "F")]
+    pub max_failures: usize,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// Cluster name or ARN
     #[arg(long, env = "ECS_MIGRATE_CLUSTER", value_name = "NAME|ARN")]
-    pub cluster: String,
+    pub cluster: Option<String>,
 
     /// Task definition: family, family:revision, or full ARN
     #[arg(

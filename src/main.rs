@@ -4,6 +4,7 @@ mod args;
 mod lambda_package;
 mod manual;
 mod render;
+mod rollout;
 mod run;
 mod signals;
 

@@ -4,9 +4,9 @@
 use crate::args::{AwsArgs, Cli, Command, HistoryArgs, Output, RestoreArgs, RunArgs, UnlockArgs};
 use crate::render::{self, Renderer};
 use crate::signals::{Running, Signals};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use ecs_migrate_core::aws::AwsOptions;
-use ecs_migrate_core::{migration, Clients, EnvVar, Error, Event, Progress, Request, Shutdown};
+use ecs_migrate_core::{migration, Clients, EnvVar, Error, Event, Progress, Settings, Shutdown};
 use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
@@ -17,7 +17,8 @@ pub fn main() -> ExitCode {
             std::env::remove_var(name);
         }
     }
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -26,6 +27,10 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
+            Command::Rollout(args) => {
+                let matches = matches.subcommand_matches("rollout").expect("rollout's matches");
+                crate::rollout::rollout(args, matches).await
+            }
             Command::Restore(args) => restore(args).await,
             Command::History(args) => history(args).await,
             Command::Unlock(args) => unlock(args).await,
@@ -40,7 +45,8 @@ pub fn main() -> ExitCode {
 async fn run(args: RunArgs) -> i32 {
     let json = args.output == Output::Json;
     let running = Running::default();
-    let signals = match Signals::install(running.clone()) {
+    let left = running.clone();
+    let signals = match Signals::install(move || left.left_behind()) {
         Ok(signals) => signals,
         Err(err) => {
             eprintln!("ecs-migrate: error: cannot install signal handlers: {err}");
@@ -61,7 +67,7 @@ async fn execute(args: RunArgs, signals: &Signals, renderer: &Renderer) -> Resul
     let json = args.output == Output::Json;
     let dry_run = args.dry_run;
     let mut aws = aws_options(&args.aws);
-    let request = request(args)?;
+    let (request, _) = settings(&args, |_| true)?.request()?;
     // The assumed role's session names the run, so CloudTrail meets the records' run id.
     aws.assume_role_session_name
         .get_or_insert_with(|| format!("ecs-migrate-{}", request.run_id));
@@ -216,7 +222,7 @@ fn init_logging() {
         .init();
 }
 
-fn aws_options(args: &AwsArgs) -> AwsOptions {
+pub fn aws_options(args: &AwsArgs) -> AwsOptions {
     AwsOptions {
         region: args.region.clone(),
         profile: args.profile.clone(),
@@ -227,8 +233,10 @@ fn aws_options(args: &AwsArgs) -> AwsOptions {
     }
 }
 
-/// Flags → the core's request. The only checks here are those clap cannot express.
-fn request(args: RunArgs) -> Result<Request, Error> {
+/// The run flags → the core's settings: each flag for which `given(its id)` holds (for `run`,
+/// all of them, at their defaults when not given; for `rollout`, the ones given). The only
+/// checks here are those clap cannot express.
+pub fn settings(args: &RunArgs, given: impl Fn(&str) -> bool) -> Result<Settings, Error> {
     let environment = args
         .environment
         .iter()
@@ -236,7 +244,7 @@ fn request(args: RunArgs) -> Result<Request, Error> {
         .map(|line| line.parse::<EnvVar>())
         .collect::<Result<Vec<_>, _>>()?;
     let command = if !args.command.is_empty() {
-        Some(args.command)
+        Some(args.command.clone())
     } else {
         match std::env::var("ECS_MIGRATE_COMMAND") {
             Ok(text) if !text.trim().is_empty() => Some(
@@ -251,39 +259,39 @@ fn request(args: RunArgs) -> Result<Request, Error> {
             _ => None,
         }
     };
-    Ok(Request {
-        cluster: args.cluster,
-        task_definition: args.task_definition,
+    let some = |id: &str| given(id).then_some(());
+    let list = |id: &str, values: &Vec<String>| some(id).map(|()| values.clone());
+    Ok(Settings {
+        cluster: args.cluster.clone(),
+        task_definition: args.task_definition.clone(),
         revision: args.revision,
-        from_service: args.from_service,
-        subnets: args.subnets,
-        security_groups: args.security_groups,
+        from_service: args.from_service.clone(),
+        subnets: list("subnets", &args.subnets),
+        security_groups: list("security_groups", &args.security_groups),
         assign_public_ip: args.assign_public_ip,
         launch_type: args.launch_type,
-        capacity_providers: args.capacity_providers,
-        platform_version: args.platform_version,
-        container: args.container,
+        capacity_providers: some("capacity_providers").map(|()| args.capacity_providers.clone()),
+        platform_version: args.platform_version.clone(),
+        container: args.container.clone(),
         command,
-        environment,
-        tags: args.tags,
-        timeout: args.timeout,
-        services: args.services,
-        min_capacity: args.min_capacity,
+        environment: (!environment.is_empty() || given("environment")).then_some(environment),
+        tags: some("tags").map(|()| args.tags.clone()),
+        timeout: some("timeout").map(|()| args.timeout),
+        services: list("services", &args.services),
+        min_capacity: some("min_capacity").map(|()| args.min_capacity),
         desired_count: args.desired_count,
-        keep_paused_on_failure: args.keep_paused_on_failure,
-        force: args.force,
-        key: args.key,
-        adopt: args.adopt,
-        wait_for_lock: args.wait_for_lock,
-        lock: args.lock.lock,
-        follow_logs: !args.no_logs,
-        log_tail: args.log_tail,
-        log_settle: args.log_settle,
-        decide_at: if args.wait_for_stopped {
-            ecs_migrate_core::DecideAt::TaskStopped
-        } else {
-            ecs_migrate_core::DecideAt::ContainerExit
-        },
-        ..Request::default()
+        keep_paused_on_failure: some("keep_paused_on_failure").map(|()| args.keep_paused_on_failure),
+        force: some("force").map(|()| args.force),
+        key: args.key.clone(),
+        adopt: some("adopt").map(|()| args.adopt),
+        wait_for_lock: some("wait_for_lock").map(|()| args.wait_for_lock),
+        lock: some("lock").map(|()| args.lock.lock.clone()),
+        no_logs: some("no_logs").map(|()| args.no_logs),
+        log_tail: some("log_tail").map(|()| args.log_tail),
+        log_settle: some("log_settle").map(|()| args.log_settle),
+        wait_for_stopped: some("wait_for_stopped").map(|()| args.wait_for_stopped),
+        region: args.aws.region.clone(),
+        assume_role_arn: args.aws.assume_role_arn.clone(),
+        external_id: args.aws.external_id.clone(),
     })
 }

@@ -37,7 +37,7 @@ impl Running {
     }
 
     /// What is left behind, in words, with the commands that clean it up.
-    fn left_behind(&self) -> String {
+    pub fn left_behind(&self) -> String {
         let left = self.0.lock().unwrap();
         let mut text = match &left.task {
             Some(task) => format!(
@@ -64,7 +64,10 @@ pub struct Signals {
 
 impl Signals {
     /// Registers the handlers now, so a signal that arrives before anyone waits is not lost.
-    pub fn install(running: Running) -> std::io::Result<Signals> {
+    /// `left_behind` says, at a second signal, what exiting at once leaves running or paused.
+    pub fn install(
+        left_behind: impl Fn() -> String + Send + 'static,
+    ) -> std::io::Result<Signals> {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let (tx, count) = watch::channel(0u32);
@@ -86,7 +89,7 @@ impl Signals {
                 }
                 eprintln!(
                     "ecs-migrate: received a second {name}: exiting now. {}",
-                    running.left_behind()
+                    left_behind()
                 );
                 std::process::exit(130);
             }

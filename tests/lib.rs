@@ -21,6 +21,7 @@ mod output;
 mod pause;
 mod refusals;
 mod resolution;
+mod rollout;
 mod stopping;
 mod teardown;
 mod verdict;
