@@ -222,3 +222,67 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
         "exactly one migration task was started"
     );
 }
+
+/// A payload with `Targets` is a rollout. Near the deadline the running targets hand off (their
+/// tasks run on) and the invocation fails with `StillRunning`; invoking again with the same
+/// payload resumes: what succeeded is skipped, the live task is re-attached to, the target
+/// never started runs — one task per target in all — and the answer is the rollout report.
+#[tokio::test]
+async fn a_rollout_payload_hands_off_near_the_deadline_and_the_next_invocation_resumes_it() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    for (family, seconds) in [("quick", 1), ("slow", 20), ("later", 1)] {
+        app.task_definition(
+            family,
+            vec![Container::sh("migrate", &format!("sleep {seconds}; echo {family} done"))],
+        )
+        .await;
+    }
+    let payload = json!({
+        "Targets": {
+            "defaults": {"cluster": app.cluster, "subnets": [app.subnets[0]]},
+            "targets": [
+                {"name": "quick", "task_definition": "quick"},
+                {"name": "slow", "task_definition": "slow"},
+                {"name": "later", "task_definition": "later"}
+            ]
+        },
+        "Concurrency": 2
+    });
+
+    let mut api = RuntimeApi::start();
+    // 12 s left: `quick` ends, `slow` is still running at the hand-off (2 s before the
+    // deadline), and `later` is not started... or started and handed off.
+    let first = api.invoke(payload.clone(), Duration::from_secs(12));
+    let _function = api.start_function(&emulator);
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &first);
+    assert_eq!(posted.error_type(), Some("StillRunning"), "{}", posted.error_message());
+    assert!(posted.error_message().contains("slow"), "{}", posted.error_message());
+    let tasks_then = app.migration_tasks().await;
+
+    let second = api.invoke(payload, Duration::from_secs(120));
+    let Posted::Response { id, body } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, second);
+    assert_eq!(body["status"], "succeeded", "{body:#}");
+    assert_eq!(body["statusCode"], 200, "{body}");
+    let statuses: Vec<&str> = body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "skipped", "quick succeeded before: {body:#}");
+    assert_eq!(statuses[1], "succeeded", "{body:#}");
+    let slow_task = body["targets"][1]["report"]["task_arn"].as_str().unwrap();
+    assert!(
+        tasks_then.iter().any(|t| t == slow_task),
+        "slow's task is the one the first invocation started: {body:#}"
+    );
+    assert_eq!(app.migration_tasks().await.len(), 3, "one task per target in all");
+}

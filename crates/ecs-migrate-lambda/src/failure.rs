@@ -12,6 +12,7 @@
 //! | `Locked` | another run held the app for longer than `WaitForLock` |
 //! | `RestoreFailed` | a paused service could not be put back (`ecs-migrate restore` can) |
 //! | `AwsError` | AWS refused or failed a call |
+//! | `RolloutFailed` | a rollout (`Targets` payload, `rollout.rs`) had a failed target, or halted |
 
 use ecs_migrate_core::{Error, ErrorKind, Report, Status};
 use lambda_runtime::Diagnostic;

@@ -30,6 +30,9 @@ pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         .unwrap_or_default();
     let wait = time_left.saturating_sub(hand_off_margin(time_left));
     let hand_off = Instant::now() + wait;
+    if crate::rollout::is_rollout(&event.payload) {
+        return crate::rollout::handle(&event.payload, hand_off, wait).await;
+    }
 
     let mut request = payload::request(&event.payload)?;
     // A lock held by another run is waited for only as long as this invocation can wait.

@@ -20,10 +20,22 @@ pub struct Clients {
     pub log_reads: crate::aws::pacer::Pacer,
 }
 
+/// The ECS client's configuration: the SDK's own, every request paced (`aws/pacer.rs`) unless
+/// the configuration brings an HTTP client of its own.
+fn paced_ecs(config: &SdkConfig) -> aws_sdk_ecs::Config {
+    let mut builder = aws_sdk_ecs::config::Builder::from(config);
+    if config.http_client().is_none() {
+        builder.set_http_client(crate::aws::pacer::paced_http_client(
+            crate::aws::pacer::Pacer::ecs(),
+        ));
+    }
+    builder.build()
+}
+
 impl Clients {
     pub fn new(config: &SdkConfig) -> Clients {
         Clients {
-            ecs: aws_sdk_ecs::Client::new(config),
+            ecs: aws_sdk_ecs::Client::from_conf(paced_ecs(config)),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),

@@ -145,7 +145,7 @@ impl Settings {
             desired_count: self.desired_count,
             keep_paused_on_failure: self.keep_paused_on_failure.unwrap_or_default(),
             force: self.force.unwrap_or_default(),
-            key: self.key.clone().filter(|k| !k.is_empty()),
+            key: self.key.clone(),
             adopt: self.adopt.unwrap_or_default(),
             wait_for_lock: self.wait_for_lock.unwrap_or(d.wait_for_lock),
             lock: self.lock.clone().unwrap_or(d.lock.clone()),
