@@ -245,7 +245,7 @@ pub enum Output {
 
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
-    /// The targets file (JSON; `-` reads stdin): {"defaults": {…}, "targets": [{"name": …}, …]}
+    /// The targets file (JSON; `-` reads stdin): {"defaults": {...}, "targets": [{"name": ...}, ...]}
     #[arg(long, env = "ECS_MIGRATE_TARGETS", value_name = "FILE")]
     pub targets: std::path::PathBuf,
 
@@ -256,11 +256,21 @@ pub struct RolloutArgs {
 
     /// The first K targets run alone, one after another, and must all succeed before the rest
     /// start
-    #[arg(long, env = "ECS_MIGRATE_CANARY", default_value_t = 0, value_name = "K")]
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_CANARY",
+        default_value_t = 0,
+        value_name = "K"
+    )]
     pub canary: usize,
 
     /// After F failed targets no new one starts (the running ones finish); 0: never halt
-    #[arg(long, env = "ECS_MIGRATE_MAX_FAILURES", default_value_t = 1, value_name = "F")]
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_MAX_FAILURES",
+        default_value_t = 1,
+        value_name = "F"
+    )]
     pub max_failures: usize,
 
     #[command(flatten)]

@@ -71,7 +71,10 @@ async fn execute(
             prepared.len()
         ));
         if json {
-            println!("{}", serde_json::json!({ "status": "dry_run", "targets": prepared.len() }));
+            println!(
+                "{}",
+                serde_json::json!({ "status": "dry_run", "targets": prepared.len() })
+            );
         }
         return Ok(0);
     }
@@ -80,7 +83,9 @@ async fn execute(
         concurrency: args.concurrency,
         max_failures: args.max_failures,
     };
-    board.concurrency.store(limits.concurrency, std::sync::atomic::Ordering::Relaxed);
+    board
+        .concurrency
+        .store(limits.concurrency, std::sync::atomic::Ordering::Relaxed);
     let mut shutdown = Shutdown::new(signals.shutdown());
     let report = rollout::run(&prepared, limits, board, &mut shutdown).await;
     board.finish();

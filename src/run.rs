@@ -28,7 +28,9 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Rollout(args) => {
-                let matches = matches.subcommand_matches("rollout").expect("rollout's matches");
+                let matches = matches
+                    .subcommand_matches("rollout")
+                    .expect("rollout's matches");
                 crate::rollout::rollout(args, matches).await
             }
             Command::Restore(args) => restore(args).await,
@@ -280,7 +282,8 @@ pub fn settings(args: &RunArgs, given: impl Fn(&str) -> bool) -> Result<Settings
         services: list("services", &args.services),
         min_capacity: some("min_capacity").map(|()| args.min_capacity),
         desired_count: args.desired_count,
-        keep_paused_on_failure: some("keep_paused_on_failure").map(|()| args.keep_paused_on_failure),
+        keep_paused_on_failure: some("keep_paused_on_failure")
+            .map(|()| args.keep_paused_on_failure),
         force: some("force").map(|()| args.force),
         key: args.key.clone(),
         adopt: some("adopt").map(|()| args.adopt),

@@ -65,9 +65,7 @@ pub struct Signals {
 impl Signals {
     /// Registers the handlers now, so a signal that arrives before anyone waits is not lost.
     /// `left_behind` says, at a second signal, what exiting at once leaves running or paused.
-    pub fn install(
-        left_behind: impl Fn() -> String + Send + 'static,
-    ) -> std::io::Result<Signals> {
+    pub fn install(left_behind: impl Fn() -> String + Send + 'static) -> std::io::Result<Signals> {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let (tx, count) = watch::channel(0u32);

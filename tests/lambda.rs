@@ -234,7 +234,10 @@ async fn a_rollout_payload_hands_off_near_the_deadline_and_the_next_invocation_r
     for (family, seconds) in [("quick", 1), ("slow", 20), ("later", 1)] {
         app.task_definition(
             family,
-            vec![Container::sh("migrate", &format!("sleep {seconds}; echo {family} done"))],
+            vec![Container::sh(
+                "migrate",
+                &format!("sleep {seconds}; echo {family} done"),
+            )],
         )
         .await;
     }
@@ -260,8 +263,17 @@ async fn a_rollout_payload_hands_off_near_the_deadline_and_the_next_invocation_r
         panic!("expected an error, got {posted:?}")
     };
     assert_eq!(id, &first);
-    assert_eq!(posted.error_type(), Some("StillRunning"), "{}", posted.error_message());
-    assert!(posted.error_message().contains("slow"), "{}", posted.error_message());
+    assert_eq!(
+        posted.error_type(),
+        Some("StillRunning"),
+        "{}",
+        posted.error_message()
+    );
+    assert!(
+        posted.error_message().contains("slow"),
+        "{}",
+        posted.error_message()
+    );
     let tasks_then = app.migration_tasks().await;
 
     let second = api.invoke(payload, Duration::from_secs(120));
@@ -284,5 +296,9 @@ async fn a_rollout_payload_hands_off_near_the_deadline_and_the_next_invocation_r
         tasks_then.iter().any(|t| t == slow_task),
         "slow's task is the one the first invocation started: {body:#}"
     );
-    assert_eq!(app.migration_tasks().await.len(), 3, "one task per target in all");
+    assert_eq!(
+        app.migration_tasks().await.len(),
+        3,
+        "one task per target in all"
+    );
 }

@@ -31,7 +31,10 @@ fn targets_file(emulator: &Emulator, count: usize) -> String {
     let targets: Vec<Value> = (0..count)
         .map(|n| json!({"name": name(n), "task_definition": name(n)}))
         .collect();
-    write_targets(emulator, &json!({"defaults": {"timeout": "5m"}, "targets": targets}))
+    write_targets(
+        emulator,
+        &json!({"defaults": {"timeout": "5m"}, "targets": targets}),
+    )
 }
 
 fn write_targets(emulator: &Emulator, document: &Value) -> String {

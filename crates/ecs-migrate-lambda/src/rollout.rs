@@ -38,7 +38,10 @@ pub async fn handle(payload: &Value, hand_off: Instant, wait: Duration) -> Resul
         return Err(invalid(
             "payload key",
             unknown,
-            &format!("unknown key in a rollout payload; the keys are {}", KEYS.join(", ")),
+            &format!(
+                "unknown key in a rollout payload; the keys are {}",
+                KEYS.join(", ")
+            ),
         )
         .into());
     }
@@ -92,7 +95,12 @@ pub async fn handle(payload: &Value, hand_off: Instant, wait: Duration) -> Resul
                     TargetResult::Error(err) => crate::payload::message(err),
                     TargetResult::NotStarted => String::new(),
                 };
-                let _ = write!(message, "\n{}: {}: {reason}", target.name, target.result.status());
+                let _ = write!(
+                    message,
+                    "\n{}: {}: {reason}",
+                    target.name,
+                    target.result.status()
+                );
             }
             Err(Failure {
                 error_type: "RolloutFailed".into(),
@@ -105,10 +113,13 @@ pub async fn handle(payload: &Value, hand_off: Instant, wait: Duration) -> Resul
 fn number(fields: &Map<String, Value>, key: &'static str, default: usize) -> Result<usize, Error> {
     match fields.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(value) => value
-            .as_u64()
-            .map(|n| n as usize)
-            .ok_or_else(|| invalid(key, &value.to_string(), "must be a whole number (0 or more)")),
+        Some(value) => value.as_u64().map(|n| n as usize).ok_or_else(|| {
+            invalid(
+                key,
+                &value.to_string(),
+                "must be a whole number (0 or more)",
+            )
+        }),
     }
 }
 
@@ -146,7 +157,11 @@ impl RolloutProgress for FunctionLog {
             RolloutEvent::Stopping {
                 running,
                 not_started,
-            } => tracing::warn!(running, not_started, "the deadline is near: no new target starts"),
+            } => tracing::warn!(
+                running,
+                not_started,
+                "the deadline is near: no new target starts"
+            ),
         }
     }
 }

@@ -229,7 +229,9 @@ where
 }
 
 /// `{"NAME": "value"}`; a value never appears in an error.
-fn environment<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<EnvVar>>, D::Error> {
+fn environment<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<EnvVar>>, D::Error> {
     let map = BTreeMap::<String, String>::deserialize(deserializer)?;
     map.into_iter()
         .map(|(name, value)| format!("{name}={value}").parse().map_err(de::Error::custom))
@@ -309,7 +311,10 @@ mod tests {
     #[test]
     fn an_unknown_or_unparsable_key_is_refused_naming_it() {
         let unknown = serde_json::from_str::<Settings>(r#"{"service": ["web"]}"#).unwrap_err();
-        assert!(unknown.to_string().contains("unknown field `service`"), "{unknown}");
+        assert!(
+            unknown.to_string().contains("unknown field `service`"),
+            "{unknown}"
+        );
         let bad = serde_json::from_str::<Settings>(r#"{"timeout": "soon"}"#).unwrap_err();
         assert!(bad.to_string().contains("invalid duration `soon`"), "{bad}");
     }

@@ -14,7 +14,10 @@ pub enum RolloutEvent<'a> {
     /// Something a target's run reports.
     Target { target: &'a str, event: Event<'a> },
     /// A target's run ended.
-    TargetFinished { target: &'a str, report: &'a TargetReport },
+    TargetFinished {
+        target: &'a str,
+        report: &'a TargetReport,
+    },
     /// No new target starts: too many failed, or a canary did.
     Halted { failures: usize, not_started: usize },
     /// The operator stopped the rollout: running targets are being stopped and restored.

@@ -130,7 +130,11 @@ pub struct RolloutReport {
 }
 
 impl RolloutReport {
-    pub(crate) fn new(status: RolloutStatus, targets: Vec<TargetReport>, elapsed: Duration) -> Self {
+    pub(crate) fn new(
+        status: RolloutStatus,
+        targets: Vec<TargetReport>,
+        elapsed: Duration,
+    ) -> Self {
         let mut counts = BTreeMap::new();
         for target in &targets {
             *counts.entry(target.result.status()).or_insert(0) += 1;

@@ -164,21 +164,27 @@ mod tests {
     ) -> (Vec<Option<u64>>, Ended, usize) {
         let start = Instant::now();
         let peak = Mutex::new((0usize, 0usize));
-        let (results, ended) = schedule(count, limits, stop, |_, _, _| {}, |index, _| {
-            let failing = failing.contains(&index);
-            let peak = &peak;
-            async move {
-                let began = start.elapsed().as_secs();
-                {
-                    let mut p = peak.lock().unwrap();
-                    p.0 += 1;
-                    p.1 = p.1.max(p.0);
+        let (results, ended) = schedule(
+            count,
+            limits,
+            stop,
+            |_, _, _| {},
+            |index, _| {
+                let failing = failing.contains(&index);
+                let peak = &peak;
+                async move {
+                    let began = start.elapsed().as_secs();
+                    {
+                        let mut p = peak.lock().unwrap();
+                        p.0 += 1;
+                        p.1 = p.1.max(p.0);
+                    }
+                    sleep(Duration::from_secs(10)).await;
+                    peak.lock().unwrap().0 -= 1;
+                    (began, !failing)
                 }
-                sleep(Duration::from_secs(10)).await;
-                peak.lock().unwrap().0 -= 1;
-                (began, !failing)
-            }
-        })
+            },
+        )
         .await;
         let starts = results.into_iter().map(|r| r.map(|(at, _)| at)).collect();
         (starts, ended, peak.into_inner().unwrap().1)
@@ -186,7 +192,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn targets_run_in_waves_of_the_concurrency_and_never_more_at_once() {
-        let limits = Limits { concurrency: 6, max_failures: 0, ..Limits::default() };
+        let limits = Limits {
+            concurrency: 6,
+            max_failures: 0,
+            ..Limits::default()
+        };
         let (starts, ended, peak) = rollout(24, limits, &[3], &mut Shutdown::never()).await;
         assert_eq!(ended, Ended::All);
         assert_eq!(peak, 6);
@@ -197,7 +207,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn canaries_run_alone_first_and_a_failing_one_halts_everything() {
-        let limits = Limits { canary: 2, concurrency: 5, max_failures: 0 };
+        let limits = Limits {
+            canary: 2,
+            concurrency: 5,
+            max_failures: 0,
+        };
         let (starts, ended, peak) = rollout(8, limits, &[], &mut Shutdown::never()).await;
         assert_eq!((ended, peak), (Ended::All, 5));
         assert_eq!(starts[..3], [Some(0), Some(10), Some(20)]);
@@ -209,7 +223,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_max_failures_nothing_new_starts_and_the_running_ones_finish() {
-        let limits = Limits { canary: 0, concurrency: 3, max_failures: 2 };
+        let limits = Limits {
+            canary: 0,
+            concurrency: 3,
+            max_failures: 2,
+        };
         // Wave 1 (0, 1, 2): 1 and 2 fail at 10 s; 3, 4, 5 must never start.
         let (starts, ended, _) = rollout(10, limits, &[1, 2], &mut Shutdown::never()).await;
         assert_eq!(ended, Ended::Halted);
@@ -219,11 +237,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_shutdown_stops_new_starts_and_waits_for_the_running_ones() {
         let mut stop = Shutdown::new(sleep(Duration::from_secs(15)));
-        let limits = Limits { concurrency: 2, ..Limits::default() };
+        let limits = Limits {
+            concurrency: 2,
+            ..Limits::default()
+        };
         let started = Instant::now();
         let (starts, ended, _) = rollout(10, limits, &[], &mut stop).await;
         assert_eq!(ended, Ended::Interrupted);
         assert_eq!(starts.iter().flatten().count(), 4, "{starts:?}");
-        assert_eq!(started.elapsed().as_secs(), 20, "the second wave ran to its end");
+        assert_eq!(
+            started.elapsed().as_secs(),
+            20,
+            "the second wave ran to its end"
+        );
     }
 }

@@ -34,9 +34,8 @@ pub fn parse(document: &Value, base: &Settings) -> Result<Vec<Target>, Error> {
     }
     let defaults = match top.get("defaults") {
         None | Some(Value::Null) => Settings::default(),
-        Some(value) => settings(value).map_err(|(key, reason)| {
-            file(format!("`defaults`: {}{reason}", key_prefix(&key)))
-        })?,
+        Some(value) => settings(value)
+            .map_err(|(key, reason)| file(format!("`defaults`: {}{reason}", key_prefix(&key))))?,
     };
     let under = defaults.over(base);
     let Some(entries) = top.get("targets").and_then(Value::as_array) else {
@@ -72,14 +71,19 @@ fn target(
     under: &Settings,
     names: &mut HashSet<String>,
 ) -> Result<Target, Error> {
-    let problem = |target: String, key: Option<&'static str>, reason: String| Error::InvalidTarget {
-        target,
-        key,
-        cause: Box::new(Error::InvalidTargetsFile { reason }),
-    };
+    let problem =
+        |target: String, key: Option<&'static str>, reason: String| Error::InvalidTarget {
+            target,
+            key,
+            cause: Box::new(Error::InvalidTargetsFile { reason }),
+        };
     let unnamed = format!("#{}", index + 1);
     let Some(fields) = entry.as_object() else {
-        return Err(problem(unnamed, None, "a target must be a JSON object".into()));
+        return Err(problem(
+            unnamed,
+            None,
+            "a target must be a JSON object".into(),
+        ));
     };
     let name = match fields.get("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
@@ -170,7 +174,12 @@ mod tests {
         assert_eq!(targets[1].request.cluster, "eu");
         assert_eq!(targets[1].request.timeout, "60s".parse().unwrap());
         assert_eq!(
-            targets[1].request.task_definition.as_ref().unwrap().to_string(),
+            targets[1]
+                .request
+                .task_definition
+                .as_ref()
+                .unwrap()
+                .to_string(),
             "app:9"
         );
     }
@@ -191,17 +200,44 @@ mod tests {
         assert_eq!(total, 6);
         let text: Vec<String> = problems.iter().map(Error::to_string).collect();
         assert_eq!(problems.len(), 5, "{text:#?}");
-        assert!(text[0].starts_with("target `typo`") && text[0].contains("unknown field `service`"), "{}", text[0]);
-        assert!(text[1].starts_with("target `late`") && text[1].contains("key `timeout`"), "{}", text[1]);
-        assert!(text[2].starts_with("target `ok`, key `name`") && text[2].contains("unique"), "{}", text[2]);
-        assert!(text[3].starts_with("target `#5`, key `name`"), "{}", text[3]);
-        assert!(text[4].starts_with("target `nowhere`, key `cluster`"), "{}", text[4]);
-        assert!(problems.iter().all(|p| p.code() == crate::EXIT_INVALID_INPUT));
+        assert!(
+            text[0].starts_with("target `typo`") && text[0].contains("unknown field `service`"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("target `late`") && text[1].contains("key `timeout`"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("target `ok`, key `name`") && text[2].contains("unique"),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].starts_with("target `#5`, key `name`"),
+            "{}",
+            text[3]
+        );
+        assert!(
+            text[4].starts_with("target `nowhere`, key `cluster`"),
+            "{}",
+            text[4]
+        );
+        assert!(problems
+            .iter()
+            .all(|p| p.code() == crate::EXIT_INVALID_INPUT));
     }
 
     #[test]
     fn a_file_that_is_not_a_targets_file_is_refused_saying_what_one_looks_like() {
-        for doc in [json!([]), json!({"targets": []}), json!({"target": []}), json!({})] {
+        for doc in [
+            json!([]),
+            json!({"targets": []}),
+            json!({"target": []}),
+            json!({}),
+        ] {
             let err = parse(&doc, &base()).unwrap_err();
             assert!(matches!(err, Error::InvalidTargetsFile { .. }), "{err}");
         }

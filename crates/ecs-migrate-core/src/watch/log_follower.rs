@@ -15,10 +15,10 @@
 //!
 //! Cadence: one GetLogEvents a second while the task runs (more only while pages come back full).
 
+use crate::aws::pacer::Pacer;
 use crate::error::{classify, Retry};
 use crate::progress::{Event, Progress};
 use crate::watch::next_backoff;
-use crate::aws::pacer::Pacer;
 use crate::{Clients, LogSource, Plan};
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::VecDeque;

@@ -53,7 +53,11 @@ impl Watch<'_> {
     /// Stops the task (unless ECS already has) and waits for the deciding container's exit, up
     /// to [`STOP_WAIT`]. Returns `why` when ecs-migrate stopped it, `Ending::Stopped` when it had
     /// stopped on its own just before (then its own verdict stands).
-    pub(super) async fn stop(&mut self, reason: &str, why: Ending) -> Result<(Task, Ending), Error> {
+    pub(super) async fn stop(
+        &mut self,
+        reason: &str,
+        why: Ending,
+    ) -> Result<(Task, Ending), Error> {
         // The task may have finished just as the timeout or the signal came: then its own
         // verdict stands.
         if let Ok(Seen::Task(task)) = self.describe().await {
@@ -120,5 +124,4 @@ impl Watch<'_> {
         let task = last_seen.unwrap_or_else(|| Task::builder().task_arn(self.task_arn).build());
         Ok((task, why))
     }
-
 }

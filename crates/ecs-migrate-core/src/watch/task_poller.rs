@@ -30,7 +30,10 @@ pub(crate) enum Observation {
     /// DescribeTasks answered `MISSING` (or nothing) for it.
     Missing,
     /// Throttling, a 5xx or a network fault: the next round is `retry_in` away.
-    Transient { message: String, retry_in: Duration },
+    Transient {
+        message: String,
+        retry_in: Duration,
+    },
     /// Access denied, validation: waiting will not help.
     Permanent(String),
 }
@@ -118,7 +121,10 @@ impl TaskPoller {
                     .waiting
                     .drain()
                     .map(|(arn, senders)| {
-                        (arn, senders.into_iter().filter(|s| !s.is_closed()).collect())
+                        (
+                            arn,
+                            senders.into_iter().filter(|s| !s.is_closed()).collect(),
+                        )
                     })
                     .filter(|(_, senders): &(String, Vec<_>)| !senders.is_empty())
                     .collect();
@@ -132,7 +138,9 @@ impl TaskPoller {
             while !round.is_empty() {
                 let rest = round.split_off(round.len().min(TASKS_PER_CALL));
                 let chunk = std::mem::replace(&mut round, rest);
-                let answer = self.describe(chunk.iter().map(|(arn, _)| arn.as_str())).await;
+                let answer = self
+                    .describe(chunk.iter().map(|(arn, _)| arn.as_str()))
+                    .await;
                 throttled |= matches!(answer, Answer::Transient(_));
                 self.deliver(chunk, &answer);
             }
@@ -162,7 +170,13 @@ impl TaskPoller {
     }
 
     fn deliver(&self, chunk: Vec<(String, Vec<oneshot::Sender<Observation>>)>, answer: &Answer) {
-        let retry_in = next_backoff(self.state.lock().expect("poller state").delay.unwrap_or(POLL));
+        let retry_in = next_backoff(
+            self.state
+                .lock()
+                .expect("poller state")
+                .delay
+                .unwrap_or(POLL),
+        );
         for (arn, senders) in chunk {
             let observation = match answer {
                 Answer::Tasks(tasks) => match tasks.get(&arn) {
