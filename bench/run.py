@@ -1049,12 +1049,29 @@ def report(meta: dict[str, Any], results: list[Measured], doc_path: str | None) 
     print(f"RSS helper floor: {meta['rss_floor']:.1f} MB; the benchmark took {meta['elapsed'] / 60:.1f} min")
     if doc_path:
         Path(doc_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(doc_path).write_text(doc.render(
+        rendered = doc.render(
             table=table, detail=detail, calls=calls, teardown=teardown, misses=misses, facts=facts, meta=meta,
             errors=[f"{m.tool} {m.scenario} {m.seconds:.2f} s: {m.error}" for m in errors],
-        ))
+        )
+        Path(doc_path).write_text(rendered + kept_sections(Path(doc_path)))
         say(f"wrote {doc_path}")
     return 1 if errors else 0
+
+
+# Sections of the document other benchmarks write (scripts/bench-rollout): kept as they are.
+KEPT_SECTIONS = ("## Rollouts (issue #16)",)
+
+
+def kept_sections(path: Path) -> str:
+    if not path.exists():
+        return ""
+    kept, keeping = [], False
+    for line in path.read_text().splitlines(keepends=True):
+        if line.startswith("## "):
+            keeping = line.rstrip("\n") in KEPT_SECTIONS
+        if keeping:
+            kept.append(line)
+    return ("\n" + "".join(kept)) if kept else ""
 
 
 def run_all(bench: Bench, emu: Emulator, timings: dict[str, dict[str, str]], plan: dict[str, Any],

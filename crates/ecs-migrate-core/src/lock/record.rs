@@ -37,10 +37,10 @@ pub(super) fn family_lock_tag(plan: &Plan, since: Timestamp) -> Tag {
 
 /// Refuses, before anything changes, a family lock tag that would break ECS's tag limits on the
 /// cluster (`records/tag_limits.rs`): its key holds the family, and the cluster may be full.
-pub(super) async fn check_lock_fits(
-    ecs: &Client,
+pub(super) fn check_lock_fits(
     cluster: &str,
     family: &str,
+    cluster_tags: &[Tag],
 ) -> Result<(), Error> {
     // The longest values the lock holds.
     let time: Timestamp = "2026-01-01T00:00:00Z".parse().expect("a valid time");
@@ -52,12 +52,10 @@ pub(super) async fn check_lock_fits(
         what: Held::Family(family.to_owned()),
     };
     let lock_key = tags::lock_key(family);
-    let cluster_tags =
-        call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), &()).await?;
     tag_limits::check(
         "lock",
         &format!("cluster `{cluster}`"),
-        &cluster_tags,
+        cluster_tags,
         &[lock_tag(family, &holder)],
         || {
             if lock_key.chars().count() > tag_limits::MAX_KEY {

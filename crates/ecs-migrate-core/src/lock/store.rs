@@ -129,14 +129,26 @@ impl<'a> Store<'a> {
 
     /// Before anything changes: can the lock be kept? The tag fits on the cluster (ECS's tag
     /// limits); the S3 object can be read (the bucket exists, the run may read it; a missing
-    /// object is a free app).
-    pub async fn check_usable(&self) -> Result<(), Error> {
+    /// object is a free app). `cluster_tags`: the cluster's tags when already read.
+    pub async fn check_usable(
+        &self,
+        cluster_tags: Option<Vec<aws_sdk_ecs::types::Tag>>,
+    ) -> Result<(), Error> {
         match self {
             Store::Tag {
                 ecs,
                 cluster,
                 family,
-            } => check_lock_fits(ecs, cluster, family).await,
+            } => {
+                let tags = match cluster_tags {
+                    Some(tags) => tags,
+                    None => {
+                        call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), &())
+                            .await?
+                    }
+                };
+                check_lock_fits(cluster, family, &tags)
+            }
             Store::S3(s3) => s3.read(&()).await.map(|_| ()),
         }
     }

@@ -6,6 +6,7 @@ pub(crate) mod log_source;
 mod placement;
 pub(crate) mod plan;
 pub(crate) mod services;
+pub(crate) mod shared_reads;
 mod task_definition;
 
 use placement::{launch, network};
@@ -18,11 +19,24 @@ use crate::resolve::plan::{ContainerOverride, Overrides, RunTaskSpec};
 use crate::{Clients, Error, Field, LogSource, Logs, PausePlan, Plan, Request};
 
 pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error> {
+    resolve_sharing(clients, request, None).await
+}
+
+/// [`resolve`], reading the cluster and its tags through `shared` when given (many requests
+/// resolved at once: `shared_reads.rs`).
+pub(crate) async fn resolve_sharing(
+    clients: &Clients,
+    request: &Request,
+    shared: Option<&shared_reads::SharedReads>,
+) -> Result<Plan, Error> {
     // What needs no AWS call is checked first, so a typo costs no round trip.
     check_locally(request)?;
     let ecs = &clients.ecs;
 
-    let cluster = describe_cluster(ecs, &request.cluster).await?;
+    let cluster = match shared {
+        Some(shared) => shared.cluster(ecs, &request.cluster).await?,
+        None => describe_cluster(ecs, &request.cluster).await?,
+    };
     let service = match &request.from_service {
         Some(name) => Some(describe_service(ecs, &cluster, &request.cluster, name).await?),
         None => None,
@@ -91,9 +105,14 @@ pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error
     // The RunTask request is the same in every run of this migration (RunTask's idempotency
     // needs identical parameters for its token): this run's id goes on the task afterwards.
     let tags = request.tags.clone();
-    crate::lock::Store::new(clients, &cluster, &family, &request.lock)
-        .check_usable()
-        .await?;
+    let store = crate::lock::Store::new(clients, &cluster, &family, &request.lock);
+    let cluster_tags = match (shared, &request.lock) {
+        (Some(shared), crate::LockSetting::ClusterTag) => {
+            Some(shared.cluster_tags(ecs, &cluster).await?)
+        }
+        _ => None,
+    };
+    store.check_usable(cluster_tags).await?;
     check_records_fit(&tags, pause.as_ref())?;
     let platform_version = request
         .platform_version

@@ -38,6 +38,8 @@ const VALIDATE_AT_ONCE: usize = 8;
 /// A rollout whose every target was checked against AWS, ready to run.
 pub struct Rollout {
     targets: Vec<(Target, Clients)>,
+    /// When the validation began: the report's time counts it.
+    since: Instant,
 }
 
 impl Rollout {
@@ -53,6 +55,7 @@ impl Rollout {
 /// Phase 2: the SDK clients of each connection (loaded once per region and role), and every
 /// target resolved read-only. Any target that cannot run fails the whole rollout here.
 pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout, Error> {
+    let since = Instant::now();
     let mut clients: BTreeMap<Connection, Clients> = BTreeMap::new();
     let mut problems = Vec::new();
     for target in &targets {
@@ -79,9 +82,11 @@ pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout,
             (target, clients)
         })
         .collect();
+    let shared = crate::resolve::shared_reads::SharedReads::default();
+    let shared = &shared;
     let resolved: Vec<Result<(), Error>> = stream::iter(&prepared)
         .map(|(target, clients)| async move {
-            crate::resolve(clients, &target.request)
+            crate::resolve::resolve_sharing(clients, &target.request, Some(shared))
                 .await
                 .map(|_| ())
                 .map_err(|cause| invalid(target, cause))
@@ -96,7 +101,10 @@ pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout,
             problems,
         });
     }
-    Ok(Rollout { targets: prepared })
+    Ok(Rollout {
+        targets: prepared,
+        since,
+    })
 }
 
 fn invalid(target: &Target, cause: Error) -> Error {
@@ -111,7 +119,7 @@ fn invalid(target: &Target, cause: Error) -> Error {
     }
 }
 
-/// Phases 3–4. The first signal of `shutdown` stops new starts and is passed to every running
+/// Phases 3–4 (the report's time counts from the validation's start). The first signal of `shutdown` stops new starts and is passed to every running
 /// target (each stops its task and restores its services, as `run` does); at its hand-off no
 /// new target starts and the running ones hand off.
 pub async fn run(
@@ -120,7 +128,6 @@ pub async fn run(
     progress: &dyn RolloutProgress,
     shutdown: &mut Shutdown,
 ) -> RolloutReport {
-    let started = Instant::now();
     let count = rollout.targets.len();
     progress.event(RolloutEvent::Validated {
         targets: count,
@@ -185,7 +192,7 @@ pub async fn run(
         }
         Ended::All => RolloutStatus::Failed,
     };
-    RolloutReport::new(status, targets, started.elapsed())
+    RolloutReport::new(status, targets, rollout.since.elapsed())
 }
 
 impl Judged for TargetReport {
