@@ -2,6 +2,7 @@
 //! DescribeServices, DescribeTaskDefinition). Everything that can be refused is refused here, before
 //! anything in AWS changes: a bad value never starts a task.
 
+pub(crate) mod definition;
 pub(crate) mod log_source;
 mod placement;
 pub(crate) mod plan;
@@ -9,119 +10,92 @@ pub(crate) mod services;
 pub(crate) mod shared_reads;
 mod task_definition;
 
-use placement::{launch, network};
-use services::{describe_cluster, describe_service, resolve_services};
-use task_definition::{choose_container, describe_task_definition, task_definition_ref};
+use definition::{define, Definition};
+use services::resolve_services;
 
 use crate::aws::call;
 use crate::records::tag_limits;
 use crate::resolve::plan::{ContainerOverride, Overrides, RunTaskSpec};
-use crate::{Clients, Error, Field, LogSource, Logs, PausePlan, Plan, Request};
+use crate::{Clients, Error, Field, PausePlan, Plan, Request};
 
 pub async fn resolve(clients: &Clients, request: &Request) -> Result<Plan, Error> {
-    resolve_sharing(clients, request, None).await
+    Ok(resolve_sharing(clients, request, None).await?.1)
 }
 
 /// [`resolve`], reading the cluster and its tags through `shared` when given (many requests
-/// resolved at once: `shared_reads.rs`).
+/// resolved at once: `shared_reads.rs`). Also returns the [`Definition`], which a later
+/// [`complete`] of the same request takes as it is.
 pub(crate) async fn resolve_sharing(
     clients: &Clients,
     request: &Request,
     shared: Option<&shared_reads::SharedReads>,
-) -> Result<Plan, Error> {
+) -> Result<(Definition, Plan), Error> {
     // What needs no AWS call is checked first, so a typo costs no round trip.
     check_locally(request)?;
-    let ecs = &clients.ecs;
+    let definition = define(clients, request, shared).await?;
+    let plan = complete(clients, request, &definition, shared).await?;
+    Ok((definition, plan))
+}
 
-    let cluster = match shared {
-        Some(shared) => shared.cluster(ecs, &request.cluster).await?,
-        None => describe_cluster(ecs, &request.cluster).await?,
-    };
-    let service = match &request.from_service {
-        Some(name) => Some(describe_service(ecs, &cluster, &request.cluster, name).await?),
-        None => None,
-    };
-    let reference = task_definition_ref(request, service.as_ref())?;
-    let task_definition = describe_task_definition(ecs, &reference).await?;
-    let task_definition_arn = task_definition
-        .task_definition_arn()
-        .unwrap_or_default()
-        .to_owned();
-    let container = choose_container(
-        &task_definition_arn,
-        task_definition.container_definitions(),
-        request.container.as_deref(),
-    )?;
-    let definition = task_definition
-        .container_definitions()
-        .iter()
-        .find(|c| c.name() == Some(container.as_str()))
-        .expect("the chosen container is in the task definition");
-    let container_essential = definition.essential().unwrap_or(true);
-    let logs = if request.follow_logs {
-        LogSource::of(definition)
-    } else {
-        Logs::Off
-    };
-    let network_configuration = network(request, service.as_ref(), &task_definition)?;
-    let (launch_type, capacity_provider_strategy) = launch(request, service.as_ref());
+/// The rest of a plan, read as it is now: the services to pause and their counts
+/// (DescribeServices), the revision's and the migration's records, whether the lock's store can
+/// be used, and whether the records fit ECS's tag limits.
+pub(crate) async fn complete(
+    clients: &Clients,
+    request: &Request,
+    definition: &Definition,
+    shared: Option<&shared_reads::SharedReads>,
+) -> Result<Plan, Error> {
+    let ecs = &clients.ecs;
+    let Definition {
+        cluster,
+        task_definition_arn,
+        family,
+        migration,
+        ..
+    } = definition;
     let pause = if request.services.is_empty() {
         None
     } else {
         Some(PausePlan {
-            services: resolve_services(clients, &cluster, &request.cluster, &request.services)
+            services: resolve_services(clients, cluster, &request.cluster, &request.services)
                 .await?,
             min_capacity: request.min_capacity,
             restore_to: request.desired_count,
             keep_paused_on_failure: request.keep_paused_on_failure,
         })
     };
-    let run_id = request.run_id.clone();
-    let migration = crate::MigrationId::new(
-        &task_definition_arn,
-        &container,
-        request.command.as_deref(),
-        request.key.as_deref(),
-    );
     let revision_tags = call::list_tags(
         ecs,
-        &task_definition_arn,
+        task_definition_arn,
         || format!("task definition `{task_definition_arn}`"),
         &(),
     )
     .await?;
     let recorded = crate::records::outcome_record::read(
         clients,
-        &task_definition_arn,
-        &migration,
+        task_definition_arn,
+        migration,
         &revision_tags,
         &(),
     )
     .await?;
-    let family = task_definition
-        .family()
-        .map(str::to_owned)
-        .unwrap_or_else(|| reference.family().to_owned());
     // The RunTask request is the same in every run of this migration (RunTask's idempotency
     // needs identical parameters for its token): this run's id goes on the task afterwards.
     let tags = request.tags.clone();
-    let store = crate::lock::Store::new(clients, &cluster, &family, &request.lock);
+    let store = crate::lock::Store::new(clients, cluster, family, &request.lock);
     let cluster_tags = match (shared, &request.lock) {
         (Some(shared), crate::LockSetting::ClusterTag) => {
-            Some(shared.cluster_tags(ecs, &cluster).await?)
+            Some(shared.cluster_tags(ecs, cluster).await?)
         }
         _ => None,
     };
     store.check_usable(cluster_tags).await?;
     check_records_fit(&tags, pause.as_ref())?;
-    let platform_version = request
-        .platform_version
-        .clone()
-        .or_else(|| service.as_ref()?.platform_version().map(str::to_owned));
 
     let overrides = Overrides {
         container_overrides: vec![ContainerOverride {
-            name: container.clone(),
+            name: definition.container.clone(),
             command: request.command.clone(),
             environment: request.environment.clone(),
         }],
@@ -131,33 +105,33 @@ pub(crate) async fn resolve_sharing(
             cluster: cluster.clone(),
             task_definition: task_definition_arn.clone(),
             count: 1,
-            launch_type,
-            capacity_provider_strategy,
-            platform_version,
-            network_configuration,
+            launch_type: definition.launch_type,
+            capacity_provider_strategy: definition.capacity_provider_strategy.clone(),
+            platform_version: definition.platform_version.clone(),
+            network_configuration: definition.network_configuration.clone(),
             overrides,
             started_by: migration.started_by(),
             client_token: migration
                 .client_token(recorded.outcome.as_ref().map(|o| o.value()).as_deref()),
             tags,
         },
-        cluster,
-        task_definition: task_definition_arn,
-        container,
-        container_essential,
+        cluster: cluster.clone(),
+        task_definition: task_definition_arn.clone(),
+        container: definition.container.clone(),
+        container_essential: definition.container_essential,
         from_service: request.from_service.clone(),
         timeout: request.timeout,
         pause,
-        run_id,
-        migration,
-        family,
+        run_id: request.run_id.clone(),
+        migration: migration.clone(),
+        family: family.clone(),
         previous: recorded.outcome,
         outcome_tags: recorded.tags,
         force: request.force,
         adopt: request.adopt,
         wait_for_lock: request.wait_for_lock,
         lock: request.lock.clone(),
-        logs,
+        logs: definition.logs.clone(),
         log_tail: request.log_tail,
         log_settle: request.log_settle,
         decide_at: request.decide_at,

@@ -8,8 +8,9 @@
 //! 2. validate — resolve every target read-only ([`prepare`]); one that cannot run is reported
 //!    by name (and key) and nothing starts;
 //! 3. run      — canaries alone, then up to `concurrency` at once, halting after `max_failures`
-//!    (`schedule.rs`); each target resolves again right before it starts (its services'
-//!    counts are read at that moment, not minutes earlier) and runs;
+//!    (`schedule.rs`); each target runs the revision its validation resolved (its
+//!    [`Definition`]), and the rest of its plan is read again right before it starts (its
+//!    services' counts and its records as they are at that moment, not minutes earlier);
 //! 4. report   — [`RolloutReport`], every target in the file's order.
 //!
 //! Targets with the same region and role share their SDK clients, and so one DescribeTasks loop
@@ -22,6 +23,7 @@ pub(crate) mod schedule;
 pub(crate) mod targets;
 
 use crate::aws::AwsOptions;
+use crate::resolve::definition::Definition;
 use crate::{migration, Clients, Connection, Error, Event, Shutdown};
 use futures_util::stream::{self, StreamExt};
 use progress::{ForTarget, RolloutEvent, RolloutProgress};
@@ -33,11 +35,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Targets resolved at once while validating.
-const VALIDATE_AT_ONCE: usize = 8;
+/// Validation is bound by latency and the pace, not by work: each target makes two ECS reads
+/// (its revision and the revision's tags) and a Parameter Store read.
+const VALIDATE_AT_ONCE: usize = 20;
 
 /// A rollout whose every target was checked against AWS, ready to run.
 pub struct Rollout {
-    targets: Vec<(Target, Clients)>,
+    targets: Vec<Prepared>,
     /// When the validation began: the report's time counts it.
     since: Instant,
 }
@@ -50,6 +54,13 @@ impl Rollout {
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
+}
+
+/// A target as validated: its clients and what its validation resolved.
+struct Prepared {
+    target: Target,
+    clients: Clients,
+    definition: Definition,
 }
 
 /// Phase 2: the SDK clients of each connection (loaded once per region and role), and every
@@ -75,31 +86,34 @@ pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout,
             problems,
         });
     }
-    let prepared: Vec<(Target, Clients)> = targets
-        .into_iter()
-        .map(|target| {
-            let clients = clients[&target.connection].clone();
-            (target, clients)
-        })
-        .collect();
+    let total = targets.len();
     let shared = crate::resolve::shared_reads::SharedReads::default();
     let shared = &shared;
-    let resolved: Vec<Result<(), Error>> = stream::iter(&prepared)
-        .map(|(target, clients)| async move {
-            crate::resolve::resolve_sharing(clients, &target.request, Some(shared))
-                .await
-                .map(|_| ())
-                .map_err(|cause| invalid(target, cause))
+    let clients = &clients;
+    let resolved: Vec<Result<Prepared, Error>> = stream::iter(targets)
+        .map(|target| async move {
+            let clients = clients[&target.connection].clone();
+            match crate::resolve::resolve_sharing(&clients, &target.request, Some(shared)).await {
+                Ok((definition, _)) => Ok(Prepared {
+                    target,
+                    clients,
+                    definition,
+                }),
+                Err(cause) => Err(invalid(&target, cause)),
+            }
         })
         .buffered(VALIDATE_AT_ONCE)
         .collect()
         .await;
-    let problems: Vec<Error> = resolved.into_iter().filter_map(Result::err).collect();
+    let mut prepared = Vec::with_capacity(total);
+    for result in resolved {
+        match result {
+            Ok(target) => prepared.push(target),
+            Err(problem) => problems.push(problem),
+        }
+    }
     if !problems.is_empty() {
-        return Err(Error::InvalidTargets {
-            total: prepared.len(),
-            problems,
-        });
+        return Err(Error::InvalidTargets { total, problems });
     }
     Ok(Rollout {
         targets: prepared,
@@ -160,8 +174,12 @@ pub async fn run(
     };
     let mut order_stop = follower(hand_off);
     let scheduled = schedule::schedule(count, limits, &mut order_stop, on_stop, |index, canary| {
-        let (target, clients) = &rollout.targets[index];
-        run_target(target, clients, canary, progress, follower(hand_off))
+        run_target(
+            &rollout.targets[index],
+            canary,
+            progress,
+            follower(hand_off),
+        )
     });
     tokio::pin!(scheduled);
     let (results, ended) = tokio::select! {
@@ -174,9 +192,9 @@ pub async fn run(
     let targets: Vec<TargetReport> = results
         .into_iter()
         .zip(&rollout.targets)
-        .map(|(result, (target, _))| {
+        .map(|(result, prepared)| {
             result.unwrap_or_else(|| TargetReport {
-                name: target.name.clone(),
+                name: prepared.target.name.clone(),
                 result: TargetResult::NotStarted,
                 elapsed: Default::default(),
             })
@@ -201,14 +219,18 @@ impl Judged for TargetReport {
     }
 }
 
-/// One target: resolved again right before it starts, then exactly a run.
+/// One target: the rest of its plan read right before it starts, then exactly a run.
 async fn run_target(
-    target: &Target,
-    clients: &Clients,
+    prepared: &Prepared,
     canary: bool,
     rollout: &dyn RolloutProgress,
     mut shutdown: Shutdown,
 ) -> TargetReport {
+    let Prepared {
+        target,
+        clients,
+        definition,
+    } = prepared;
     let name = target.name.as_str();
     rollout.event(RolloutEvent::TargetStarted {
         target: name,
@@ -220,7 +242,7 @@ async fn run_target(
         rollout,
     };
     let resolved = tokio::select! {
-        plan = crate::resolve(clients, &target.request) => Some(plan),
+        plan = crate::resolve::complete(clients, &target.request, definition, None) => Some(plan),
         _ = shutdown.recv() => None,
     };
     let result = match resolved {
