@@ -261,6 +261,10 @@ impl Board {
             TargetResult::Report(run) => (report.result.status().to_owned(), run.reason.clone()),
             TargetResult::Error(err) => ("error".to_owned(), crate::args::message(err)),
             TargetResult::NotStarted => ("not started".to_owned(), String::new()),
+            // Only a summary of a rollout run elsewhere (the Lambda's) has these.
+            TargetResult::Answered(_) | TargetResult::Recorded(_) | TargetResult::Unrecorded => {
+                (report.result.status().to_owned(), String::new())
+            }
         };
         let word = if report.result.failed() {
             word.to_uppercase()

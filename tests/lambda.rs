@@ -302,3 +302,92 @@ async fn a_rollout_payload_hands_off_near_the_deadline_and_the_next_invocation_r
         "one task per target in all"
     );
 }
+
+/// What a Step Functions item and the state machine's last step send
+/// (`terraform/modules/ecs-migrate-rollout`): a payload with `Target` and `Defaults` runs that
+/// one target as a run (its answer the run's, with `target`; a failing one the run's
+/// `MigrationFailed`), and a payload with `Summarize` answers the rollout document: the
+/// answered target from its answer, the failed one — whose answer the fan-out lost — from its
+/// outcome record, and with `Halted` the one never invoked `not_started`.
+#[tokio::test]
+async fn target_payloads_run_one_target_each_and_the_summary_reads_what_their_answers_lost() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    for (family, script) in [
+        ("good", "echo good done"),
+        ("bad", "echo bad broke; exit 4"),
+        ("never", "echo never ran"),
+    ] {
+        app.task_definition(family, vec![Container::sh("migrate", script)])
+            .await;
+    }
+    let defaults = json!({"cluster": app.cluster, "subnets": [app.subnets[0]]});
+    let targets = json!([
+        {"name": "good", "task_definition": "good"},
+        {"name": "bad", "task_definition": "bad"},
+        {"name": "never", "task_definition": "never"}
+    ]);
+    let since = "2020-01-01T00:00:00.000Z";
+
+    let mut api = RuntimeApi::start();
+    let good = api.invoke(
+        json!({"Target": targets[0], "Defaults": defaults}),
+        Duration::from_secs(300),
+    );
+    let bad = api.invoke(
+        json!({"Target": targets[1], "Defaults": defaults}),
+        Duration::from_secs(300),
+    );
+    let _function = api.start_function(&emulator);
+    let Posted::Response { id, body: answer } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, good);
+    assert_eq!(answer["status"], "succeeded", "{answer:#}");
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert_eq!(answer["target"], "good", "{answer}");
+    let posted = api.posted(HANG);
+    let Posted::Error { id, .. } = &posted else {
+        panic!("expected an error, got {posted:?}")
+    };
+    assert_eq!(id, &bad);
+    assert_eq!(posted.error_type(), Some("MigrationFailed"));
+    assert!(
+        posted.error_message().starts_with("target `bad`: "),
+        "{}",
+        posted.error_message()
+    );
+
+    let summary = api.invoke(
+        json!({
+            "Summarize": {"defaults": defaults, "targets": targets},
+            "Results": [[answer], [null]],
+            "Halted": true,
+            "Since": since,
+        }),
+        Duration::from_secs(120),
+    );
+    let Posted::Response { id, body } = api.posted(HANG) else {
+        panic!("expected a response")
+    };
+    assert_eq!(id, summary);
+    assert_eq!(body["status"], "halted", "{body:#}");
+    let statuses: Vec<&str> = body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["succeeded", "failed", "not_started"], "{body:#}");
+    assert_eq!(body["targets"][0]["report"]["task_arn"], answer["task_arn"]);
+    assert_eq!(
+        body["targets"][1]["report"]["outcome"]["exit_code"], 4,
+        "the failed target's exit code, from its outcome record: {body:#}"
+    );
+    assert_eq!(body["counts"]["failed"], 1, "{body}");
+    assert_eq!(
+        app.migration_tasks().await.len(),
+        2,
+        "`never` was never run, and the summary started nothing"
+    );
+}

@@ -33,14 +33,30 @@ pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
     if crate::rollout::is_rollout(&event.payload) {
         return crate::rollout::handle(&event.payload, hand_off, wait).await;
     }
+    if crate::target::is_target(&event.payload) {
+        return crate::target::handle(&event.payload, hand_off, wait).await;
+    }
+    if crate::summarize::is_summary(&event.payload) {
+        return crate::summarize::handle(&event.payload).await;
+    }
+    let request = payload::request(&event.payload)?;
+    run(&AwsOptions::default(), request, hand_off, wait).await
+}
 
-    let mut request = payload::request(&event.payload)?;
+/// One run of `request`, with `options`' credentials, handing off at `hand_off` (`wait` from
+/// now): the report as the success answer, or the failure it stands for.
+pub(crate) async fn run(
+    options: &AwsOptions,
+    mut request: ecs_migrate_core::Request,
+    hand_off: Instant,
+    wait: Duration,
+) -> Result<Value, Failure> {
     // A lock held by another run is waited for only as long as this invocation can wait.
     request.wait_for_lock = request
         .wait_for_lock
         .min(wait.saturating_sub(Duration::from_secs(5)));
 
-    let config = ecs_migrate_core::aws::load(&AwsOptions::default()).await?;
+    let config = ecs_migrate_core::aws::load(options).await?;
     let clients = Clients::new(&config);
     let plan = ecs_migrate_core::resolve(&clients, &request).await?;
     let progress = FunctionLog;

@@ -5,13 +5,17 @@
 //! The edge only: the Runtime API loop (lambda_runtime) hands each invocation to
 //! [`handler::handle`], which turns the payload into a request, calls the core, and turns the
 //! result into a response or a typed error. See `payload.rs` for the payload, `rollout.rs` for a
-//! payload with `Targets` (a rollout), `failure.rs` for the `errorType`s.
+//! payload with `Targets` (a rollout), `target.rs` for one target of a rollout document
+//! (`Target`, a Step Functions item), `summarize.rs` for the summary of a rollout run that way
+//! (`Summarize`), `failure.rs` for the `errorType`s.
 
 mod failure;
 mod handler;
 mod log;
 mod payload;
 mod rollout;
+mod summarize;
+mod target;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -93,7 +93,11 @@ pub async fn handle(payload: &Value, hand_off: Instant, wait: Duration) -> Resul
                 let reason = match &target.result {
                     TargetResult::Report(run) => run.reason.clone(),
                     TargetResult::Error(err) => crate::payload::message(err),
-                    TargetResult::NotStarted => String::new(),
+                    // Only a summary (`summarize.rs`) has these.
+                    TargetResult::NotStarted
+                    | TargetResult::Answered(_)
+                    | TargetResult::Recorded(_)
+                    | TargetResult::Unrecorded => String::new(),
                 };
                 let _ = write!(
                     message,

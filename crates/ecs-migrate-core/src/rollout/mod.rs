@@ -20,6 +20,7 @@
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod schedule;
+pub(crate) mod summary;
 pub(crate) mod targets;
 
 use crate::aws::AwsOptions;
@@ -30,6 +31,7 @@ use progress::{ForTarget, RolloutEvent, RolloutProgress};
 use report::{RolloutReport, RolloutStatus, TargetReport, TargetResult};
 use schedule::{Ended, Judged, Limits};
 use std::collections::BTreeMap;
+pub use summary::{summarize, Answered, Summary};
 pub use targets::{parse, Target};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -67,25 +69,8 @@ struct Prepared {
 /// target resolved read-only. Any target that cannot run fails the whole rollout here.
 pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout, Error> {
     let since = Instant::now();
-    let mut clients: BTreeMap<Connection, Clients> = BTreeMap::new();
+    let clients = connect(base, &targets).await?;
     let mut problems = Vec::new();
-    for target in &targets {
-        if clients.contains_key(&target.connection) {
-            continue;
-        }
-        match crate::aws::load(&target.connection.options(base)).await {
-            Ok(config) => {
-                clients.insert(target.connection.clone(), Clients::new(&config));
-            }
-            Err(cause) => problems.push(invalid(target, cause)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::InvalidTargets {
-            total: targets.len(),
-            problems,
-        });
-    }
     let total = targets.len();
     let shared = crate::resolve::shared_reads::SharedReads::default();
     let shared = &shared;
@@ -119,6 +104,34 @@ pub async fn prepare(base: &AwsOptions, targets: Vec<Target>) -> Result<Rollout,
         targets: prepared,
         since,
     })
+}
+
+/// The SDK clients of each connection of `targets`, loaded once per region and role.
+async fn connect(
+    base: &AwsOptions,
+    targets: &[Target],
+) -> Result<BTreeMap<Connection, Clients>, Error> {
+    let mut clients: BTreeMap<Connection, Clients> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for target in targets {
+        if clients.contains_key(&target.connection) {
+            continue;
+        }
+        match crate::aws::load(&target.connection.options(base)).await {
+            Ok(config) => {
+                clients.insert(target.connection.clone(), Clients::new(&config));
+            }
+            Err(cause) => problems.push(invalid(target, cause)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(clients)
+    } else {
+        Err(Error::InvalidTargets {
+            total: targets.len(),
+            problems,
+        })
+    }
 }
 
 fn invalid(target: &Target, cause: Error) -> Error {

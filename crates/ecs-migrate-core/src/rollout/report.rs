@@ -56,6 +56,14 @@ pub enum TargetResult {
     Error(Error),
     /// The rollout halted or was interrupted before its turn.
     NotStarted,
+    /// Run elsewhere (a Step Functions item: `summary.rs`), and answered.
+    Answered(super::summary::Answered),
+    /// Run elsewhere, its answer lost: its migration's outcome record, written since the
+    /// rollout began.
+    Recorded(crate::Outcome),
+    /// Run elsewhere with every target's turn taken, and neither an answer nor an outcome
+    /// record: its run failed before its task (another run's lock, an AWS error).
+    Unrecorded,
 }
 
 impl TargetResult {
@@ -65,26 +73,38 @@ impl TargetResult {
         match self {
             TargetResult::Report(report) => report.status.as_str(),
             TargetResult::Error(Error::StillRunning { .. }) => "still_running",
-            TargetResult::Error(_) => "error",
+            TargetResult::Error(_) | TargetResult::Unrecorded => "error",
             TargetResult::NotStarted => "not_started",
+            TargetResult::Answered(answered) => answered.status.as_str(),
+            TargetResult::Recorded(outcome) => outcome.status.as_str(),
         }
     }
 
     /// Whether it counts against `max failures`.
     pub fn failed(&self) -> bool {
         match self {
-            TargetResult::Report(report) => {
-                matches!(report.status, Status::Failed | Status::TimedOut)
-            }
+            TargetResult::Report(report) => failure(report.status),
+            TargetResult::Answered(answered) => failure(answered.status),
+            TargetResult::Recorded(outcome) => failure(outcome.status),
             TargetResult::Error(Error::StillRunning { .. }) => false,
-            TargetResult::Error(_) => true,
+            TargetResult::Error(_) | TargetResult::Unrecorded => true,
             TargetResult::NotStarted => false,
         }
     }
 
     pub fn succeeded(&self) -> bool {
-        matches!(self, TargetResult::Report(r) if matches!(r.status, Status::Succeeded | Status::Skipped))
+        let status = match self {
+            TargetResult::Report(report) => report.status,
+            TargetResult::Answered(answered) => answered.status,
+            TargetResult::Recorded(outcome) => outcome.status,
+            _ => return false,
+        };
+        matches!(status, Status::Succeeded | Status::Skipped)
     }
+}
+
+fn failure(status: Status) -> bool {
+    matches!(status, Status::Failed | Status::TimedOut)
 }
 
 /// One target's line in the report.
@@ -114,6 +134,22 @@ impl Serialize for TargetReport {
                 }),
             )?,
             TargetResult::NotStarted => map.serialize_entry("report", &())?,
+            TargetResult::Answered(answered) => map.serialize_entry("report", &answered.report)?,
+            TargetResult::Recorded(outcome) => map.serialize_entry(
+                "report",
+                &serde_json::json!({
+                    "status": outcome.status.as_str(),
+                    "source": "outcome record",
+                    "outcome": outcome,
+                }),
+            )?,
+            TargetResult::Unrecorded => map.serialize_entry(
+                "report",
+                &serde_json::json!({
+                    "status": "error",
+                    "error": "its run failed before its task ran (another run's lock, an AWS error) and recorded nothing; the execution's history has its error",
+                }),
+            )?,
         }
         map.end()
     }
