@@ -273,6 +273,26 @@ pub struct RolloutArgs {
     )]
     pub max_failures: usize,
 
+    /// Run the rollout as an execution of this Step Functions state machine (the
+    /// ecs-migrate-rollout Terraform module's `state_machine_arn`) and follow it; the order
+    /// (canaries, concurrency, failures) is the state machine's
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_VIA_STEP_FUNCTIONS",
+        value_name = "STATE_MACHINE_ARN"
+    )]
+    pub via_step_functions: Option<String>,
+
+    /// With --via-step-functions: the execution's name (default: one derived from the targets
+    /// file, so the same file re-attaches to its execution)
+    #[arg(
+        long,
+        env = "ECS_MIGRATE_EXECUTION",
+        value_name = "NAME",
+        requires = "via_step_functions"
+    )]
+    pub execution: Option<String>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }

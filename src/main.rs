@@ -5,6 +5,7 @@ mod lambda_package;
 mod manual;
 mod render;
 mod rollout;
+mod rollout_sfn;
 mod run;
 mod signals;
 

@@ -47,6 +47,10 @@ async fn execute(
 ) -> Result<i32, Error> {
     let json = args.run.output == Output::Json;
     let document = read_targets(&args.targets)?;
+    if let Some(state_machine) = &args.via_step_functions {
+        board.finish();
+        return crate::rollout_sfn::run(state_machine, &args, matches, document, signals).await;
+    }
     // The run flags given (on the command line or as ECS_MIGRATE_*) are every target's
     // defaults; a flag left at its default says nothing, so the file's defaults win over it.
     let given = |id: &str| {

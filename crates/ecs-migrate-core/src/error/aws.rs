@@ -14,6 +14,7 @@ fn service_of(operation: &str) -> &'static str {
         "DescribeScalableTargets" | "RegisterScalableTarget" => "application-autoscaling",
         "AssumeRole" => "sts",
         "GetObject" | "PutObject" | "DeleteObject" => "s3",
+        "StartExecution" | "DescribeExecution" => "states",
         _ => "ecs",
     }
 }

@@ -202,6 +202,13 @@ pub enum Error {
     #[error("{} of the {total} targets cannot run, so nothing was started: {}", problems.len(), problems.iter().map(Error::to_string).collect::<Vec<_>>().join("; "))]
     InvalidTargets { total: usize, problems: Vec<Error> },
 
+    #[error("Step Functions execution `{execution}` ended {status} without a rollout summary ({failure}): see its history (`aws stepfunctions get-execution-history --execution-arn {execution}`), fix the cause, and start a new execution")]
+    ExecutionEnded {
+        execution: String,
+        status: String,
+        failure: String,
+    },
+
     #[error("task `{task_arn}` in cluster `{cluster}` is still reported MISSING {seconds}s after RunTask returned it; check it with `aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}`")]
     TaskMissing {
         cluster: String,
@@ -264,7 +271,8 @@ impl Error {
             | Error::TokenConflict { .. }
             | Error::TaskMissing { .. }
             | Error::RestoreFailed { .. }
-            | Error::LostTask { .. } => EXIT_AWS_ERROR,
+            | Error::LostTask { .. }
+            | Error::ExecutionEnded { .. } => EXIT_AWS_ERROR,
         }
     }
 

@@ -20,6 +20,7 @@
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod schedule;
+pub mod step_functions;
 pub(crate) mod summary;
 pub(crate) mod targets;
 

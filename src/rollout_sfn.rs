@@ -1,0 +1,108 @@
+//! `ecs-migrate rollout --via-step-functions ARN`: the rollout as an execution of the
+//! ecs-migrate-rollout module's state machine, started (or re-attached to by name) and followed
+//! here; its summary printed as a local rollout's, with the same exit status. The order
+//! (canaries, concurrency, failures) and every target's run are the state machine's and the
+//! Lambda's, so the run flags and the order flags are refused here.
+
+use crate::args::{Output, RolloutArgs};
+use crate::signals::Signals;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Command};
+use ecs_migrate_core::rollout::step_functions::{self, Followed};
+use ecs_migrate_core::{rollout, Error, Settings, Shutdown};
+use serde_json::Value;
+use std::io::Write;
+
+pub async fn run(
+    state_machine: &str,
+    args: &RolloutArgs,
+    matches: &ArgMatches,
+    document: Value,
+    signals: &Signals,
+) -> Result<i32, Error> {
+    refuse_given_flags(matches)?;
+    // Checked here, before anything starts: the same parse the Lambda makes of each target.
+    let targets = rollout::parse(&document, &Settings::default())?;
+    let sfn = step_functions::client(&crate::run::aws_options(&args.run.aws)).await?;
+    let name = args
+        .execution
+        .clone()
+        .unwrap_or_else(|| step_functions::name_of(&document));
+    let execution = step_functions::start(&sfn, state_machine, &name, &document).await?;
+    say(&format!(
+        "{} execution `{name}` of {} targets ({})",
+        if execution.attached {
+            "re-attached to"
+        } else {
+            "started"
+        },
+        targets.len(),
+        execution.arn
+    ));
+    let on_status = |status: &str| say(&format!("execution `{name}`: {status}"));
+    let mut shutdown = Shutdown::new(signals.shutdown());
+    match step_functions::follow(&sfn, &execution, &on_status, &mut shutdown).await? {
+        Followed::Left => {
+            say(&format!(
+                "interrupted: execution `{name}` runs on in Step Functions. Follow it again with the same command (--execution {name}), or stop it: aws stepfunctions stop-execution --execution-arn {}",
+                execution.arn
+            ));
+            Ok(ecs_migrate_core::Status::Interrupted.exit_code())
+        }
+        Followed::Summary(summary) => Ok(print(&summary, args.run.output == Output::Json)),
+    }
+}
+
+/// The summary: the JSON document on stdout (`--output json`), a line per target and the counts
+/// on stderr. The exit status a local rollout of that status has.
+fn print(summary: &Value, json: bool) -> i32 {
+    if json {
+        let _ = writeln!(std::io::stdout().lock(), "{summary}");
+    }
+    for target in summary["targets"].as_array().into_iter().flatten() {
+        say(&format!(
+            "{}: {}",
+            target["name"].as_str().unwrap_or("?"),
+            target["status"].as_str().unwrap_or("?")
+        ));
+    }
+    let status = summary["status"].as_str().unwrap_or("unknown");
+    say(&format!("rollout {status}: {}", summary["counts"]));
+    if status == "succeeded" {
+        0
+    } else {
+        1
+    }
+}
+
+/// The run flags and the order flags, given, are refused: the state machine decides those.
+fn refuse_given_flags(matches: &ArgMatches) -> Result<(), Error> {
+    let own = |command: Command| -> Vec<String> {
+        command
+            .get_arguments()
+            .map(|arg| arg.get_id().to_string())
+            .collect()
+    };
+    let connection = own(crate::args::AwsArgs::augment_args(Command::new("aws")));
+    let mut refused = own(crate::args::RunArgs::augment_args(Command::new("run")));
+    refused.retain(|id| !connection.contains(id) && id != "output");
+    refused.extend(["concurrency", "canary", "max_failures"].map(String::from));
+    let given = refused.iter().find(|id| {
+        matches.try_get_raw(id).ok().flatten().is_some()
+            && matches
+                .value_source(id)
+                .is_some_and(|source| source != ValueSource::DefaultValue)
+    });
+    match given {
+        None => Ok(()),
+        Some(id) => Err(Error::InvalidInput {
+            input: "flag",
+            value: format!("--{}", id.replace('_', "-")),
+            reason: "with --via-step-functions the state machine runs every target with the targets file's settings and its own order: put run settings in the file's `defaults`, and canaries, concurrency and failures in the ecs-migrate-rollout module's variables".into(),
+        }),
+    }
+}
+
+fn say(line: &str) {
+    eprintln!("ecs-migrate: {line}");
+}
