@@ -515,6 +515,55 @@ class Check:
             self.that(len(lives) <= limit, f"migration {migration} ran {len(lives)} tasks (at most {limit} allowed)")
         return per
 
+    # -- a rollout's tenants (many services, one per target; see `Tenants`) --------------
+    def service_paused_during(self, timeline: Timeline, service: str, lives: Iterable[TaskLife],
+                              label: str = "") -> None:
+        """`web_paused_during` for any service: its real desired count was 0 from each of
+        `lives`' first event to its container's exit, and its old tasks' containers had stopped
+        when the migration task was created."""
+        counts = timeline.desired_counts(service)
+        service_tasks = timeline.tasks(group=f"service:{service}")
+        for life in lives:
+            short = life.arn.rsplit("/", 1)[-1][:8]
+            end = life.ended
+            if not self.that(end is not None, f"{label}migration task {short} never stopped"):
+                end = float("inf")
+            at_start = timeline.desired_at(life.first, service)
+            self.that(at_start == 0, f"{label}{service}'s desired count was {at_start} when migration task {short} "
+                                     "was created")
+            for t, count in counts:
+                if life.first <= t <= end and count != 0:
+                    self.that(False, f"{label}{service}'s desired count set to {count} while migration task {short} "
+                                     f"was live ({t - life.first:.2f} s after it was created, "
+                                     f"{'before' if t < end else 'at'} its container's exit)")
+            running = [w for w in service_tasks if w.live_at(life.first)]
+            self.that(not running, f"{label}{len(running)} old task(s) of {service} still running when migration "
+                                   f"task {short} was created")
+
+    def tenants_back(self, tenants: Tenants, timeline: Timeline | None = None) -> None:
+        """`web_back` for every tenant: each service's desired count back at 2 and its tasks
+        running (within 30 s), no pause record left, auto scaling not suspended; and no family
+        lock left on the cluster."""
+        timeline = timeline or tenants.emulator.timeline()
+        for tenant in tenants.tenants:
+            desired = timeline.desired_now(tenant.service)
+            self.that(desired == TENANT_WEB_COUNT,
+                      f"{tenant.service}'s desired count is {desired} at the end, not {TENANT_WEB_COUNT}")
+            records = tenants.pause_records(tenant)
+            self.that(not records, f"{tenant.service} still carries pause record tags {records}")
+            suspended = tenants.autoscaling_suspended(tenant)
+            self.that(not suspended, f"{tenant.service}'s auto scaling is still suspended: {suspended}")
+        try:
+            wait_for("every tenant's service to run its tasks",
+                     lambda: all(s["runningCount"] == TENANT_WEB_COUNT for s in tenants.services().values()),
+                     timeout=30)
+        except TimeoutError as err:
+            running = {name: s["runningCount"] for name, s in tenants.services().items()
+                       if s["runningCount"] != TENANT_WEB_COUNT}
+            self.that(False, f"{err}: {running}")
+        locks = tenants.locks()
+        self.that(not locks, f"family locks left on the cluster: {sorted(locks)}")
+
 
 def error_text(report: dict[str, Any]) -> str:
     if report.get("status") == "error":
@@ -524,3 +573,191 @@ def error_text(report: dict[str, Any]) -> str:
     if report.get("reason"):
         return f": {report['reason']}"
     return ""
+
+
+# ---------------------------------------------------------------------------
+# many tenants: the app of a rollout
+# ---------------------------------------------------------------------------
+
+TENANT_WEB_COUNT = 2  # each tenant's service runs this many tasks
+TENANT_WEB_FAMILY = "tenant-web"  # the task definition every tenant's service runs
+
+
+@dataclass
+class Tenant:
+    """One target of a rollout: its own migration (task definition family `<name>`, so its own
+    family lock, and its own command) and its own service `<name>-web`."""
+
+    name: str
+    task_definition: str  # family:revision
+    task_definition_arn: str
+    service: str
+    service_arn: str
+    command: list[str]
+
+    @property
+    def family(self) -> str:
+        return self.task_definition.split(":")[0]
+
+    @property
+    def group(self) -> str:
+        """The `group` ECS gives its standalone (migration) tasks: `family:<family>`."""
+        return f"family:{self.family}"
+
+    def target(self) -> dict[str, Any]:
+        """Its entry of the targets file."""
+        return {"name": self.name, "task_definition": self.task_definition, "services": [self.service],
+                "command": self.command}
+
+
+@dataclass
+class Tenants:
+    """Cluster `app` holding one tenant per rollout target (see `Tenant`): each migration's
+    task definition has container `migrate` logging to `/app/migrate`; each service runs 2
+    tasks and has an Application Auto Scaling target."""
+
+    emulator: Emulator
+    aws: Aws
+    cluster_arn: str
+    subnets: list[str]
+    security_group: str
+    tenants: list[Tenant]
+
+    @classmethod
+    def create(cls, emulator: Emulator, commands: dict[str, list[str]]) -> Tenants:
+        """One tenant per `commands` entry (name -> its migration's command), in that order;
+        waits until every service runs its tasks."""
+        aws = Aws(emulator.url)
+        cluster_arn = aws.ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
+        subnets, security_group = bench_fixtures.network(aws)
+        web_td = bench_fixtures.register(aws, TENANT_WEB_FAMILY, {"name": WEB, "command": ["sleep", "86400"]},
+                                         log_group="/app/web")
+        tenants = []
+        for name, command in commands.items():
+            task_definition = bench_fixtures.register(
+                aws, name, {"name": CONTAINER, "command": ["sh", "-c", "echo migrated"]}, log_group=LOG_GROUP)
+            td_arn = aws.ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["taskDefinitionArn"]
+            service = f"{name}-web"
+            service_arn = aws.ecs.create_service(
+                cluster=CLUSTER, serviceName=service, taskDefinition=web_td, desiredCount=TENANT_WEB_COUNT,
+                launchType="FARGATE",
+                networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [security_group],
+                                                              "assignPublicIp": "DISABLED"}},
+            )["service"]["serviceArn"]
+            aws.autoscaling.register_scalable_target(
+                ServiceNamespace="ecs", ResourceId=f"service/{CLUSTER}/{service}",
+                ScalableDimension="ecs:service:DesiredCount", MinCapacity=TENANT_WEB_COUNT, MaxCapacity=4)
+            tenants.append(Tenant(name, task_definition, td_arn, service, service_arn, command))
+        app = cls(emulator, aws, cluster_arn, subnets, security_group, tenants)
+        wait_for("every tenant's service to run its tasks",
+                 lambda: all(s["runningCount"] == TENANT_WEB_COUNT for s in app.services().values()), timeout=120)
+        return app
+
+    # -- reading their state ----------------------------------------------------------
+    def services(self) -> dict[str, dict[str, Any]]:
+        """Every tenant's service (DescribeServices, 10 at a time): name -> description."""
+        names = [t.service for t in self.tenants]
+        found = {}
+        for i in range(0, len(names), 10):
+            for service in self.aws.ecs.describe_services(cluster=CLUSTER, services=names[i:i + 10])["services"]:
+                found[service["serviceName"]] = service
+        return found
+
+    def tags(self, arn: str) -> dict[str, str]:
+        return {t["key"]: t["value"] for t in self.aws.ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+    def locks(self) -> dict[str, str]:
+        """The family locks on the cluster: family -> the lock's value."""
+        return {k[len(LOCK_PREFIX):]: v for k, v in self.tags(self.cluster_arn).items() if k.startswith(LOCK_PREFIX)}
+
+    def pause_records(self, tenant: Tenant) -> list[str]:
+        """The `ecs-migrate:` tag keys on the tenant's service (its pause record)."""
+        return [k for k in self.tags(tenant.service_arn) if k.startswith("ecs-migrate:")]
+
+    def autoscaling_suspended(self, tenant: Tenant) -> dict[str, bool]:
+        target = self.aws.autoscaling.describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[f"service/{CLUSTER}/{tenant.service}"])["ScalableTargets"][0]
+        return {k: v for k, v in target.get("SuspendedState", {}).items() if v}
+
+    def task(self, arn: str) -> dict[str, Any]:
+        return self.aws.ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]
+
+    # -- the binary -------------------------------------------------------------------
+    def targets_file(self, work: Path, defaults: dict[str, Any], name: str = "targets.json") -> Path:
+        """Writes the targets file (every tenant, in order, under `defaults`) into `work`."""
+        path = work / name
+        path.write_text(json.dumps({"defaults": defaults, "targets": [t.target() for t in self.tenants]}, indent=1))
+        return path
+
+    def rollout_argv(self, targets: Path, *extra: str) -> list[str]:
+        """`ecs-migrate rollout` of the targets file in the cluster, JSON on stdout."""
+        return [
+            str(binary()), "rollout", "--targets", str(targets), "--cluster", CLUSTER,
+            "--subnets", ",".join(self.subnets), "--security-groups", self.security_group,
+            "--output", "json", *extra,
+        ]
+
+    env = App.env  # the same environment as a run's: it reads only `self.emulator`
+
+
+def rollout_targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A rollout's JSON document's targets by name: {"status", "elapsed_seconds", "report"}."""
+    return {t.get("name"): t for t in report.get("targets") or []}
+
+
+class CallRate:
+    """Reads the emulator's call counters every `every` seconds in a thread (the control plane
+    is not counted): how many calls of `prefix` (`ecs:`) came in each stretch of ~1 s. The
+    peak is over consecutive reads at least 1 s apart (so a window is 1 s to 1 s + `every`, an
+    upper bound on the busiest second's count)."""
+
+    def __init__(self, emulator: Emulator, prefix: str = "ecs:", every: float = 0.25) -> None:
+        self.emulator = emulator
+        self.prefix = prefix
+        self.every = every
+        self.samples: list[tuple[float, int]] = []  # (t, calls of `prefix` so far)
+        self._stop = threading.Event()
+        self._sample()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        try:
+            calls = self.emulator.calls()["calls"]
+        except (OSError, RuntimeError):
+            return
+        self.samples.append((time.time(), sum(n for op, n in calls.items() if op.startswith(self.prefix))))
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def stop(self) -> CallRate:
+        self._stop.set()
+        self._thread.join(30)
+        self._sample()
+        return self
+
+    @property
+    def total(self) -> int:
+        return self.samples[-1][1] - self.samples[0][1] if self.samples else 0
+
+    @property
+    def seconds(self) -> float:
+        return self.samples[-1][0] - self.samples[0][0] if len(self.samples) > 1 else 0.0
+
+    def peak(self) -> tuple[int, float]:
+        """The most calls between two reads at least 1 s apart (the first such pair from each
+        read), and that window's length in seconds."""
+        best, span = 0, 0.0
+        j = 0
+        for i, (t, count) in enumerate(self.samples):
+            j = max(j, i + 1)
+            while j < len(self.samples) and self.samples[j][0] - t < 1.0:
+                j += 1
+            if j == len(self.samples):
+                break
+            calls = self.samples[j][1] - count
+            if calls > best:
+                best, span = calls, self.samples[j][0] - t
+        return best, span

@@ -629,3 +629,8 @@ SCENARIOS = [
     Scenario("tag_limits", full_cluster_tags_refused_before_any_change, "tag_limits", 10),
     Scenario("teardown_under_throttling", teardown_under_throttling, "teardown", 40),
 ]
+
+# The rollout scenarios (group `rollout`): faults/rollout_scenarios.py.
+from rollout_scenarios import ROLLOUT_SCENARIOS  # noqa: E402
+
+SCENARIOS += [Scenario(name, run, group, expected_s) for name, run, group, expected_s in ROLLOUT_SCENARIOS]
