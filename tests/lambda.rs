@@ -223,6 +223,77 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
     );
 }
 
+/// A migration that ends after a hand-off and before the next invocation: that invocation finds
+/// the lock still leased by the one that handed off and no live task, and answers with the
+/// ended task's verdict at once (not `Locked` until the lease lapses, not a second task), the
+/// service restored to its recorded count.
+#[tokio::test]
+async fn a_migration_that_ends_between_a_hand_off_and_the_next_invocation_is_answered_from_its_task() {
+    let emulator = Emulator::start();
+    let app = App::new(&emulator).await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 2).await;
+    let td = app
+        .task_definition(
+            "migrate",
+            vec![Container::sh("migrate", "sleep 8; echo migrated")],
+        )
+        .await;
+    let mut payload = omni_payload(&app, &td);
+    payload["Services"] = json!(["web"]);
+
+    let mut api = RuntimeApi::start();
+    // 5 s left: the function hands off 2 s before the deadline, while the task still runs.
+    api.invoke(payload.clone(), Duration::from_secs(5));
+    let _function = api.start_function(&emulator);
+    let posted = api.posted(HANG);
+    assert_eq!(
+        posted.error_type(),
+        Some("StillRunning"),
+        "{}",
+        posted.error_message()
+    );
+    let migration = app.migration_tasks().await;
+    assert_eq!(migration.len(), 1);
+    // The task ends while no invocation watches it.
+    let mut stopped = false;
+    for _ in 0..300 {
+        let out = app
+            .ecs
+            .describe_tasks()
+            .cluster(&app.cluster)
+            .tasks(&migration[0])
+            .send()
+            .await
+            .expect("DescribeTasks");
+        if out.tasks()[0].last_status() == Some("STOPPED") {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stopped, "the migration task never stopped");
+    assert_eq!(app.counts("web").await.0, 0, "web stays paused meanwhile");
+
+    api.invoke(payload, Duration::from_secs(60));
+    let posted = api.posted(HANG);
+    let Posted::Response { body, .. } = &posted else {
+        panic!(
+            "expected the ended task's verdict, got {:?}: {}",
+            posted.error_type(),
+            posted.error_message()
+        )
+    };
+    assert_eq!(body["status"], "succeeded", "{body}");
+    assert_eq!(body["task_arn"], migration[0].as_str(), "the same task");
+    assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
+    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
+    assert!(app.pause_tags("web").await.is_empty());
+    assert_eq!(app.migration_tasks().await, migration, "one migration task in all");
+}
+
 /// A payload with `Targets` is a rollout. Near the deadline the running targets hand off (their
 /// tasks run on) and the invocation fails with `StillRunning`; invoking again with the same
 /// payload resumes: what succeeded is skipped, the live task is re-attached to, the target

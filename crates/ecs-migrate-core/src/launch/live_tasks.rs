@@ -16,7 +16,7 @@ use crate::{Error, MigrationId, Plan};
 use aws_sdk_ecs::types::{DesiredStatus, Task};
 use aws_sdk_ecs::Client;
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::time::{sleep, Instant};
 
 /// How long the restore waits for the migration's other tasks to stop before it leaves the
@@ -54,6 +54,38 @@ pub(crate) async fn live_task(
 ) -> Result<Option<String>, Error> {
     let tasks = list(ecs, cluster, migration, DesiredStatus::Running, progress).await?;
     Ok(tasks.into_iter().next())
+}
+
+/// A task of the plan's migration that ECS no longer wants running, created since `since` (less
+/// the clocks' skew: `since` is another machine's clock): the task of a run that held the app
+/// from `since` and left before recording its outcome (a Lambda that handed off, a run killed
+/// after its task ended). The task of the last recorded outcome is never it: that attempt is
+/// over and answered, and a new run of the migration is a retry.
+pub(crate) async fn ended_since(
+    ecs: &Client,
+    plan: &Plan,
+    since: crate::Timestamp,
+    progress: &dyn Progress,
+) -> Result<Option<String>, Error> {
+    let (cluster, migration) = (plan.cluster.as_str(), &plan.migration);
+    let arns = list(ecs, cluster, migration, DesiredStatus::Stopped, progress).await?;
+    if arns.is_empty() {
+        return Ok(None);
+    }
+    let after = since.before(crate::lock::CLOCK_SKEW).as_system_time();
+    let answered = plan.previous.as_ref().and_then(|p| p.task.as_deref());
+    let mut ended: Vec<(SystemTime, String)> = describe(ecs, cluster, &arns, progress)
+        .await?
+        .iter()
+        .filter_map(|t| {
+            let created = SystemTime::try_from(*t.created_at()?).ok()?;
+            let arn = t.task_arn()?;
+            let answered = answered.is_some_and(|id| crate::aws::arn::resource_name(arn) == id);
+            (created >= after && !answered).then(|| (created, arn.to_owned()))
+        })
+        .collect();
+    ended.sort();
+    Ok(ended.pop().map(|(_, arn)| arn))
 }
 
 /// Every task of the plan's migration that is not over (`watch/decide_at.rs`): those ECS wants

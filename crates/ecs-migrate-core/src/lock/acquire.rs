@@ -5,7 +5,7 @@ use super::decide::{decide, Decision, Seen};
 use super::lease::Lease;
 use super::store::{Found as Lock, Store, Version};
 use super::{Held, Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
-use crate::launch::live_tasks::live_task;
+use crate::launch::live_tasks::{ended_since, live_task};
 use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
 use crate::records::outcome_record;
@@ -227,6 +227,15 @@ impl Wait<'_> {
                 live.push((holder.migration.clone(), task));
             }
         }
+        // Only runs of this migration, none with a live task: one of them may have left its
+        // task to end unwatched (a hand-off); its exit is this run's verdict.
+        let mine = |h: &Holder| h.migration == plan.migration;
+        let ended = match holders.iter().map(|h| h.since).min() {
+            Some(since) if holders.iter().all(mine) && live.iter().all(|(_, t)| t.is_none()) => {
+                ended_since(ecs, plan, since, progress).await?
+            }
+            _ => None,
+        };
         // Another run finished this migration while we waited: its outcome is ours to report.
         let finished = if self.said_waiting {
             outcome_record::read_one(clients, &plan.task_definition, &plan.migration, progress)
@@ -242,6 +251,7 @@ impl Wait<'_> {
             leased,
             live,
             finished,
+            ended,
         };
         Ok((seen, version))
     }

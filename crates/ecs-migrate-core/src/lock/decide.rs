@@ -17,6 +17,9 @@ pub(super) struct Seen {
     pub live: Vec<(MigrationId, Option<String>)>,
     /// An outcome of this run's migration that another run recorded while this one waited.
     pub finished: Option<Outcome>,
+    /// When every holder runs this run's migration and none has a live task: the task one of
+    /// them started that has ended, its outcome not recorded (`launch/live_tasks.rs`).
+    pub ended: Option<String>,
 }
 
 impl Seen {
@@ -49,7 +52,8 @@ pub(super) enum Decision {
 /// The lock's rules, for a run of `migration`:
 /// - an outcome another run recorded meanwhile is the answer;
 /// - nobody else: free;
-/// - only runs of this same migration, with its task alive: join;
+/// - only runs of this same migration, with its task alive, or ended and its outcome not
+///   recorded: join (the task's exit is the verdict; a new task would run the migration twice);
 /// - a holder with neither a live task of its migration nor a live lease is dead: taken over;
 /// - any other holder is alive: wait for it.
 pub(super) fn decide(seen: Seen, migration: &MigrationId) -> Decision {
@@ -62,7 +66,7 @@ pub(super) fn decide(seen: Seen, migration: &MigrationId) -> Decision {
         };
     }
     if seen.holders.iter().all(|h| h.migration == *migration) {
-        if let Some(task_arn) = seen.live_task(migration) {
+        if let Some(task_arn) = seen.live_task(migration).or(seen.ended.as_ref()) {
             return Decision::Join {
                 task_arn: task_arn.clone(),
                 holder: seen.holders[0].run_id.clone(),
@@ -138,6 +142,39 @@ mod tests {
                 holder: "r-1".into()
             }
         );
+    }
+
+    #[test]
+    fn a_leased_run_of_the_same_migration_whose_task_ended_unrecorded_is_joined_not_waited_for() {
+        // A Lambda that handed off, its migration over before the next invocation: the lease
+        // is still live, but a run that waited it out would only then find the same task.
+        let seen = Seen {
+            holders: vec![family("r-1", MINE)],
+            leased: vec!["r-1".into()],
+            live: vec![(id(MINE), None)],
+            ended: Some("task/1".into()),
+            ..Seen::default()
+        };
+        assert_eq!(
+            decide(seen, &id(MINE)),
+            Decision::Join {
+                task_arn: "task/1".into(),
+                holder: "r-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_ended_task_is_not_joined_while_a_run_of_another_migration_holds_the_app_too() {
+        let other = holder("r-2", "0000000000000041", Held::Service("worker".into()));
+        let seen = Seen {
+            holders: vec![family("r-1", MINE), other],
+            leased: vec!["r-1".into(), "r-2".into()],
+            live: vec![(id(MINE), None), (id("0000000000000041"), None)],
+            ended: Some("task/1".into()),
+            ..Seen::default()
+        };
+        assert!(matches!(decide(seen, &id(MINE)), Decision::Wait { .. }));
     }
 
     #[test]

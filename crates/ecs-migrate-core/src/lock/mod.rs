@@ -16,6 +16,9 @@
 //! - joins it when that run is migrating the same [`crate::MigrationId`] and its task is alive (a run
 //!   killed mid-migration, a re-invoked Lambda, two pipelines at once): it attaches to that task,
 //!   restores the services to the *recorded* counts afterwards, and never starts a second task;
+//!   and likewise when that run's task has ended with no outcome recorded (a Lambda that handed
+//!   off, its migration over before the next invocation): the task's exit is the verdict, at
+//!   once, not after the dead run's lease;
 //! - takes it over when that run is gone: no live task of its migration and no lease of its run
 //!   renewed in the last [`LEASE`] + [`CLOCK_SKEW`] (killed with -9 while draining, a CI runner lost after its
 //!   task stopped, a Lambda handed off and never re-invoked, `--keep-paused-on-failure`); the
@@ -60,7 +63,7 @@ pub(crate) const LEASE: Duration = Duration::from_secs(120);
 pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(30);
 /// How far the clocks of two machines running ecs-migrate may disagree: a lease counts as
 /// lapsed only this long after the `expires` its holder wrote with its own clock.
-const CLOCK_SKEW: Duration = Duration::from_secs(60);
+pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// How long past a run's timeout its pause records may still be its own (what they say in
 /// `ecs-migrate:expires`, for people; liveness is the lease's and the task's).
 const RECORD_MARGIN: Duration = Duration::from_secs(600);
