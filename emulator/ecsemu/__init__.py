@@ -23,6 +23,8 @@ Modules (each docstring says which moto behaviour it fixes):
 * ``strict_hooks``   strict mode's hooks into moto
 * ``lambda_runtime`` Lambda custom runtimes: Invoke runs the bootstrap
   (``lambda_invocation``: one run; ``lambda_api``: its Runtime API server)
+* ``stepfunctions``  moto's Step Functions interpreter on; its calls come back here; a
+  distributed Map's failure threshold
 * ``launcher``       the server, the READY line, signals
 """
 
@@ -38,7 +40,18 @@ def install() -> None:
         return
     _installed = True
     # Imported here, not at the top: ``import ecsemu.strict`` (the tests) needs no moto.
-    from . import autoscaling, control, ecs_handlers, lambda_runtime, logs, placement, s3, services, strict_hooks
+    from . import (
+        autoscaling,
+        control,
+        ecs_handlers,
+        lambda_runtime,
+        logs,
+        placement,
+        s3,
+        services,
+        stepfunctions,
+        strict_hooks,
+    )
 
     placement.install()  # Task.__init__, task status fields, RunTask/StartTask placement
     logs.install()  # LogStream thread-safety, GetLogEvents' missing-stream message
@@ -49,3 +62,4 @@ def install() -> None:
     control.install()  # /moto-api/reset forgets the emulator's tasks first
     strict_hooks.install()  # tag limits, stale desiredCount, log ingestion lag (replaces two logs reads)
     lambda_runtime.install()  # Invoke of a provided.* function runs its bootstrap
+    stepfunctions.install()  # executions run (moto's interpreter), its Task calls come back here

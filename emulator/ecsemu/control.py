@@ -2,8 +2,9 @@
 
 Fixes: ``POST /moto-api/reset`` resets moto's backends but knows nothing about
 the emulator's processes, threads and tokens: ``install()`` makes it kill and
-forget them first (and restore strict mode's start-up configuration, empty the
-call and fault counters and the timeline, forget the Lambda runs).
+forget them first (and stop the running Step Functions executions, restore strict
+mode's start-up configuration, empty the call and fault counters and the timeline,
+forget the Lambda runs).
 ``handle()`` serves ``/ecs-emulator/calls``, ``health``, ``config``,
 ``timeline`` and ``lambda-runs`` (the middleware routes those paths here).
 ``stop_all_tasks()`` is also the launcher's shutdown.
@@ -19,7 +20,7 @@ from typing import Any, Callable
 
 from moto.moto_api._internal.models import MotoAPIBackend
 
-from . import lambda_runtime, strict
+from . import lambda_runtime, stepfunctions, strict
 from .state import STATE, STRICT
 
 log = logging.getLogger("ecs_emulator")
@@ -54,6 +55,7 @@ def stop_all_tasks(timeout: float = 5.0) -> None:
 
 
 def _moto_reset(self: MotoAPIBackend) -> None:
+    stepfunctions.stop_executions()  # none goes on invoking functions after the reset
     stop_all_tasks()
     with STATE.lock:
         STATE.calls.clear()

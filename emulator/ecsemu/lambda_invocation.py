@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import collections
 import datetime as _dt
+import errno
 import io
 import json
 import logging
@@ -45,6 +46,8 @@ RUNS_MAX = 10_000
 LOG_TAIL_BYTES = 4096
 #: How long to wait for the bootstrap to be reaped after SIGKILL.
 REAP_TIMEOUT = 30.0
+#: Starts of a bootstrap that is "text file busy" (ETXTBSY), 10 ms, 20 ms, ... apart (~2 s in all).
+ETXTBSY_ATTEMPTS = 20
 
 #: The keys Lambda reserves: a function's own Environment.Variables cannot change them.
 RESERVED_KEYS = (
@@ -335,16 +338,26 @@ class Invocation:
 
     def _start(self, bootstrap: str, root: str, port: int) -> None:
         try:
-            self.proc = subprocess.Popen(
-                [bootstrap],
-                cwd=root,
-                env=self._environment(root, port),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,  # one pipe: the lines keep their order
-                start_new_session=True,  # own process group (pgid == pid)
-                close_fds=True,
-            )
+            for attempt in range(1, ETXTBSY_ATTEMPTS + 1):
+                try:
+                    self.proc = subprocess.Popen(
+                        [bootstrap],
+                        cwd=root,
+                        env=self._environment(root, port),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,  # one pipe: the lines keep their order
+                        start_new_session=True,  # own process group (pgid == pid)
+                        close_fds=True,
+                    )
+                    break
+                except OSError as exc:
+                    # "Text file busy": a process forked by another thread (another Invoke, a
+                    # container) while the zip was being extracted still holds the bootstrap
+                    # open for writing, until it execs. Not the function's fault: try again.
+                    if exc.errno != errno.ETXTBSY or attempt == ETXTBSY_ATTEMPTS:
+                        raise
+                    time.sleep(0.01 * attempt)
         except OSError as exc:
             why = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc)).lower()
             with self.cond:

@@ -22,7 +22,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from . import install, lambda_runtime, strict
+from . import install, lambda_runtime, stepfunctions, strict
 from .control import stop_all_tasks
 from .logs import log_flusher
 from .middleware import EmulatorMiddleware
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MOTO_PORT"] = str(port)  # moto builds some URLs (e.g. SQS) from it
     # Lambda custom runtimes: the bootstraps' AWS calls come back here (lambda_runtime.py).
     lambda_runtime.set_endpoint_url(f"http://{_display_host(args.host)}:{port}")
+    # Step Functions: the interpreter's Task states call this emulator (stepfunctions.py).
+    stepfunctions.set_endpoint_url(f"http://{_display_host(args.host)}:{port}")
     _start_background_threads()
 
     stopping = threading.Event()
