@@ -764,3 +764,76 @@ def test_handoffs_every_target_succeeded_once_re_attached_at_each_invocation(han
            and handoffs.statuses() == {t: "succeeded" for t in TENANTS[:3]} and set(kinds) <= {"None", "StillRunning"})
     expect(handoffs, f"one task per target: {handoffs.new_tasks}",
            {t: len(a) for t, a in handoffs.new_tasks.items()} == {t: int(t in TENANTS[:3]) for t in TENANTS})
+
+
+# - the same rollout through the CLI: `ecs-migrate rollout --via-step-functions ARN`
+
+@dataclass
+class Cli:
+    rc: int
+    stdout: str
+    stderr: str
+    new_tasks: dict  # tenant -> migration tasks started during the command
+    executions: int  # the state machine's executions afterwards
+
+    def describe(self) -> str:
+        return f"exit {self.rc}\n  stdout: {self.stdout[:2000]}\n  stderr: {self.stderr[-3000:]}"
+
+
+def run_cli(rollout: Rollout, ecs_migrate_bin: Path, targets: Path, *extra: str) -> Cli:
+    import subprocess
+    arn = rollout.ws.outputs()["rollout"]["state_machine_arn"]
+    before = rollout.migration_tasks()
+    done = subprocess.run([str(ecs_migrate_bin), "rollout", "--via-step-functions", arn, "--targets", str(targets),
+                           "--output", "json", *extra], env=clean_env(endpoint=rollout.emulator.url),
+                          capture_output=True, text=True, timeout=180)
+    after = rollout.migration_tasks()
+    executions = len(rollout.sfn.list_executions(stateMachineArn=arn)["executions"])
+    return Cli(done.returncode, done.stdout, done.stderr, {t: after[t] - before.get(t, set()) for t in TENANTS},
+               executions)
+
+
+CLI_TENANTS = TENANTS[6:9]
+
+
+@pytest.fixture(scope="module")
+def via_cli(rollout, handoffs, ecs_migrate_bin, session_tmp) -> tuple[Cli, Cli, Cli]:
+    """The command run three times with one targets file: started and followed to the end, the
+    same command again (the same execution, by its derived name), and once more with a run flag."""
+    targets = session_tmp / "cli-targets.json"
+    targets.write_text(json.dumps(rollout.document("cli", tenants=CLI_TENANTS)))
+    first = run_cli(rollout, ecs_migrate_bin, targets)
+    again = run_cli(rollout, ecs_migrate_bin, targets)
+    flagged = run_cli(rollout, ecs_migrate_bin, targets, "--cluster", CLUSTER)
+    return first, again, flagged
+
+
+@pytest.mark.group("g")
+def test_cli_via_step_functions_starts_follows_and_prints_the_summary_exit_0(via_cli):
+    first, _, _ = via_cli
+    assert first.rc == 0, first.describe()
+    summary = json.loads(first.stdout)
+    assert summary["status"] == "succeeded", first.describe()
+    assert {t["name"]: t["status"] for t in summary["targets"]} == {t: "succeeded" for t in CLI_TENANTS}, \
+        first.describe()
+    assert "started execution" in first.stderr and "SUCCEEDED" in first.stderr, first.describe()
+    assert {t: len(a) for t, a in first.new_tasks.items()} == {t: int(t in CLI_TENANTS) for t in TENANTS}, \
+        f"one task per target: {first.new_tasks}"
+
+
+@pytest.mark.group("g")
+def test_cli_via_step_functions_again_re_attaches_to_the_same_execution_and_starts_nothing(via_cli):
+    first, again, _ = via_cli
+    assert again.rc == 0, again.describe()
+    assert "re-attached to execution" in again.stderr, again.describe()
+    assert json.loads(again.stdout) == json.loads(first.stdout), again.describe()
+    assert again.executions == first.executions, f"{first.executions} executions, then {again.executions}"
+    assert not any(again.new_tasks.values()), f"no new task: {again.new_tasks}"
+
+
+@pytest.mark.group("g")
+def test_cli_via_step_functions_refuses_a_run_flag_exit_2_naming_it_and_starts_nothing(via_cli):
+    first, _, flagged = via_cli
+    assert flagged.rc == 2, flagged.describe()
+    assert "--cluster" in flagged.stderr and "defaults" in flagged.stderr, flagged.describe()
+    assert flagged.executions == first.executions and not any(flagged.new_tasks.values()), flagged.describe()
