@@ -22,11 +22,27 @@ pub struct Clients {
 
 /// The ECS client's configuration: the SDK's own, every request paced (`aws/pacer.rs`) unless
 /// the configuration brings an HTTP client of its own.
+///
+/// A paced client's retries are not also gated by the SDK's retry quota. That quota (a token
+/// bucket of 500, 5 a throttled retry, 14 any other) is shared by every request of the process,
+/// so in a rollout the targets of one process spend one bucket: under a long throttling storm it
+/// ran dry after ~130 s, and from then on each request was tried once, leaving services paused
+/// for minutes after their migration had ended (docs/aws-semantics.md, "The SDK's retry
+/// quota"). The quota exists to keep retries from adding load to a struggling service; the pace
+/// already bounds every attempt, retries included, to what ECS allows.
+const PACED_PARTITION: &str = "ecs-migrate-paced-ecs";
+
 fn paced_ecs(config: &SdkConfig) -> aws_sdk_ecs::Config {
+    use aws_sdk_ecs::config::retry::{RetryPartition, TokenBucket};
     let mut builder = aws_sdk_ecs::config::Builder::from(config);
     if config.http_client().is_none() {
         builder.set_http_client(crate::aws::pacer::paced_http_client(
             crate::aws::pacer::Pacer::ecs(),
+        ));
+        builder.set_retry_partition(Some(
+            RetryPartition::custom(PACED_PARTITION)
+                .token_bucket(TokenBucket::unlimited())
+                .build(),
         ));
     }
     builder.build()
@@ -47,5 +63,19 @@ impl Clients {
             tasks: Default::default(),
             log_reads: Default::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paced_ecs_client_retries_in_a_partition_of_its_own_with_no_shared_quota() {
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let partition = paced_ecs(&config).retry_partition().map(ToString::to_string);
+        assert_eq!(partition.as_deref(), Some(PACED_PARTITION));
     }
 }
