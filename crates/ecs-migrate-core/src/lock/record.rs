@@ -3,13 +3,10 @@
 //! lease's clock.
 
 use super::{Held, Holder, CLOCK_SKEW, LEASE, RECORD_MARGIN};
-use crate::aws::call;
-use crate::progress::Progress;
 use crate::records::tag_limits;
 use crate::records::tags::{self, Fields, LOCK_PREFIX};
 use crate::{Error, Plan, Timestamp};
 use aws_sdk_ecs::types::Tag;
-use aws_sdk_ecs::Client;
 use std::time::Duration;
 
 /// What a pause record written now by a run with `timeout` says in `ecs-migrate:expires`.
@@ -86,7 +83,7 @@ fn lock_tag(family: &str, holder: &Holder) -> Tag {
 }
 
 /// A family lock tag, as (family, holder, or what makes it unreadable); `None` for other tags.
-fn parse_lock(tag: &Tag) -> Option<(String, Result<Holder, String>)> {
+pub(super) fn parse_lock(tag: &Tag) -> Option<(String, Result<Holder, String>)> {
     let family = tag.key()?.strip_prefix(LOCK_PREFIX)?;
     let holder = Fields::parse(tag.value().unwrap_or_default()).and_then(|fields| {
         Ok(Holder {
@@ -98,16 +95,6 @@ fn parse_lock(tag: &Tag) -> Option<(String, Result<Holder, String>)> {
         })
     });
     Some((family.to_owned(), holder))
-}
-
-/// Every family lock on the cluster.
-pub(super) async fn read_locks(
-    ecs: &Client,
-    cluster: &str,
-    progress: &dyn Progress,
-) -> Result<Vec<(String, Result<Holder, String>)>, Error> {
-    let tags = call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress).await?;
-    Ok(tags.iter().filter_map(parse_lock).collect())
 }
 
 #[cfg(test)]

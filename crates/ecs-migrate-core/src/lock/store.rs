@@ -3,7 +3,7 @@
 //! delete. The lease rules (`decide.rs`, `lease.rs`, `acquire.rs`) are the same for both; only
 //! the S3 store can refuse a write that lost a race.
 
-use super::record::{check_lock_fits, family_lock_tag, is_live, read_locks};
+use super::record::{check_lock_fits, family_lock_tag, is_live, parse_lock};
 use super::s3_store::{LockDocument, PauseRecords, S3Store};
 use super::{Holder, LEASE};
 use crate::aws::call;
@@ -97,7 +97,8 @@ impl<'a> Store<'a> {
     }
 
     /// This family's lock and the live leases. The tag store sees every family's lock on the
-    /// cluster (one ListTagsForResource); the S3 store this family's object.
+    /// cluster (one ListTagsForResource) and refuses a lock that would not fit among its tags;
+    /// the S3 store reads this family's object.
     pub async fn look(&self, progress: &dyn Progress) -> Result<Look, Error> {
         match self {
             Store::Tag {
@@ -105,7 +106,12 @@ impl<'a> Store<'a> {
                 cluster,
                 family,
             } => {
-                let locks = read_locks(ecs, cluster, progress).await?;
+                let tags =
+                    call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress)
+                        .await?;
+                // Before the run takes the app: the lock's tag must fit on the cluster.
+                check_lock_fits(cluster, family, &tags)?;
+                let locks: Vec<_> = tags.iter().filter_map(parse_lock).collect();
                 let leased = live_leases(locks.iter().map(|(_, h)| h));
                 let family = locks
                     .into_iter()

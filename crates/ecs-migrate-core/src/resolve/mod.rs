@@ -33,18 +33,30 @@ pub(crate) async fn resolve_sharing(
     // What needs no AWS call is checked first, so a typo costs no round trip.
     check_locally(request)?;
     let definition = define(clients, request, shared).await?;
-    let plan = complete(clients, request, &definition, shared).await?;
+    let plan = complete(clients, request, &definition).await?;
+    // Whether the lock's store can be used: checked here for a plan shown before it runs (a
+    // dry run, a rollout's validation); a run checks it again when it looks at the lock.
+    let (cluster, family) = (&definition.cluster, &definition.family);
+    let store = crate::lock::Store::new(clients, cluster, family, &request.lock);
+    let cluster_tags = match (shared, &request.lock) {
+        (Some(shared), crate::LockSetting::ClusterTag) => {
+            Some(shared.cluster_tags(&clients.ecs, cluster).await?)
+        }
+        _ => None,
+    };
+    store.check_usable(cluster_tags).await?;
     Ok((definition, plan))
 }
 
 /// The rest of a plan, read as it is now: the services to pause and their counts
-/// (DescribeServices), the revision's and the migration's records, whether the lock's store can
-/// be used, and whether the records fit ECS's tag limits.
+/// (DescribeServices), the revision's and the migration's records, and whether the records fit
+/// ECS's tag limits. Not whether the lock's store can be used: the run's first look at the lock
+/// finds that out before anything changes (`lock/store.rs`), so a rollout's target, checked at
+/// the validation, spends no request on it when it starts.
 pub(crate) async fn complete(
     clients: &Clients,
     request: &Request,
     definition: &Definition,
-    shared: Option<&shared_reads::SharedReads>,
 ) -> Result<Plan, Error> {
     let ecs = &clients.ecs;
     let Definition {
@@ -83,14 +95,6 @@ pub(crate) async fn complete(
     // The RunTask request is the same in every run of this migration (RunTask's idempotency
     // needs identical parameters for its token): this run's id goes on the task afterwards.
     let tags = request.tags.clone();
-    let store = crate::lock::Store::new(clients, cluster, family, &request.lock);
-    let cluster_tags = match (shared, &request.lock) {
-        (Some(shared), crate::LockSetting::ClusterTag) => {
-            Some(shared.cluster_tags(ecs, cluster).await?)
-        }
-        _ => None,
-    };
-    store.check_usable(cluster_tags).await?;
     check_records_fit(&tags, pause.as_ref())?;
 
     let overrides = Overrides {

@@ -256,7 +256,7 @@ async fn run_target(
         rollout,
     };
     let resolved = tokio::select! {
-        plan = crate::resolve::complete(clients, &target.request, definition, None) => Some(plan),
+        plan = crate::resolve::complete(clients, &target.request, definition) => Some(plan),
         _ = shutdown.recv() => None,
     };
     let result = match resolved {
