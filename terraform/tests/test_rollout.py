@@ -817,6 +817,10 @@ def test_cli_via_step_functions_starts_follows_and_prints_the_summary_exit_0(via
     assert {t["name"]: t["status"] for t in summary["targets"]} == {t: "succeeded" for t in CLI_TENANTS}, \
         first.describe()
     assert "started execution" in first.stderr and "SUCCEEDED" in first.stderr, first.describe()
+    # Followed: the targets' counts from the Map Runs, by the module's labels (the canary runs
+    # for 3 s at least, longer than the 5 s poll's first look after the start misses).
+    assert re.search(r"RUNNING — canary: .*of 1", first.stderr), first.describe()
+    assert re.search(r"targets: .*of 2", first.stderr), first.describe()
     assert {t: len(a) for t, a in first.new_tasks.items()} == {t: int(t in CLI_TENANTS) for t in TENANTS}, \
         f"one task per target: {first.new_tasks}"
 

@@ -94,6 +94,7 @@ locals {
   # Only with a canary. Its Map tolerates no failure (no ToleratedFailure* field: 0).
   canary_states = { for name, state in {
     Canary = merge(local.map, {
+      Label          = "canary" # in the Map Run's ARN: what `rollout --via-step-functions` shows
       ItemsPath      = "$.canary"
       MaxConcurrency = 1
       ResultPath     = "$.results.canary"
@@ -138,6 +139,7 @@ locals {
         Next = var.canary == 0 ? "Rest" : "Canary"
       }
       Rest = merge(local.map, local.tolerance, {
+        Label          = "targets"
         ItemsPath      = "$.rest"
         MaxConcurrency = var.max_concurrency
         ResultPath     = "$.results.rest"
