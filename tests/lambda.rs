@@ -159,6 +159,22 @@ async fn failures_are_function_errors_with_stable_types() {
     );
 }
 
+/// An app whose service `web` runs 2 tasks, and the payload of a migration running `script`
+/// with `web` paused around it.
+async fn web_at_2_and_a_migration(emulator: &Emulator, script: &str) -> (App, Value) {
+    let app = App::new(emulator).await;
+    let web = app
+        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
+        .await;
+    app.service("web", &web, 2).await;
+    let td = app
+        .task_definition("migrate", vec![Container::sh("migrate", script)])
+        .await;
+    let mut payload = omni_payload(&app, &td);
+    payload["Services"] = json!(["web"]);
+    (app, payload)
+}
+
 /// Near the invocation's deadline the function stops waiting and fails with `StillRunning`
 /// naming the task, leaving the task running and the service paused; invoking again with the
 /// same payload re-attaches to that same task, reports its verdict and restores the service —
@@ -166,19 +182,7 @@ async fn failures_are_function_errors_with_stable_types() {
 #[tokio::test]
 async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
     let emulator = Emulator::start();
-    let app = App::new(&emulator).await;
-    let web = app
-        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
-        .await;
-    app.service("web", &web, 2).await;
-    let td = app
-        .task_definition(
-            "migrate",
-            vec![Container::sh("migrate", "sleep 25; echo migrated")],
-        )
-        .await;
-    let mut payload = omni_payload(&app, &td);
-    payload["Services"] = json!(["web"]);
+    let (app, payload) = web_at_2_and_a_migration(&emulator, "sleep 25; echo migrated").await;
 
     let mut api = RuntimeApi::start();
     // 12 s left: the function hands off 2 s before the deadline, long before the task ends.
@@ -228,21 +232,10 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
 /// ended task's verdict at once (not `Locked` until the lease lapses, not a second task), the
 /// service restored to its recorded count.
 #[tokio::test]
-async fn a_migration_that_ends_between_a_hand_off_and_the_next_invocation_is_answered_from_its_task() {
+async fn a_migration_that_ends_between_a_hand_off_and_the_next_invocation_is_answered_from_its_task(
+) {
     let emulator = Emulator::start();
-    let app = App::new(&emulator).await;
-    let web = app
-        .task_definition("web", vec![Container::sh("web", "sleep 3600")])
-        .await;
-    app.service("web", &web, 2).await;
-    let td = app
-        .task_definition(
-            "migrate",
-            vec![Container::sh("migrate", "sleep 8; echo migrated")],
-        )
-        .await;
-    let mut payload = omni_payload(&app, &td);
-    payload["Services"] = json!(["web"]);
+    let (app, payload) = web_at_2_and_a_migration(&emulator, "sleep 8; echo migrated").await;
 
     let mut api = RuntimeApi::start();
     // 5 s left: the function hands off 2 s before the deadline, while the task still runs.
@@ -291,7 +284,11 @@ async fn a_migration_that_ends_between_a_hand_off_and_the_next_invocation_is_ans
     assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
     assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
     assert!(app.pause_tags("web").await.is_empty());
-    assert_eq!(app.migration_tasks().await, migration, "one migration task in all");
+    assert_eq!(
+        app.migration_tasks().await,
+        migration,
+        "one migration task in all"
+    );
 }
 
 /// A payload with `Targets` is a rollout. Near the deadline the running targets hand off (their

@@ -256,6 +256,41 @@ async fn after_keep_paused_the_next_run_restores_first_then_migrates() {
     assert_restored(&app).await;
 }
 
+/// After `--keep-paused-on-failure`, running the *same* migration again is a retry: a new task
+/// (not the failed one's verdict again, though that task is still listed and carries the run
+/// id of the records left on the services), which here succeeds; the services back.
+#[tokio::test]
+async fn after_keep_paused_the_same_migration_again_is_retried_with_a_new_task() {
+    let emulator = Emulator::start();
+    let marker = emulator.dir.path().join("failed-once");
+    // Fails the first time, succeeds the next.
+    let script = format!(
+        "test -f {m} || {{ touch {m}; exit 1; }}",
+        m = marker.display()
+    );
+    let app = app_with_services(&emulator, &script).await;
+    Test::new(&emulator)
+        .args(pause_args(&app))
+        .arg("--keep-paused-on-failure")
+        .run()
+        .await
+        .status(1);
+    assert_eq!(app.counts("web").await.0, 0);
+    let failed = app.migration_tasks().await;
+    assert_eq!(failed.len(), 1);
+
+    let out = Test::new(&emulator)
+        .args(pause_args(&app))
+        .args(["--wait-for-lock", "0"])
+        .run()
+        .await;
+    let doc = out.status(0).json();
+    assert_eq!(doc["status"], "succeeded", "{doc}");
+    assert_ne!(doc["task_arn"], failed[0].as_str(), "a new task: {doc}");
+    assert_eq!(app.migration_tasks().await.len(), 2);
+    assert_restored(&app).await;
+}
+
 /// A runner killed (SIGKILL) mid-migration leaves the records; the next run of the same
 /// migration attaches to the same task (no second task), then restores each service to its
 /// *recorded* count (not the paused 0 it now shows).

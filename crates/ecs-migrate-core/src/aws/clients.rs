@@ -20,6 +20,9 @@ pub struct Clients {
     pub log_reads: crate::aws::pacer::Pacer,
 }
 
+/// The retry partition of a paced ECS client.
+const PACED_PARTITION: &str = "ecs-migrate-paced-ecs";
+
 /// The ECS client's configuration: the SDK's own, every request paced (`aws/pacer.rs`) unless
 /// the configuration brings an HTTP client of its own.
 ///
@@ -30,8 +33,6 @@ pub struct Clients {
 /// for minutes after their migration had ended (docs/aws-semantics.md, "The SDK's retry
 /// quota"). The quota exists to keep retries from adding load to a struggling service; the pace
 /// already bounds every attempt, retries included, to what ECS allows.
-const PACED_PARTITION: &str = "ecs-migrate-paced-ecs";
-
 fn paced_ecs(config: &SdkConfig) -> aws_sdk_ecs::Config {
     use aws_sdk_ecs::config::retry::{RetryPartition, TokenBucket};
     let mut builder = aws_sdk_ecs::config::Builder::from(config);
@@ -71,11 +72,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_paced_ecs_client_retries_in_a_partition_of_its_own_with_no_shared_quota() {
+    fn the_paced_ecs_client_retries_in_a_partition_of_its_own() {
         let config = SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build();
-        let partition = paced_ecs(&config).retry_partition().map(ToString::to_string);
+        let partition = paced_ecs(&config)
+            .retry_partition()
+            .map(ToString::to_string);
         assert_eq!(partition.as_deref(), Some(PACED_PARTITION));
     }
 }

@@ -12,11 +12,11 @@ use crate::aws::call;
 use crate::progress::{Event, Progress};
 use crate::watch::decide_at::migration_over;
 use crate::watch::POLL;
-use crate::{Error, MigrationId, Plan};
-use aws_sdk_ecs::types::{DesiredStatus, Task};
+use crate::{Error, MigrationId, Plan, RunId};
+use aws_sdk_ecs::types::{DesiredStatus, Task, TaskField};
 use aws_sdk_ecs::Client;
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::time::{sleep, Instant};
 
 /// How long the restore waits for the migration's other tasks to stop before it leaves the
@@ -56,15 +56,16 @@ pub(crate) async fn live_task(
     Ok(tasks.into_iter().next())
 }
 
-/// A task of the plan's migration that ECS no longer wants running, created since `since` (less
-/// the clocks' skew: `since` is another machine's clock): the task of a run that held the app
-/// from `since` and left before recording its outcome (a Lambda that handed off, a run killed
-/// after its task ended). The task of the last recorded outcome is never it: that attempt is
-/// over and answered, and a new run of the migration is a retry.
-pub(crate) async fn ended_since(
+/// The task of the plan's migration that one of `holders` left to end unwatched (a Lambda that
+/// handed off, a run killed after its task ended): ECS no longer wants it running, its own
+/// container ended it (not ecs-migrate's StopTask: a holder stopping it is alive and answers
+/// for it), and it carries a holder's run id (`ecs-migrate:run`, put on by the run that started
+/// or last attached to it). The task of the last recorded outcome is never it: that attempt is
+/// answered, and a new run of the migration is a retry.
+pub(crate) async fn ended_of(
     ecs: &Client,
     plan: &Plan,
-    since: crate::Timestamp,
+    holders: &[&RunId],
     progress: &dyn Progress,
 ) -> Result<Option<String>, Error> {
     let (cluster, migration) = (plan.cluster.as_str(), &plan.migration);
@@ -72,20 +73,35 @@ pub(crate) async fn ended_since(
     if arns.is_empty() {
         return Ok(None);
     }
-    let after = since.before(crate::lock::CLOCK_SKEW).as_system_time();
+    let call = ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns.into_iter().take(100).collect()))
+        .include(TaskField::Tags);
+    let out = call::send(
+        progress,
+        "DescribeTasks",
+        || format!("cluster `{cluster}`"),
+        || call.clone().send(),
+    )
+    .await?;
     let answered = plan.previous.as_ref().and_then(|p| p.task.as_deref());
-    let mut ended: Vec<(SystemTime, String)> = describe(ecs, cluster, &arns, progress)
-        .await?
-        .iter()
-        .filter_map(|t| {
-            let created = SystemTime::try_from(*t.created_at()?).ok()?;
-            let arn = t.task_arn()?;
-            let answered = answered.is_some_and(|id| crate::aws::arn::resource_name(arn) == id);
-            (created >= after && !answered).then(|| (created, arn.to_owned()))
-        })
-        .collect();
-    ended.sort();
-    Ok(ended.pop().map(|(_, arn)| arn))
+    let left = out.tasks().iter().find(|task| {
+        let run = task
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(crate::records::tags::RUN))
+            .and_then(|t| t.value());
+        let stopped_by_us = task
+            .stopped_reason()
+            .is_some_and(|reason| reason.starts_with("ecs-migrate:"));
+        let arn = task.task_arn().unwrap_or_default();
+        run.is_some_and(|run| holders.iter().any(|h| h.as_str() == run))
+            && !stopped_by_us
+            && migration_over(task, &plan.container, plan.decide_at)
+            && answered != Some(crate::aws::arn::resource_name(arn))
+    });
+    Ok(left.and_then(|t| t.task_arn()).map(str::to_owned))
 }
 
 /// Every task of the plan's migration that is not over (`watch/decide_at.rs`): those ECS wants

@@ -3,9 +3,10 @@
 
 use super::decide::{decide, Decision, Seen};
 use super::lease::Lease;
+use super::record::check_lock_fits;
 use super::store::{Found as Lock, Store, Version};
 use super::{Held, Holder, CLOCK_SKEW, CONSISTENCY_DELAY, LEASE, WAIT_POLL};
-use crate::launch::live_tasks::{ended_since, live_task};
+use crate::launch::live_tasks::{ended_of, live_task};
 use crate::progress::{Event, Progress};
 use crate::records::outcome::Outcome;
 use crate::records::outcome_record;
@@ -20,8 +21,9 @@ pub(crate) enum Acquired<'a> {
         lease: Lease<'a>,
         services: Vec<ServiceTarget>,
     },
-    /// A run of this same migration holds it and its task is alive: attach to `task_arn`; the
-    /// records on `services` are that run's, to restore from. The lease is this run's now.
+    /// A run of this same migration holds it and its task is alive, or ended unwatched with no
+    /// outcome recorded: attach to `task_arn`; the records on `services` are that run's, to
+    /// restore from. The lease is this run's now.
     Join {
         lease: Lease<'a>,
         task_arn: String,
@@ -184,6 +186,10 @@ impl Wait<'_> {
         let (clients, plan, progress) = (self.clients, self.plan, self.progress);
         let ecs = &clients.ecs;
         let look = self.store.look(progress).await?;
+        // Before the run takes the app: the lock's tag must fit among the cluster's tags.
+        if let Some(tags) = &look.cluster_tags {
+            check_lock_fits(&plan.cluster, &plan.family, tags)?;
+        }
         let leased = look.leased;
         let mut holders: Vec<Holder> = Vec::new();
         let mut version = None;
@@ -228,14 +234,27 @@ impl Wait<'_> {
             }
         }
         // Only runs of this migration, none with a live task: one of them may have left its
-        // task to end unwatched (a hand-off); its exit is this run's verdict.
+        // task to end unwatched (a hand-off); its exit is this run's verdict, unless its run
+        // recorded it since (then that outcome is the answer).
         let mine = |h: &Holder| h.migration == plan.migration;
-        let ended = match holders.iter().map(|h| h.since).min() {
-            Some(since) if holders.iter().all(mine) && live.iter().all(|(_, t)| t.is_none()) => {
-                ended_since(ecs, plan, since, progress).await?
+        let mut ended = None;
+        let mut recorded = None;
+        if holders.iter().all(mine) && live.iter().all(|(_, t)| t.is_none()) {
+            let runs: Vec<&RunId> = holders.iter().map(|h| &h.run_id).collect();
+            if !runs.is_empty() {
+                ended = ended_of(ecs, plan, &runs, progress).await?;
             }
-            _ => None,
-        };
+            if let Some(task) = &ended {
+                recorded = outcome_record::read_one(
+                    clients,
+                    &plan.task_definition,
+                    &plan.migration,
+                    progress,
+                )
+                .await?
+                .filter(|o| o.task.as_deref() == Some(crate::aws::arn::resource_name(task)));
+            }
+        }
         // Another run finished this migration while we waited: its outcome is ours to report.
         let finished = if self.said_waiting {
             outcome_record::read_one(clients, &plan.task_definition, &plan.migration, progress)
@@ -250,7 +269,7 @@ impl Wait<'_> {
             holders,
             leased,
             live,
-            finished,
+            finished: finished.or(recorded),
             ended,
         };
         Ok((seen, version))

@@ -18,7 +18,7 @@ pub(super) struct Seen {
     /// An outcome of this run's migration that another run recorded while this one waited.
     pub finished: Option<Outcome>,
     /// When every holder runs this run's migration and none has a live task: the task one of
-    /// them started that has ended, its outcome not recorded (`launch/live_tasks.rs`).
+    /// them left to end unwatched, its outcome not recorded (`launch/live_tasks.rs::ended_of`).
     pub ended: Option<String>,
 }
 

@@ -16,9 +16,10 @@
 //! - joins it when that run is migrating the same [`crate::MigrationId`] and its task is alive (a run
 //!   killed mid-migration, a re-invoked Lambda, two pipelines at once): it attaches to that task,
 //!   restores the services to the *recorded* counts afterwards, and never starts a second task;
-//!   and likewise when that run's task has ended with no outcome recorded (a Lambda that handed
-//!   off, its migration over before the next invocation): the task's exit is the verdict, at
-//!   once, not after the dead run's lease;
+//!   and likewise when that run's task has ended by itself with no outcome recorded (a Lambda
+//!   that handed off, its migration over before the next invocation): the task carrying a
+//!   holder's run id (`ecs-migrate:run`), not the last recorded outcome's; its exit is the
+//!   verdict, at once, not after the dead run's lease;
 //! - takes it over when that run is gone: no live task of its migration and no lease of its run
 //!   renewed in the last [`LEASE`] + [`CLOCK_SKEW`] (killed with -9 while draining, a CI runner lost after its
 //!   task stopped, a Lambda handed off and never re-invoked, `--keep-paused-on-failure`); the

@@ -37,6 +37,8 @@ pub(crate) struct Found {
 pub(crate) struct Look {
     pub family: Option<Found>,
     pub leased: Vec<RunId>,
+    /// The cluster's tags, as the tag store read them (`None` with the S3 store).
+    pub cluster_tags: Option<Vec<aws_sdk_ecs::types::Tag>>,
 }
 
 /// What this run writes into the lock: the plan's run and migration, since when, and a nonce
@@ -97,8 +99,8 @@ impl<'a> Store<'a> {
     }
 
     /// This family's lock and the live leases. The tag store sees every family's lock on the
-    /// cluster (one ListTagsForResource) and refuses a lock that would not fit among its tags;
-    /// the S3 store reads this family's object.
+    /// cluster (one ListTagsForResource), whose tags it keeps for the fit check of a run about
+    /// to take the app (`acquire.rs`); the S3 store reads this family's object.
     pub async fn look(&self, progress: &dyn Progress) -> Result<Look, Error> {
         match self {
             Store::Tag {
@@ -109,8 +111,6 @@ impl<'a> Store<'a> {
                 let tags =
                     call::list_tags(ecs, cluster, || format!("cluster `{cluster}`"), progress)
                         .await?;
-                // Before the run takes the app: the lock's tag must fit on the cluster.
-                check_lock_fits(cluster, family, &tags)?;
                 let locks: Vec<_> = tags.iter().filter_map(parse_lock).collect();
                 let leased = live_leases(locks.iter().map(|(_, h)| h));
                 let family = locks
@@ -120,7 +120,11 @@ impl<'a> Store<'a> {
                         holder,
                         version: Version::Tag,
                     });
-                Ok(Look { family, leased })
+                Ok(Look {
+                    family,
+                    leased,
+                    cluster_tags: Some(tags),
+                })
             }
             Store::S3(s3) => {
                 let family = s3.read(progress).await?.map(|read| Found {
@@ -128,7 +132,11 @@ impl<'a> Store<'a> {
                     version: Version::ETag(read.etag),
                 });
                 let leased = live_leases(family.iter().map(|found| &found.holder));
-                Ok(Look { family, leased })
+                Ok(Look {
+                    family,
+                    leased,
+                    cluster_tags: None,
+                })
             }
         }
     }

@@ -3,7 +3,9 @@
 //! [`MAX_KEY`] characters, values of up to [`MAX_VALUE`], only letters, digits, spaces and
 //! `+ - = . _ : / @`, and no key starting with `aws:` (any case). ECS refuses a TagResource that
 //! breaks one, so resolution checks every record a run will write against the resource's tags
-//! *before* anything changes (see `resolve/`). (Outcomes are SSM parameters, not tags.)
+//! *before* anything changes (see `resolve/`; the family lock's tag also when the run looks at
+//! the lock, before it takes the app: `lock/acquire.rs`). (Outcomes are SSM parameters, not
+//! tags.)
 
 use crate::Error;
 use aws_sdk_ecs::types::Tag;

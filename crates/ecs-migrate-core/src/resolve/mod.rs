@@ -191,8 +191,10 @@ fn check_locally(request: &Request) -> Result<(), Error> {
 
 /// Refuses, before anything changes, a run whose records would break ECS's tag limits (see
 /// `records/tag_limits.rs`): the pause record on each service, the run's tag on the task. (The
-/// lock is checked by its store: `Store::check_usable`; outcomes are parameters in Parameter
-/// Store, not tags.)
+/// lock is checked by its store, `Store::check_usable`, when a plan is resolved whole, and the
+/// tag lock's fit again at each look before the run takes the app (`lock/acquire.rs`), which
+/// is the only check a rollout's target gets after its validation; outcomes are parameters in
+/// Parameter Store, not tags.)
 fn check_records_fit(user_tags: &[crate::Tag], pause: Option<&PausePlan>) -> Result<(), Error> {
     use aws_sdk_ecs::types::Tag;
     let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();

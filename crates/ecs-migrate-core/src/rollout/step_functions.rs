@@ -96,6 +96,8 @@ pub async fn follow(
     shutdown: &mut Shutdown,
 ) -> Result<Followed, Error> {
     let mut last: Option<String> = None;
+    // The targets' counts last read: kept when a read of them fails, so the line does not flap.
+    let mut counts: Option<String> = None;
     loop {
         let described = sfn
             .describe_execution()
@@ -112,10 +114,13 @@ pub async fn follow(
         match described {
             Ok(out) => {
                 let line = match out.status() {
-                    ExecutionStatus::Running => match map_runs(sfn, &execution.arn).await {
-                        Some(counts) => format!("RUNNING — {counts}"),
-                        None => "RUNNING".to_owned(),
-                    },
+                    ExecutionStatus::Running => {
+                        counts = map_runs(sfn, &execution.arn).await.or(counts);
+                        match &counts {
+                            Some(counts) => format!("RUNNING — {counts}"),
+                            None => "RUNNING".to_owned(),
+                        }
+                    }
                     status => status.as_str().to_owned(),
                 };
                 if last.as_ref() != Some(&line) {
@@ -160,7 +165,10 @@ async fn map_runs(sfn: &Client, execution: &str) -> Option<String> {
             .inspect_err(|err| tracing::debug!(error = ?err, "DescribeMapRun"))
             .ok()?;
         let label = map_run_label(run.map_run_arn());
-        parts.push(format!("{label}: {}", item_counts(described.item_counts()?)));
+        parts.push(format!(
+            "{label}: {}",
+            item_counts(described.item_counts()?)
+        ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
@@ -283,6 +291,9 @@ mod tests {
             .total(9)
             .results_written(4)
             .build();
-        assert_eq!(item_counts(&counts), "4 running, 3 succeeded, 1 failed of 9");
+        assert_eq!(
+            item_counts(&counts),
+            "4 running, 3 succeeded, 1 failed of 9"
+        );
     }
 }
