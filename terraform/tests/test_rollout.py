@@ -196,14 +196,18 @@ class Case:
 
     def paused_while_migrating(self) -> dict:
         """Tenant -> whether its service's desired count was 0 from before each of its new
-        migration tasks was created until that task stopped (and 0 at no other time after)."""
+        migration tasks was created until that task's container exited."""
         found = {}
         for tenant, arns in self.new_tasks.items():
             counts = [e for e in self.timeline if e["kind"] == "desired_count" and e["service"] == f"{tenant}-web"]
             ok = bool(arns)
             for arn in arns:
                 statuses = [e for e in self.timeline if e["kind"] == "task" and e["task_arn"] == arn]
-                first, stopped = statuses[0]["t"], max(e["t"] for e in statuses if e["status"] == "STOPPED")
+                # Over at its container's exit (else its STOPPED): the run restores the service
+                # then, while Fargate still tears the task down.
+                exits = [e["t"] for e in self.timeline if e["kind"] == "container_stopped" and e["task_arn"] == arn]
+                first = statuses[0]["t"]
+                stopped = min(exits + [max(e["t"] for e in statuses if e["status"] == "STOPPED")])
                 before = [e["desired_count"] for e in counts if e["t"] <= first]
                 during = [e["desired_count"] for e in counts if first < e["t"] < stopped]
                 ok = ok and before[-1:] == [0] and all(c == 0 for c in during)
