@@ -56,7 +56,10 @@ async fn json_output_has_the_documented_shape() {
     assert_eq!(doc["stop_code"], "EssentialContainerExited");
     assert!(doc["failures"].as_array().unwrap().is_empty());
     assert!(doc["started_at"].as_str().unwrap().ends_with('Z'));
-    assert!(doc["stopped_at"].as_str().unwrap() >= doc["started_at"].as_str().unwrap());
+    // Compared as times: the two may carry different fractions of a second (`…40.5Z` is
+    // before `…40.548Z` but sorts after it as text).
+    let at = |key: &str| humantime::parse_rfc3339(doc[key].as_str().unwrap()).expect(key);
+    assert!(at("stopped_at") >= at("started_at"), "{doc}");
     assert!(doc["duration_seconds"].as_f64().unwrap() >= 0.0);
 }
 
