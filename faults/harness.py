@@ -474,24 +474,8 @@ class Check:
     def web_paused_during(self, timeline: Timeline, lives: Iterable[TaskLife], label: str = "") -> None:
         """Invariant: `web`'s real desired count was 0 from each migration task's first event to
         its container's exit (never restored while a migration ran), and its old tasks' containers
-        had stopped when the migration task was created."""
-        counts = timeline.desired_counts()
-        web_tasks = timeline.web_tasks()
-        for life in lives:
-            short = life.arn.rsplit("/", 1)[-1][:8]
-            end = life.ended
-            if not self.that(end is not None, f"{label}migration task {short} never stopped"):
-                end = float("inf")
-            at_start = timeline.desired_at(life.first)
-            self.that(at_start == 0, f"{label}web desired count was {at_start} when migration task {short} was created")
-            for t, count in counts:
-                if life.first <= t <= end and count != 0:
-                    self.that(False, f"{label}web's desired count set to {count} while migration task {short} was live "
-                                     f"({t - life.first:.2f} s after it was created, "
-                                     f"{'before' if t < end else 'at'} its container's exit)")
-            running = [w for w in web_tasks if w.live_at(life.first)]
-            self.that(not running, f"{label}{len(running)} old web task(s) still running when migration task {short} "
-                                   f"was created")
+        had stopped when the migration task was created (`service_paused_during` for `web`)."""
+        self.service_paused_during(timeline, WEB, lives, label)
 
     def web_back(self, app: App, timeline: Timeline | None = None) -> None:
         """`web` is back at 2 (desired now; its tasks running within 30 s), its pause record gone

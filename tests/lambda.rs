@@ -175,6 +175,21 @@ async fn web_at_2_and_a_migration(emulator: &Emulator, script: &str) -> (App, Va
     (app, payload)
 }
 
+/// The answer after a hand-off: succeeded, on the one migration task (`migration`) started
+/// before it, `web` back at its own count and its record gone.
+async fn succeeded_on_the_same_task(app: &App, body: &Value, migration: &[String]) {
+    assert_eq!(body["status"], "succeeded", "{body}");
+    assert_eq!(body["task_arn"], migration[0].as_str(), "the same task");
+    assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
+    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
+    assert!(app.pause_tags("web").await.is_empty());
+    assert_eq!(
+        app.migration_tasks().await,
+        migration,
+        "exactly one migration task was started"
+    );
+}
+
 /// Near the invocation's deadline the function stops waiting and fails with `StillRunning`
 /// naming the task, leaving the task running and the service paused; invoking again with the
 /// same payload re-attaches to that same task, reports its verdict and restores the service —
@@ -215,16 +230,7 @@ async fn near_the_deadline_it_hands_off_and_the_next_invocation_re_attaches() {
         panic!("expected a response")
     };
     assert_eq!(id, second);
-    assert_eq!(body["status"], "succeeded", "{body}");
-    assert_eq!(body["task_arn"], migration[0].as_str(), "the same task");
-    assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
-    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
-    assert!(app.pause_tags("web").await.is_empty());
-    assert_eq!(
-        app.migration_tasks().await,
-        migration,
-        "exactly one migration task was started"
-    );
+    succeeded_on_the_same_task(&app, &body, &migration).await;
 }
 
 /// A migration that ends after a hand-off and before the next invocation: that invocation finds
@@ -279,16 +285,7 @@ async fn a_migration_that_ends_between_a_hand_off_and_the_next_invocation_is_ans
             posted.error_message()
         )
     };
-    assert_eq!(body["status"], "succeeded", "{body}");
-    assert_eq!(body["task_arn"], migration[0].as_str(), "the same task");
-    assert_eq!(body["services"][0]["desired_after"], 2, "{body}");
-    assert_eq!(app.counts("web").await.0, 2, "web back at its own count");
-    assert!(app.pause_tags("web").await.is_empty());
-    assert_eq!(
-        app.migration_tasks().await,
-        migration,
-        "one migration task in all"
-    );
+    succeeded_on_the_same_task(&app, body, &migration).await;
 }
 
 /// A payload with `Targets` is a rollout. Near the deadline the running targets hand off (their

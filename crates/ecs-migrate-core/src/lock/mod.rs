@@ -64,7 +64,7 @@ pub(crate) const LEASE: Duration = Duration::from_secs(120);
 pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(30);
 /// How far the clocks of two machines running ecs-migrate may disagree: a lease counts as
 /// lapsed only this long after the `expires` its holder wrote with its own clock.
-pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(60);
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// How long past a run's timeout its pause records may still be its own (what they say in
 /// `ecs-migrate:expires`, for people; liveness is the lease's and the task's).
 const RECORD_MARGIN: Duration = Duration::from_secs(600);
