@@ -48,8 +48,13 @@ async fn execute(
     let json = args.run.output == Output::Json;
     let document = read_targets(&args.targets)?;
     if let Some(state_machine) = &args.via_step_functions {
-        board.finish();
-        return crate::rollout_sfn::run(state_machine, &args, matches, document, signals).await;
+        let via = crate::rollout_sfn::Via {
+            state_machine,
+            args: &args,
+            matches,
+            signals,
+        };
+        return crate::rollout_sfn::run(via, document, board).await;
     }
     // The run flags given (on the command line or as ECS_MIGRATE_*) are every target's
     // defaults; a flag left at its default says nothing, so the file's defaults win over it.
@@ -136,7 +141,7 @@ fn summary(report: &RolloutReport, json: bool) {
 }
 
 /// The rollout's progress on stderr.
-struct Board {
+pub(crate) struct Board {
     /// On a terminal: the rows of the running targets under a summary line.
     multi: Option<(MultiProgress, ProgressBar)>,
     rows: Mutex<HashMap<String, ProgressBar>>,
@@ -170,7 +175,7 @@ impl Board {
         }
     }
 
-    fn say(&self, line: &str) {
+    pub(crate) fn say(&self, line: &str) {
         let line = format!("ecs-migrate: {line}");
         match &self.multi {
             Some((multi, _)) => {
@@ -180,11 +185,17 @@ impl Board {
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some((multi, summary)) = &self.multi {
             summary.finish_and_clear();
             let _ = multi.clear();
         }
+    }
+
+    /// The number of targets, when known before any starts (a rollout followed in Step
+    /// Functions, which validates them itself).
+    pub(crate) fn expect(&self, targets: usize) {
+        self.tally(|c| c.total = targets);
     }
 
     /// Counts one change and shows the summary.
@@ -265,8 +276,12 @@ impl Board {
             TargetResult::Report(run) => (report.result.status().to_owned(), run.reason.clone()),
             TargetResult::Error(err) => ("error".to_owned(), crate::args::message(err)),
             TargetResult::NotStarted => ("not started".to_owned(), String::new()),
-            // Only a summary of a rollout run elsewhere (the Lambda's) has these.
-            TargetResult::Answered(_) | TargetResult::Recorded(_) | TargetResult::Unrecorded => {
+            // A rollout run elsewhere (Step Functions items, their summary) has these.
+            TargetResult::Answered(answered) => (
+                report.result.status().to_owned(),
+                answered.report["reason"].as_str().unwrap_or("").to_owned(),
+            ),
+            TargetResult::Recorded(_) | TargetResult::Unrecorded => {
                 (report.result.status().to_owned(), String::new())
             }
         };
@@ -276,11 +291,19 @@ impl Board {
             word
         };
         self.say(&format!("{target}: {word} after {elapsed}: {detail}"));
-        if let TargetResult::Report(run) = &report.result {
-            if report.result.failed() {
-                for line in &run.log_tail {
-                    self.say(&format!("{target}:     {line}"));
-                }
+        let tail: Vec<&str> = match &report.result {
+            TargetResult::Report(run) => run.log_tail.iter().map(String::as_str).collect(),
+            TargetResult::Answered(answered) => answered.report["log_tail"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if report.result.failed() {
+            for line in tail {
+                self.say(&format!("{target}:     {line}"));
             }
         }
     }
@@ -343,6 +366,7 @@ impl RolloutProgress for Board {
             } => self.say(&format!(
                 "stopping: {running} running targets stop their tasks and restore their services; {not_started} not started"
             )),
+            RolloutEvent::Execution { status } => self.say(&format!("execution {status}")),
         }
     }
 }

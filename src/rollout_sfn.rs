@@ -1,10 +1,12 @@
 //! `ecs-migrate rollout --via-step-functions ARN`: the rollout as an execution of the
 //! ecs-migrate-rollout module's state machine, started (or re-attached to by name) and followed
-//! here; its summary printed as a local rollout's, with the same exit status. The order
+//! here with a local rollout's table (a row per running target, a line as each ends); its
+//! summary printed as a local rollout's, with the same exit status. The order
 //! (canaries, concurrency, failures) and every target's run are the state machine's and the
 //! Lambda's, so the run flags and the order flags are refused here.
 
 use crate::args::{Output, RolloutArgs};
+use crate::rollout::Board;
 use crate::signals::Signals;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Command};
@@ -13,13 +15,21 @@ use ecs_migrate_core::{rollout, Error, Settings, Shutdown};
 use serde_json::Value;
 use std::io::Write;
 
-pub async fn run(
-    state_machine: &str,
-    args: &RolloutArgs,
-    matches: &ArgMatches,
-    document: Value,
-    signals: &Signals,
-) -> Result<i32, Error> {
+/// What `--via-step-functions` runs with.
+pub struct Via<'a> {
+    pub state_machine: &'a str,
+    pub args: &'a RolloutArgs,
+    pub matches: &'a ArgMatches,
+    pub signals: &'a Signals,
+}
+
+pub async fn run(via: Via<'_>, document: Value, board: &Board) -> Result<i32, Error> {
+    let Via {
+        state_machine,
+        args,
+        matches,
+        signals,
+    } = via;
     refuse_given_flags(matches)?;
     // Checked here, before anything starts: the same parse the Lambda makes of each target.
     let targets = rollout::parse(&document, &Settings::default())?;
@@ -29,7 +39,7 @@ pub async fn run(
         .clone()
         .unwrap_or_else(|| step_functions::name_of(&document));
     let execution = step_functions::start(&sfn, state_machine, &name, &document).await?;
-    say(&format!(
+    board.say(&format!(
         "{} execution `{name}` of {} targets ({})",
         if execution.attached {
             "re-attached to"
@@ -39,9 +49,11 @@ pub async fn run(
         targets.len(),
         execution.arn
     ));
-    let on_status = |status: &str| say(&format!("execution `{name}`: {status}"));
+    board.expect(targets.len());
     let mut shutdown = Shutdown::new(signals.shutdown());
-    match step_functions::follow(&sfn, &execution, &on_status, &mut shutdown).await? {
+    let followed = step_functions::follow(&sfn, &execution, board, &mut shutdown).await;
+    board.finish();
+    match followed? {
         Followed::Left => {
             say(&format!(
                 "interrupted: execution `{name}` runs on in Step Functions. Follow it again with the same command (--execution {name}), or stop it: aws stepfunctions stop-execution --execution-arn {}",

@@ -166,6 +166,8 @@ impl RolloutProgress for FunctionLog {
                 not_started,
                 "the deadline is near: no new target starts"
             ),
+            // Only a rollout followed in Step Functions has these; this one runs here.
+            RolloutEvent::Execution { status } => tracing::info!(status, "execution"),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! to do next.
 
 mod aws;
+mod fields;
 mod kind;
 
 use crate::Field;
@@ -202,6 +203,16 @@ pub enum Error {
     #[error("{} of the {total} targets cannot run, so nothing was started: {}", problems.len(), problems.iter().map(Error::to_string).collect::<Vec<_>>().join("; "))]
     InvalidTargets { total: usize, problems: Vec<Error> },
 
+    /// A target's run in a rollout run by Step Functions (a Map Run's child execution) failed
+    /// without a verdict: the Lambda's errorType (`Locked`, `InvalidInput`, …) or the child's
+    /// status, and its message.
+    #[error("{error}{} (Step Functions execution `{execution}`)", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    ItemFailed {
+        execution: String,
+        error: String,
+        message: String,
+    },
+
     #[error("Step Functions execution `{execution}` ended {status} without a rollout summary ({failure}): see its history (`aws stepfunctions get-execution-history --execution-arn {execution}`), fix the cause, and start a new execution")]
     ExecutionEnded {
         execution: String,
@@ -272,7 +283,8 @@ impl Error {
             | Error::TaskMissing { .. }
             | Error::RestoreFailed { .. }
             | Error::LostTask { .. }
-            | Error::ExecutionEnded { .. } => EXIT_AWS_ERROR,
+            | Error::ExecutionEnded { .. }
+            | Error::ItemFailed { .. } => EXIT_AWS_ERROR,
         }
     }
 
@@ -287,45 +299,6 @@ impl Error {
                 EXIT_STILL_RUNNING => ErrorKind::StillRunning,
                 _ => ErrorKind::AwsError,
             },
-        }
-    }
-
-    /// The settings that would fix this error, for the edge to name in its own terms (a flag,
-    /// a payload key); empty when no setting would.
-    pub fn fields(&self) -> Vec<Field> {
-        match self {
-            Error::InvalidTaskDefinition { .. }
-            | Error::RevisionWithoutTaskDefinition { .. }
-            | Error::ServiceWithoutTaskDefinition { .. } => vec![Field::TaskDefinition],
-            Error::RevisionConflict { .. } => vec![Field::Revision, Field::TaskDefinition],
-            Error::MissingTaskDefinition => vec![Field::TaskDefinition, Field::FromService],
-            Error::InvalidValue { field, .. } => vec![*field],
-            Error::LaunchTypeAndCapacityProviders { .. } => {
-                vec![Field::LaunchType, Field::CapacityProviders]
-            }
-            Error::NoRegion => vec![Field::Region],
-            Error::NoSubnets { .. } => {
-                vec![Field::Subnets, Field::SecurityGroups, Field::FromService]
-            }
-            Error::SeveralEssentialContainers { .. }
-            | Error::NoEssentialContainer { .. }
-            | Error::UnknownContainer { .. } => vec![Field::Container],
-            Error::Locked { .. } => vec![Field::WaitForLock],
-            Error::LockBucketNotFound { .. } => vec![Field::Lock],
-            _ => Vec::new(),
-        }
-    }
-
-    /// The same value error, about `field`: a value's parser (a duration, `KEY=VALUE`) does not
-    /// know which setting it reads; its caller does (a duration may be the lock wait).
-    pub fn for_field(self, field: Field) -> Error {
-        match self {
-            Error::InvalidValue { value, reason, .. } => Error::InvalidValue {
-                field,
-                value,
-                reason,
-            },
-            other => other,
         }
     }
 }

@@ -22,6 +22,9 @@ pub enum RolloutEvent<'a> {
     Halted { failures: usize, not_started: usize },
     /// The operator stopped the rollout: running targets are being stopped and restored.
     Stopping { running: usize, not_started: usize },
+    /// The Step Functions execution running the rollout (`step_functions.rs`) is now in this
+    /// status (`RUNNING`, `SUCCEEDED`, `FAILED`, …).
+    Execution { status: &'a str },
 }
 
 pub trait RolloutProgress: Send + Sync {

@@ -1,9 +1,12 @@
 //! A rollout run by a Step Functions state machine (`terraform/modules/ecs-migrate-rollout`)
 //! instead of by this process: [`start`] its execution with the targets document (or find the
-//! one of that name again: the same name re-attaches), [`follow`] it to its end, and take the
-//! summary its last step made (`summary.rs`, through the Lambda) — the execution's output when
-//! it succeeded, its cause when it failed with `RolloutFailed` or `RolloutHalted`.
+//! one of that name again: the same name re-attaches), [`follow`] it to its end — its targets'
+//! starts and ends told as a local rollout's (`map_run_items.rs`) — and take the summary its
+//! last step made (`summary.rs`, through the Lambda): the execution's output when it
+//! succeeded, its cause when it failed with `RolloutFailed` or `RolloutHalted`.
 
+use super::map_run_items::MapRunItems;
+use super::progress::{RolloutEvent, RolloutProgress};
 use crate::{Error, Shutdown};
 use aws_sdk_sfn::types::ExecutionStatus;
 pub use aws_sdk_sfn::Client;
@@ -86,18 +89,17 @@ pub async fn start(
     Ok(execution(false, started.execution_arn().to_owned()))
 }
 
-/// Reads the execution's status every [`POLL`] until it ends or `shutdown` fires, calling
-/// `on_status` whenever its status or its targets' counts change (`RUNNING — canary: 1
-/// succeeded of 1; targets: 4 running, 3 succeeded, 1 failed of 9`).
+/// Reads the execution every [`POLL`] until it ends or `shutdown` fires, telling `progress`
+/// when its status changes ([`RolloutEvent::Execution`]) and, while it runs, which targets its
+/// Map Runs started and how each ended (`map_run_items.rs`), as a local rollout does.
 pub async fn follow(
     sfn: &Client,
     execution: &Execution,
-    on_status: &(dyn Fn(&str) + Sync),
+    progress: &dyn RolloutProgress,
     shutdown: &mut Shutdown,
 ) -> Result<Followed, Error> {
-    let mut last: Option<String> = None;
-    // The targets' counts last read: kept when a read of them fails, so the line does not flap.
-    let mut counts: Option<String> = None;
+    let mut last: Option<ExecutionStatus> = None;
+    let mut items = MapRunItems::default();
     loop {
         let described = sfn
             .describe_execution()
@@ -113,20 +115,23 @@ pub async fn follow(
             });
         match described {
             Ok(out) => {
-                let line = match out.status() {
-                    ExecutionStatus::Running => {
-                        counts = map_runs(sfn, &execution.arn).await.or(counts);
-                        match &counts {
-                            Some(counts) => format!("RUNNING — {counts}"),
-                            None => "RUNNING".to_owned(),
-                        }
-                    }
-                    status => status.as_str().to_owned(),
+                let status = out.status();
+                let changed = last.as_ref() != Some(status);
+                let tell = || {
+                    progress.event(RolloutEvent::Execution {
+                        status: status.as_str(),
+                    })
                 };
-                if last.as_ref() != Some(&line) {
-                    on_status(&line);
-                    last = Some(line);
+                if changed && status == &ExecutionStatus::Running {
+                    tell();
                 }
+                // Once more after it ended: the items that ended since the last read, told
+                // before the execution's end.
+                items.read(sfn, &execution.arn, progress).await;
+                if changed && status != &ExecutionStatus::Running {
+                    tell();
+                }
+                last = Some(status.clone());
                 if let Some(end) = ended(execution, &out)? {
                     return Ok(end);
                 }
@@ -142,63 +147,10 @@ pub async fn follow(
     }
 }
 
-/// The execution's targets so far: the item counts of its Map Runs (the module's `canary` and
-/// `targets` maps), in the order they started. `None` before the first starts, and when they
-/// cannot be read (a progress line is not worth failing the follow for).
-async fn map_runs(sfn: &Client, execution: &str) -> Option<String> {
-    let listed = sfn
-        .list_map_runs()
-        .execution_arn(execution)
-        .send()
-        .await
-        .inspect_err(|err| tracing::debug!(error = ?err, "ListMapRuns"))
-        .ok()?;
-    let mut runs = listed.map_runs().to_vec();
-    runs.sort_by_key(|run| run.start_date().secs());
-    let mut parts = Vec::new();
-    for run in runs {
-        let described = sfn
-            .describe_map_run()
-            .map_run_arn(run.map_run_arn())
-            .send()
-            .await
-            .inspect_err(|err| tracing::debug!(error = ?err, "DescribeMapRun"))
-            .ok()?;
-        let label = map_run_label(run.map_run_arn());
-        parts.push(format!(
-            "{label}: {}",
-            item_counts(described.item_counts()?)
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
 /// The label of `arn:…:mapRun:MACHINE/LABEL:ID` (the Map state's `Label`).
-fn map_run_label(arn: &str) -> &str {
+pub(super) fn map_run_label(arn: &str) -> &str {
     let run = arn.rsplit_once('/').map_or(arn, |(_, run)| run);
     run.split_once(':').map_or(run, |(label, _)| label)
-}
-
-/// `4 running, 3 succeeded, 1 failed of 9`: the counts that are not zero, of the total.
-fn item_counts(counts: &aws_sdk_sfn::types::MapRunItemCounts) -> String {
-    let parts: Vec<String> = [
-        (counts.pending(), "pending"),
-        (counts.running(), "running"),
-        (counts.succeeded(), "succeeded"),
-        (counts.failed(), "failed"),
-        (counts.timed_out(), "timed out"),
-        (counts.aborted(), "aborted"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
-    let what = if parts.is_empty() {
-        "none yet".to_owned()
-    } else {
-        parts.join(", ")
-    };
-    format!("{what} of {}", counts.total())
 }
 
 /// The summary of an execution that ended, `None` while it runs.
@@ -276,24 +228,14 @@ mod tests {
     }
 
     #[test]
-    fn a_map_runs_progress_names_its_label_and_the_counts_that_are_not_zero() {
+    fn a_map_runs_label_is_read_from_its_arn() {
         assert_eq!(
             map_run_label("arn:aws:states:eu-west-1:1:mapRun:rollout/targets:5e1f-77"),
             "targets"
         );
-        let counts = aws_sdk_sfn::types::MapRunItemCounts::builder()
-            .pending(0)
-            .running(4)
-            .succeeded(3)
-            .failed(1)
-            .timed_out(0)
-            .aborted(0)
-            .total(9)
-            .results_written(4)
-            .build();
         assert_eq!(
-            item_counts(&counts),
-            "4 running, 3 succeeded, 1 failed of 9"
+            map_run_label("arn:aws:states:eu-west-1:1:mapRun:rollout/canary:5e1f-77"),
+            "canary"
         );
     }
 }

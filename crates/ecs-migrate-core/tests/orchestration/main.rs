@@ -9,5 +9,6 @@ mod launch;
 mod lock;
 mod logs;
 mod pause;
+mod step_functions;
 mod teardown;
 mod watch;
