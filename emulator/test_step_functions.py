@@ -2,12 +2,14 @@
 interpreter runs the executions, and its Lambda Tasks reach this emulator's Lambda, which (with
 ``lambda_bootstrap``) runs the function's ``bootstrap``: here a small Python script written by
 the tests, whose answer depends on the item it gets (``ok``, ``bad``: MigrationFailed, ``flaky``:
-StillRunning twice, then an answer), and which notes every invocation in a directory of the
-test's.  What they prove: a Distributed Map over inline items (ItemsPath, ItemSelector with
-``$$.Map.Item.Value``, slices), a Retry on a function's errorType, the failure threshold
-(ToleratedFailureCount and ToleratedFailurePercentage, ``States.ExceedToleratedFailureThreshold``,
-caught), what a tolerated failed item leaves in the Map's output, a JSONPath filter that matches
-nothing, Choice, and Fail with ``CausePath`` and ``States.JsonToString``.  Run:
+StillRunning twice, then an answer, ``wait``: an answer once the test writes ``<name>.release``),
+and which notes every invocation in a directory of the test's.  What they prove: a Distributed Map
+over inline items (ItemsPath, ItemSelector with ``$$.Map.Item.Value``, slices), a Retry on a
+function's errorType, the failure threshold (ToleratedFailureCount and ToleratedFailurePercentage,
+``States.ExceedToleratedFailureThreshold``, caught), what a tolerated failed item leaves in the
+Map's output, each item a child execution (ListExecutions by mapRunArn, DescribeExecution), a
+JSONPath filter that matches nothing, Choice, and Fail with ``CausePath`` and
+``States.JsonToString``.  Run:
     .venv/bin/python -m pytest -q emulator/test_step_functions.py
 """
 
@@ -43,6 +45,11 @@ with open(calls, "a") as f:
     f.write("%f\n" % time.time())
 with open(calls) as f:
     attempt = len(f.read().splitlines())
+if name.startswith("wait"):  # until the test releases it
+    release = os.path.join(os.environ["CALLS"], name + ".release")
+    deadline = time.time() + 25
+    while not os.path.exists(release) and time.time() < deadline:
+        time.sleep(0.05)
 if name.startswith("bad"):
     fail("MigrationFailed", name + ": the migration exited 1")
 elif name.startswith("flaky") and attempt <= 2:
@@ -70,11 +77,19 @@ class Setup:
         path = self.calls / name
         return len(path.read_text().splitlines()) if path.exists() else 0
 
-    def execute(self, definition: dict, document: Any, timeout: float = 60) -> dict:
-        """Create a state machine of DEFINITION, run it with DOCUMENT, wait for its end."""
+    def start(self, definition: dict, document: Any) -> tuple[str, str]:
+        """Create a state machine of DEFINITION, start it with DOCUMENT: (machine, execution) ARNs."""
         machine = self.sfn.create_state_machine(name=f"m-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
                                                 roleArn=ROLE, type="STANDARD")["stateMachineArn"]
-        execution = self.sfn.start_execution(stateMachineArn=machine, input=json.dumps(document))["executionArn"]
+        return machine, self.sfn.start_execution(stateMachineArn=machine, input=json.dumps(document))["executionArn"]
+
+    def execute(self, definition: dict, document: Any, timeout: float = 60) -> dict:
+        """Create a state machine of DEFINITION, run it with DOCUMENT, wait for its end."""
+        _, execution = self.start(definition, document)
+        return self.wait(execution, timeout)
+
+    def wait(self, execution: str, timeout: float = 60) -> dict:
+        """The execution's description once it ended (its output parsed)."""
         done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
             self.sfn.describe_execution(executionArn=execution)), timeout=timeout, interval=0.1)
         if "output" in done:
@@ -301,3 +316,177 @@ def test_context_times_are_in_aws_form(setup: Setup) -> None:
     started = done["startDate"].timestamp()
     since = datetime.datetime.fromisoformat(done["output"]["since"].replace("Z", "+00:00")).timestamp()
     assert abs(since - started) < 0.002, (done["output"]["since"], done["startDate"])
+
+
+# -- a distributed Map's child workflow executions ---------------------------------------------
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def the_map_run(setup: Setup, execution: str) -> dict:
+    runs = setup.sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def children(setup: Setup, map_run_arn: str, **kwargs: Any) -> list[dict]:
+    """Every child of the Map Run, page by page (ListExecutions' nextToken)."""
+    listed: list[dict] = []
+    while True:
+        page = setup.sfn.list_executions(mapRunArn=map_run_arn, **kwargs)
+        listed += page["executions"]
+        if "nextToken" not in page:
+            return listed
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def child_target(setup: Setup, child_arn: str) -> str:
+    return json.loads(setup.sfn.describe_execution(executionArn=child_arn)["input"])["Target"]["name"]
+
+
+def test_each_item_of_a_distributed_map_is_a_child_execution_listed_by_its_map_run(setup: Setup) -> None:
+    """N items, N children: ListExecutions(mapRunArn) lists them newest first, each of the Map Run's
+    state machine (MACHINE/LABEL) with an ARN of the execution form, its mapRunArn and itemCount 1;
+    DescribeExecution gives each one's input (the item after ItemSelector, naming its target) and
+    output (the function's answer)."""
+    names = ["acme", "globex", "initech", "umbrella"]
+    done = setup.execute({"StartAt": "Map", "States": {"Map": distributed_map(
+        setup.function_arn, MaxConcurrency=2, Label="Targets")}}, targets(*names))
+    assert done["status"] == "SUCCEEDED", done
+    machine = done["stateMachineArn"].split(":stateMachine:")[1]
+    run = the_map_run(setup, done["executionArn"])
+    assert run["stateMachineArn"] == f"{done['stateMachineArn']}/Targets", run
+    listed = children(setup, run["mapRunArn"])
+    assert len(listed) == len(names), listed
+    starts = [c["startDate"] for c in listed]
+    assert starts == sorted(starts, reverse=True), starts
+    seen = {}
+    for child in listed:
+        assert re.fullmatch(rf"arn:aws:states:us-east-1:{ACCOUNT}:execution:{machine}/Targets:{UUID}",
+                            child["executionArn"]), child
+        assert child["name"] == child["executionArn"].rsplit(":", 1)[1]
+        assert (child["stateMachineArn"], child["mapRunArn"], child["itemCount"], child["status"]) == (
+            run["stateMachineArn"], run["mapRunArn"], 1, "SUCCEEDED"), child
+        assert child["startDate"] <= child["stopDate"]
+        described = setup.sfn.describe_execution(executionArn=child["executionArn"])
+        for field in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate"):
+            assert described[field] == child[field], (field, described, child)
+        assert described["mapRunArn"] == run["mapRunArn"]
+        item = json.loads(described["input"])
+        assert item == {"Target": {"name": item["Target"]["name"]}, "Defaults": {"timeout": "15m"}}, item
+        seen[item["Target"]["name"]] = json.loads(described["output"])
+        assert "error" not in described and "cause" not in described
+    assert seen == {name: answer(name) for name in names}
+
+
+def test_a_failed_items_child_is_failed_with_the_functions_error_type_and_message(setup: Setup) -> None:
+    """The bad item's child: FAILED, error MigrationFailed (the function's errorType), the function's
+    message in its cause, no output; statusFilter picks it out."""
+    done = setup.execute({"StartAt": "Map", "States": {"Map": distributed_map(
+        setup.function_arn, ToleratedFailureCount=1)}}, targets("ok", "bad"))
+    assert done["status"] == "SUCCEEDED", done  # the one failure is tolerated
+    run = the_map_run(setup, done["executionArn"])
+    failed = children(setup, run["mapRunArn"], statusFilter="FAILED")
+    assert [c["status"] for c in failed] == ["FAILED"] and "stopDate" in failed[0], failed
+    described = setup.sfn.describe_execution(executionArn=failed[0]["executionArn"])
+    assert json.loads(described["input"])["Target"] == {"name": "bad"}
+    assert described["status"] == "FAILED" and described["error"] == "MigrationFailed", described
+    assert "bad: the migration exited 1" in described["cause"], described
+    assert "output" not in described
+    succeeded = children(setup, run["mapRunArn"], statusFilter="SUCCEEDED")
+    assert [child_target(setup, c["executionArn"]) for c in succeeded] == ["ok"]
+
+
+def test_a_child_is_running_listed_and_describable_while_its_item_runs(setup: Setup) -> None:
+    """While its function runs the child is RUNNING, listed and described without stopDate or
+    output; once the function answers it is SUCCEEDED with both."""
+    _, execution = setup.start({"StartAt": "Map", "States": {"Map": distributed_map(
+        setup.function_arn, MaxConcurrency=2)}}, targets("wait1", "ok1"))
+    run = wait_for(lambda: setup.sfn.list_map_runs(executionArn=execution)["mapRuns"], timeout=20)[0]
+    ended_ok = wait_for(lambda: [c for c in children(setup, run["mapRunArn"], statusFilter="SUCCEEDED")], timeout=20)
+    assert [child_target(setup, c["executionArn"]) for c in ended_ok] == ["ok1"]
+    running = children(setup, run["mapRunArn"], statusFilter="RUNNING")
+    assert len(running) == 1 and "stopDate" not in running[0], running
+    described = setup.sfn.describe_execution(executionArn=running[0]["executionArn"])
+    assert described["status"] == "RUNNING" and json.loads(described["input"])["Target"] == {"name": "wait1"}
+    assert not {"stopDate", "output", "error", "cause"} & set(described), described
+    assert setup.sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    (setup.calls / "wait1.release").write_text("")
+    done = setup.wait(execution)
+    assert done["status"] == "SUCCEEDED", done
+    ended = setup.sfn.describe_execution(executionArn=running[0]["executionArn"])
+    assert ended["status"] == "SUCCEEDED" and ended["stopDate"] >= ended["startDate"], ended
+    assert json.loads(ended["output"]) == answer("wait1")
+
+
+def test_list_executions_by_map_run_pages_with_max_results(setup: Setup) -> None:
+    """maxResults 2 over 5 children: pages of 2, 2, 1 (nextToken on all but the last), together the
+    unpaged listing in its order; maxResults over 1000 is refused."""
+    names = [f"t{i}" for i in range(5)]
+    done = setup.execute({"StartAt": "Map", "States": {"Map": distributed_map(
+        setup.function_arn, MaxConcurrency=5)}}, targets(*names))
+    assert done["status"] == "SUCCEEDED", done
+    run = the_map_run(setup, done["executionArn"])
+    whole = setup.sfn.list_executions(mapRunArn=run["mapRunArn"])
+    assert len(whole["executions"]) == 5 and "nextToken" not in whole
+    pages, token = [], None
+    while True:
+        page = setup.sfn.list_executions(mapRunArn=run["mapRunArn"], maxResults=2,
+                                         **({"nextToken": token} if token else {}))
+        pages.append([c["executionArn"] for c in page["executions"]])
+        token = page.get("nextToken")
+        if token is None:
+            break
+    assert [len(p) for p in pages] == [2, 2, 1], pages
+    assert [arn for p in pages for arn in p] == [c["executionArn"] for c in whole["executions"]]
+    assert sorted(child_target(setup, arn) for p in pages for arn in p) == names
+    with pytest.raises(setup.sfn.exceptions.ClientError) as refused:
+        setup.sfn.list_executions(mapRunArn=run["mapRunArn"], maxResults=1001)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_list_executions_refuses_both_arns_and_unknown_map_runs_and_children(setup: Setup) -> None:
+    """mapRunArn with stateMachineArn: ValidationException; an unknown Map Run: ResourceNotFound; an
+    unknown child ARN: ExecutionDoesNotExist, as for a parent."""
+    done = setup.execute({"StartAt": "Map", "States": {"Map": distributed_map(setup.function_arn)}}, targets("ok"))
+    run = the_map_run(setup, done["executionArn"])
+    unknown_child = f"{run['stateMachineArn'].replace(':stateMachine:', ':execution:')}:{uuid.uuid4()}"
+    codes = []
+    for call in (
+        lambda: setup.sfn.list_executions(mapRunArn=run["mapRunArn"], stateMachineArn=done["stateMachineArn"]),
+        lambda: setup.sfn.list_executions(mapRunArn=run["mapRunArn"].rsplit(":", 1)[0] + ":" + str(uuid.uuid4())),
+        lambda: setup.sfn.describe_execution(executionArn=unknown_child),
+    ):
+        with pytest.raises(setup.sfn.exceptions.ClientError) as refused:
+            call()
+        codes.append(refused.value.response["Error"]["Code"])
+    assert codes == ["ValidationException", "ResourceNotFound", "ExecutionDoesNotExist"]
+
+
+def test_the_parent_state_machines_listing_has_no_children_and_a_reset_forgets_them(setup: Setup) -> None:
+    """ListExecutions(stateMachineArn) lists the parent alone (no mapRunArn, no itemCount); after
+    /moto-api/reset a child is no more."""
+    done = setup.execute({"StartAt": "Map", "States": {"Map": distributed_map(setup.function_arn)}},
+                         targets("ok1", "ok2"))
+    listed = setup.sfn.list_executions(stateMachineArn=done["stateMachineArn"])["executions"]
+    assert [e["executionArn"] for e in listed] == [done["executionArn"]], listed
+    assert not {"mapRunArn", "itemCount"} & set(listed[0]), listed
+    child = children(setup, the_map_run(setup, done["executionArn"])["mapRunArn"])[0]["executionArn"]
+    setup.emu.reset()
+    with pytest.raises(setup.sfn.exceptions.ExecutionDoesNotExist):
+        setup.sfn.describe_execution(executionArn=child)
+
+
+def test_stopping_the_parent_aborts_its_running_child_and_starts_no_other(setup: Setup) -> None:
+    """StopExecution while an item runs: once its function returns, its child is ABORTED (with a
+    stopDate), and the items after it never become children."""
+    _, execution = setup.start({"StartAt": "Map", "States": {"Map": distributed_map(
+        setup.function_arn, MaxConcurrency=1)}}, targets("wait1", "ok1"))
+    run = wait_for(lambda: setup.sfn.list_map_runs(executionArn=execution)["mapRuns"], timeout=20)[0]
+    running = wait_for(lambda: children(setup, run["mapRunArn"], statusFilter="RUNNING"), timeout=20)
+    setup.sfn.stop_execution(executionArn=execution)
+    (setup.calls / "wait1.release").write_text("")
+    aborted = wait_for(lambda: children(setup, run["mapRunArn"], statusFilter="ABORTED"), timeout=20)
+    assert [c["executionArn"] for c in aborted] == [running[0]["executionArn"]] and "stopDate" in aborted[0]
+    assert len(children(setup, run["mapRunArn"])) == 1 and setup.invocations("ok1") == 0
+    assert setup.sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"

@@ -39,8 +39,23 @@ Catch, intrinsic functions.  It is always on here (``install()``); see emulator/
 * **StartExecution without a name** makes the execution ``...:execution:<machine>:None``
   (every unnamed execution of a state machine the same ARN, and a second one with the same
   input while the first runs *is* the first): it gets a UUID as its name, as on AWS.
+* **A distributed Map's child workflow executions.**  moto runs each item in a thread of the
+  parent execution and none is an execution: ListExecutions takes no ``mapRunArn``,
+  DescribeExecution knows only parents.  Here each item of a Map Run (of a
+  ``DistributedItemProcessorWorker`` or ``DistributedIteratorWorker``) is a child execution
+  from the moment its input is known (after ``ItemSelector``): ARN
+  ``arn:...:execution:<machine>/<label>:<uuid>`` (the Map Run's state machine ARN,
+  ``:stateMachine:`` made ``:execution:``, then its name, a UUID), ``stateMachineArn``
+  ``arn:...:stateMachine:<machine>/<label>``, its ``mapRunArn``; ``RUNNING`` while the item
+  runs, then ``SUCCEEDED`` (``output``), ``FAILED`` (``error`` and ``cause``, what the item's
+  failure carried), ``TIMED_OUT`` or ``ABORTED``, with ``stopDate``.  ListExecutions with
+  ``mapRunArn`` lists them (newest start first; ``statusFilter``, ``maxResults``, ``nextToken``;
+  ``mapRunArn`` with ``stateMachineArn`` is a ValidationException, an unknown Map Run
+  ResourceNotFound), DescribeExecution describes them.  They are not executions of any state
+  machine (ListExecutions by ``stateMachineArn`` leaves them out), and a reset forgets them.
 * **``/moto-api/reset``** stops the running executions first (``stop_executions()``,
-  from ``control.py``), so that none keeps invoking functions of a reset emulator.
+  from ``control.py``), so that none keeps invoking functions of a reset emulator, and
+  forgets the child executions.
 """
 
 from __future__ import annotations
@@ -48,7 +63,10 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
+import threading
 import types
+import uuid
 from typing import Any, Callable
 
 import boto3
@@ -98,6 +116,7 @@ def install() -> None:
         json_path._contains_slice_or_wildcard_array = indefinite
 
     _install_failure_threshold()
+    _install_child_executions()
     _install_validate_definition()
     _install_execution_names()
     _install_context_times()
@@ -177,8 +196,6 @@ def _install_context_times() -> None:
 
 
 def _install_execution_names() -> None:
-    import uuid
-
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = StepFunctionsParserBackend.start_execution
@@ -323,6 +340,245 @@ def _wrap_eval_job(original: Callable[..., Any]) -> Callable[..., Any]:
     return _eval_job
 
 
+# -- a distributed Map's child workflow executions -----------------------------------------
+
+#: ListExecutions' page size: AWS's default, and its maximum.
+PAGE_DEFAULT = 100
+PAGE_MAX = 1000
+
+_MAP_RUN_ARN = re.compile(r"arn:[\w-]+:states:[-0-9a-zA-Z]+:[0-9]{12}:mapRun:.+")
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.timezone.utc)
+
+
+class _Child:
+    """One item of a Map Run as a child workflow execution (what ListExecutions and
+    DescribeExecution answer about it)."""
+
+    def __init__(self, map_run_record: Any, execution_input: str, sequence: int):
+        self.name = str(uuid.uuid4())
+        self.state_machine_arn: str = map_run_record.map_state_machine_arn
+        self.arn = self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + self.name
+        self.map_run_arn: str = map_run_record.map_run_arn
+        self.input = execution_input
+        self.sequence = sequence  # orders children that started in the same microsecond
+        self.start_date = _utcnow()
+        self.stop_date: datetime.datetime | None = None
+        self.status = "RUNNING"
+        self.output: str | None = None
+        self.error: str | None = None
+        self.cause: str | None = None
+
+    def list_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"executionArn": self.arn, "stateMachineArn": self.state_machine_arn,
+                                "name": self.name, "status": self.status, "startDate": self.start_date}
+        if self.stop_date is not None:
+            item["stopDate"] = self.stop_date
+        item.update(mapRunArn=self.map_run_arn, itemCount=1)
+        return item
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "executionArn": self.arn, "stateMachineArn": self.state_machine_arn, "name": self.name,
+            "status": self.status, "startDate": self.start_date, "input": self.input,
+            "inputDetails": {"included": True}, "mapRunArn": self.map_run_arn,
+        }
+        if self.stop_date is not None:
+            described["stopDate"] = self.stop_date
+        if self.output is not None:
+            described["output"] = self.output
+            described["outputDetails"] = {"included": True}
+        if self.error is not None:
+            described["error"] = self.error
+        if self.cause is not None:
+            described["cause"] = self.cause
+        return described
+
+
+class _ChildRegistry:
+    """The child executions, by ARN and by Map Run: the items' worker threads add and end
+    them while requests read them, all under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_arn: dict[str, _Child] = {}
+        self.by_map_run: dict[str, list[_Child]] = {}
+        self.sequence = 0
+
+    def add(self, map_run_record: Any, execution_input: str, still_running: Callable[[], bool]) -> _Child | None:
+        with self.lock:
+            if not still_running():  # checked under the lock: see stop_executions()
+                return None
+            self.sequence += 1
+            child = _Child(map_run_record, execution_input, self.sequence)
+            self.by_arn[child.arn] = child
+            self.by_map_run.setdefault(child.map_run_arn, []).append(child)
+            return child
+
+    def end(self, child: _Child, status: str, output: str | None = None, error: str | None = None,
+            cause: str | None = None) -> None:
+        with self.lock:
+            child.output, child.error, child.cause = output, error, cause
+            child.stop_date = _utcnow()
+            child.status = status  # last: a reader that sees it ended sees the rest
+
+    def get(self, arn: str) -> dict[str, Any] | None:
+        with self.lock:
+            child = self.by_arn.get(arn)
+            return child.describe() if child is not None else None
+
+    def of_map_run(self, map_run_arn: str, status: str | None) -> list[_Child] | None:
+        """The Map Run's children (None: none ever started), newest start first."""
+        with self.lock:
+            children = self.by_map_run.get(map_run_arn)
+            if children is None:
+                return None
+            chosen = [c for c in children if status is None or c.status == status]
+            return sorted(chosen, key=lambda c: (c.start_date, c.sequence), reverse=True)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.by_arn.clear()
+            self.by_map_run.clear()
+
+
+_children = _ChildRegistry()
+
+
+def _install_child_executions() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (
+        DistributedItemProcessorWorker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator.distributed_iterator_worker import (
+        DistributedIteratorWorker,
+    )
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if getattr(StepFunctionResponse.list_executions, "_emulator", False):
+        return
+    for worker in (DistributedItemProcessorWorker, DistributedIteratorWorker):
+        worker._eval_input = _wrap_eval_input(worker._eval_input)  # type: ignore[method-assign]
+        worker._eval_job = _wrap_eval_job_child(worker.__dict__["_eval_job"])  # type: ignore[method-assign]
+
+    original_list = StepFunctionResponse.list_executions
+    original_describe = StepFunctionResponse.describe_execution
+
+    def list_executions(self: Any) -> Any:
+        map_run_arn = self._get_param("mapRunArn")
+        if map_run_arn is None:
+            return original_list(self)
+        return _list_children(self, map_run_arn)
+
+    def describe_execution(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        described = _children.get(self._get_param("executionArn") or "")
+        return ActionResult(described) if described is not None else original_describe(self)
+
+    list_executions._emulator = True  # type: ignore[attr-defined]
+    describe_execution._emulator = True  # type: ignore[attr-defined]
+    StepFunctionResponse.list_executions = list_executions  # type: ignore[method-assign]
+    StepFunctionResponse.describe_execution = describe_execution  # type: ignore[method-assign]
+
+
+def _wrap_eval_input(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The item's input is known once ItemSelector (or Parameters) made it: the child starts."""
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    def _eval_input(self: Any, env_frame: Any) -> None:
+        original(self, env_frame=env_frame)
+        execution_input = to_json_str(env_frame.states.get_input(), separators=(",", ":"))
+        env_frame._emulator_child = _children.add(
+            self._map_run_record, execution_input,
+            # The execution stopped (StopExecution, a reset): no new child.
+            lambda: not isinstance(env_frame.program_state(), ProgramStopped))
+
+    _eval_input.__name__ = "_eval_input"
+    return _eval_input
+
+
+def _wrap_eval_job_child(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The item's end is its child's: what its program state says (the job's output may be
+    the failure threshold's exception, which is the Map Run's, not the item's)."""
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramEnded,
+        ProgramError,
+        ProgramStopped,
+        ProgramTimedOut,
+    )
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    def _eval_job(self: Any, env: Any, job: Any) -> None:
+        try:
+            original(self, env, job)
+        finally:
+            child = getattr(env, "_emulator_child", None)
+            if child is not None:
+                state = env.program_state()
+                if isinstance(state, ProgramEnded):
+                    _children.end(child, "SUCCEEDED",
+                                  output=to_json_str(env.states.get_input(), separators=(",", ":")))
+                elif isinstance(state, ProgramError):
+                    details = state.error or {}
+                    _children.end(child, "FAILED", error=details.get("error"), cause=details.get("cause"))
+                elif isinstance(state, ProgramTimedOut):
+                    _children.end(child, "TIMED_OUT")
+                elif isinstance(state, ProgramStopped):
+                    _children.end(child, "ABORTED", error=state.error or None, cause=state.cause or None)
+                else:  # the worker failed outside the item's program (moto counts it failed)
+                    _children.end(child, "FAILED", error="States.Runtime",
+                                  cause="The item ended without a result")
+
+    _eval_job.__name__ = "_eval_job"
+    return _eval_job
+
+
+def _map_run_exists(backend: Any, map_run_arn: str) -> bool:
+    for machine in list(getattr(backend, "state_machines", [])):
+        for execution in list(getattr(machine, "executions", [])):
+            try:
+                if execution.exec_worker.env.map_run_record_pool_manager.get(map_run_arn) is not None:
+                    return True
+            except AttributeError:  # not started, or no interpreter environment
+                continue
+    return False
+
+
+def _list_children(response: Any, map_run_arn: str) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.exceptions import InvalidArn, ResourceNotFound, ValidationException
+    from moto.utilities.paginator import Paginator
+
+    if response._get_param("stateMachineArn") is not None:
+        raise ValidationException("Specify either a mapRunArn or a stateMachineArn, not both.")
+    max_results = response._get_param("maxResults")
+    if max_results is not None and not 0 <= int(max_results) <= PAGE_MAX:
+        bound = "greater than or equal to 0" if int(max_results) < 0 else f"less than or equal to {PAGE_MAX}"
+        raise ValidationException(f"1 validation error detected: Value '{max_results}' at 'maxResults' "
+                                  f"failed to satisfy constraint: Member must have value {bound}")
+    if not _MAP_RUN_ARN.fullmatch(map_run_arn):
+        raise InvalidArn(f"Invalid Arn: '{map_run_arn}'")
+    status = response._get_param("statusFilter")
+    children = _children.of_map_run(map_run_arn, status)
+    if children is None:
+        if not _map_run_exists(response.stepfunction_backend, map_run_arn):
+            raise ResourceNotFound(map_run_arn)
+        children = []
+    paginator = Paginator(max_results=int(max_results or 0) or PAGE_DEFAULT,  # 0: the default
+                          starting_token=response._get_param("nextToken"), unique_attribute="arn",
+                          param_values_to_check={"mapRunArn": map_run_arn, "statusFilter": status})
+    page, next_token = paginator.paginate(children)
+    with _children.lock:
+        executions = [child.list_item() for child in page]
+    result: dict[str, Any] = {"executions": executions}
+    if next_token:
+        result["nextToken"] = next_token
+    return ActionResult(result)
+
+
 # -- reset -----------------------------------------------------------------------------------
 
 
@@ -345,3 +601,6 @@ def stop_executions() -> None:
                             execution.stop(stop_date=now, error="Reset", cause="the emulator was reset")
                         except Exception:  # noqa: BLE001 - a reset must not fail on one execution
                             log.debug("stopping %s", getattr(execution, "exec_arn", "?"), exc_info=True)
+    # After the stops: an item that starts from now on sees its execution stopped and
+    # registers no child (`_ChildRegistry.add`), so none outlives the reset.
+    _children.clear()
