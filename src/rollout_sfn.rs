@@ -65,21 +65,39 @@ pub async fn run(via: Via<'_>, document: Value, board: &Board) -> Result<i32, Er
     }
 }
 
-/// The summary: the JSON document on stdout (`--output json`), a line per target and the counts
-/// on stderr. The exit status a local rollout of that status has.
+/// The summary: the JSON document on stdout (`--output json`); on stderr the targets that never
+/// ran (the table told every other one as it ended) and the counts, as a local rollout's end.
+/// The exit status a local rollout of that status has.
 fn print(summary: &Value, json: bool) -> i32 {
     if json {
         let _ = writeln!(std::io::stdout().lock(), "{summary}");
     }
-    for target in summary["targets"].as_array().into_iter().flatten() {
-        say(&format!(
-            "{}: {}",
-            target["name"].as_str().unwrap_or("?"),
-            target["status"].as_str().unwrap_or("?")
-        ));
+    let not_started: Vec<&str> = summary["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|target| target["status"] == "not_started")
+        .filter_map(|target| target["name"].as_str())
+        .collect();
+    if !not_started.is_empty() {
+        say(&format!("not started: {}", not_started.join(", ")));
     }
     let status = summary["status"].as_str().unwrap_or("unknown");
-    say(&format!("rollout {status}: {}", summary["counts"]));
+    let counts: Vec<String> = summary["counts"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    let elapsed = summary["elapsed_seconds"]
+        .as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| crate::render::elapsed_text(std::time::Duration::from_secs_f64(s)));
+    say(&format!(
+        "rollout {status}{}: {}",
+        elapsed.map(|e| format!(" after {e}")).unwrap_or_default(),
+        counts.join(", ")
+    ));
     if status == "succeeded" {
         0
     } else {

@@ -800,6 +800,18 @@ def run_cli(rollout: Rollout, ecs_migrate_bin: Path, targets: Path, *extra: str)
 CLI_TENANTS = TENANTS[6:9]
 
 
+def assert_each_target_told_once(cli: Cli) -> None:
+    """Each of CLI_TENANTS has one `started` line (the first `started (canary)`) and one
+    `succeeded after …: <reason>` line on stderr, in that order."""
+    for i, tenant in enumerate(CLI_TENANTS):
+        started = re.findall(rf"^ecs-migrate: {tenant}: started( \(canary\))?$", cli.stderr, re.M)
+        assert started == [" (canary)" if i == 0 else ""], f"{tenant} started once: {started}\n{cli.describe()}"
+        ended = re.findall(rf"^ecs-migrate: {tenant}: (\S+) after [^:]+: (.+)$", cli.stderr, re.M)
+        assert len(ended) == 1 and ended[0][0] == "succeeded" and ended[0][1], \
+            f"{tenant} ended once, succeeded, with a reason: {ended}\n{cli.describe()}"
+        assert cli.stderr.index(f"{tenant}: started") < cli.stderr.index(f"{tenant}: succeeded after"), cli.describe()
+
+
 @pytest.fixture(scope="module")
 def via_cli(rollout, handoffs, ecs_migrate_bin, session_tmp) -> tuple[Cli, Cli, Cli]:
     """The command run three times with one targets file: started and followed to the end, the
@@ -821,10 +833,10 @@ def test_cli_via_step_functions_starts_follows_and_prints_the_summary_exit_0(via
     assert {t["name"]: t["status"] for t in summary["targets"]} == {t: "succeeded" for t in CLI_TENANTS}, \
         first.describe()
     assert "started execution" in first.stderr and "SUCCEEDED" in first.stderr, first.describe()
-    # Followed: the targets' counts from the Map Runs, by the module's labels (the canary runs
-    # for 3 s at least, longer than the 5 s poll's first look after the start misses).
-    assert re.search(r"RUNNING — canary: .*of 1", first.stderr), first.describe()
-    assert re.search(r"targets: .*of 2", first.stderr), first.describe()
+    # Followed as a local rollout is (in a pipe: a line per change): each target started once,
+    # the first as the canary (the module's Map Run labels), and ended once, with its run's
+    # reason, from the Map Runs' child executions.
+    assert_each_target_told_once(first)
     assert {t: len(a) for t, a in first.new_tasks.items()} == {t: int(t in CLI_TENANTS) for t in TENANTS}, \
         f"one task per target: {first.new_tasks}"
 
@@ -835,6 +847,8 @@ def test_cli_via_step_functions_again_re_attaches_to_the_same_execution_and_star
     assert again.rc == 0, again.describe()
     assert "re-attached to execution" in again.stderr, again.describe()
     assert json.loads(again.stdout) == json.loads(first.stdout), again.describe()
+    # An execution that ended is followed once: every target's start and end, as they were.
+    assert_each_target_told_once(again)
     assert again.executions == first.executions, f"{first.executions} executions, then {again.executions}"
     assert not any(again.new_tasks.values()), f"no new task: {again.new_tasks}"
 
@@ -845,3 +859,26 @@ def test_cli_via_step_functions_refuses_a_run_flag_exit_2_naming_it_and_starts_n
     assert flagged.rc == 2, flagged.describe()
     assert "--cluster" in flagged.stderr and "defaults" in flagged.stderr, flagged.describe()
     assert flagged.executions == first.executions and not any(flagged.new_tasks.values()), flagged.describe()
+
+
+@pytest.fixture(scope="module")
+def via_cli_failing(rollout, via_cli, ecs_migrate_bin, session_tmp) -> Cli:
+    """The command with a targets file whose second target's migration exits 1."""
+    targets = session_tmp / "cli-failing-targets.json"
+    targets.write_text(json.dumps(rollout.document("cli-failing", tenants=CLI_TENANTS, failing=(CLI_TENANTS[1],))))
+    return run_cli(rollout, ecs_migrate_bin, targets)
+
+
+@pytest.mark.group("g")
+def test_cli_via_step_functions_tells_a_failed_target_with_its_reason_and_log_lines_exit_1(via_cli_failing):
+    cli, failed = via_cli_failing, CLI_TENANTS[1]
+    assert cli.rc == 1, cli.describe()
+    summary = json.loads(cli.stdout)
+    assert summary["status"] == "failed", cli.describe()
+    assert {t["name"]: t["status"] for t in summary["targets"]}[failed] == "failed", cli.describe()
+    # As a local rollout tells it: the failed target's line in capitals with its run's reason,
+    # then the migration's last log lines under it.
+    assert re.search(rf"^ecs-migrate: {failed}: FAILED after [^:]+: .*exited with code 1", cli.stderr, re.M), \
+        cli.describe()
+    assert re.search(rf"^ecs-migrate: {failed}:     migrating {failed}$", cli.stderr, re.M), cli.describe()
+    assert re.search(r"^ecs-migrate: rollout failed after .+: .*1 failed", cli.stderr, re.M), cli.describe()
