@@ -13,7 +13,7 @@ use ecs_migrate_core::{
     TargetResult,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -151,6 +151,8 @@ pub(crate) struct Board {
     left: Mutex<BTreeMap<String, crate::signals::Running>>,
     counts: Mutex<Counts>,
     concurrency: std::sync::atomic::AtomicUsize,
+    /// The targets whose end was told.
+    told: Mutex<HashSet<String>>,
 }
 
 impl Board {
@@ -172,6 +174,7 @@ impl Board {
             left: Mutex::default(),
             counts: Mutex::default(),
             concurrency: Default::default(),
+            told: Mutex::default(),
         }
     }
 
@@ -262,7 +265,13 @@ impl Board {
         }
     }
 
+    /// Whether `target`'s end was told.
+    pub(crate) fn told(&self, target: &str) -> bool {
+        self.told.lock().unwrap().contains(target)
+    }
+
     fn finished(&self, target: &str, report: &TargetReport) {
+        self.told.lock().unwrap().insert(target.to_owned());
         self.left.lock().unwrap().remove(target);
         self.phases.lock().unwrap().remove(target);
         if let Some(row) = self.rows.lock().unwrap().remove(target) {

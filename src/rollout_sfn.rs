@@ -61,24 +61,30 @@ pub async fn run(via: Via<'_>, document: Value, board: &Board) -> Result<i32, Er
             ));
             Ok(ecs_migrate_core::Status::Interrupted.exit_code())
         }
-        Followed::Summary(summary) => Ok(print(&summary, args.run.output == Output::Json)),
+        Followed::Summary(summary) => Ok(print(&summary, args.run.output == Output::Json, board)),
     }
 }
 
-/// The summary: the JSON document on stdout (`--output json`); on stderr the targets that never
-/// ran (the table told every other one as it ended) and the counts, as a local rollout's end.
-/// The exit status a local rollout of that status has.
-fn print(summary: &Value, json: bool) -> i32 {
+/// The summary: the JSON document on stdout (`--output json`); on stderr the targets whose end
+/// the table did not tell (never started, or their item's end could not be read) and the
+/// counts, as a local rollout's end. The exit status a local rollout of that status has.
+fn print(summary: &Value, json: bool, board: &Board) -> i32 {
     if json {
         let _ = writeln!(std::io::stdout().lock(), "{summary}");
     }
-    let not_started: Vec<&str> = summary["targets"]
+    let untold = summary["targets"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|target| target["status"] == "not_started")
-        .filter_map(|target| target["name"].as_str())
-        .collect();
+        .filter_map(|target| Some((target["name"].as_str()?, target["status"].as_str()?)))
+        .filter(|(name, _)| !board.told(name));
+    let mut not_started = Vec::new();
+    for (name, status) in untold {
+        match status {
+            "not_started" => not_started.push(name),
+            status => say(&format!("{name}: {status}")),
+        }
+    }
     if !not_started.is_empty() {
         say(&format!("not started: {}", not_started.join(", ")));
     }

@@ -283,8 +283,14 @@ impl Error {
             | Error::TaskMissing { .. }
             | Error::RestoreFailed { .. }
             | Error::LostTask { .. }
-            | Error::ExecutionEnded { .. }
-            | Error::ItemFailed { .. } => EXIT_AWS_ERROR,
+            | Error::ExecutionEnded { .. } => EXIT_AWS_ERROR,
+            // The Lambda's errorType, as the run there exited.
+            Error::ItemFailed { error, .. } => match error.as_str() {
+                "InvalidInput" => EXIT_INVALID_INPUT,
+                "Locked" => EXIT_LOCKED,
+                "StillRunning" => EXIT_STILL_RUNNING,
+                _ => EXIT_AWS_ERROR,
+            },
         }
     }
 

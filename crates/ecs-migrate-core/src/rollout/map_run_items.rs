@@ -36,10 +36,16 @@ const VERDICTS: [(&str, Status); 3] = [
 
 #[derive(Debug, Default)]
 pub(super) struct MapRunItems {
-    /// Every child seen, by ARN: whether it was seen ended.
-    seen: HashMap<String, bool>,
-    /// Map Runs that ended with every child seen ended.
+    /// Every child seen, by ARN.
+    seen: HashMap<String, Seen>,
+    /// Map Runs that ended with every item seen ended.
     done: HashSet<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    canary: bool,
+    ended: bool,
 }
 
 /// What a child's description says of its target.
@@ -53,16 +59,16 @@ struct Described {
 
 impl MapRunItems {
     /// Reads the execution's items and tells `progress` what changed since the last read.
+    /// `over`: the execution has ended, and this is the last read: every child seen running is
+    /// described again, whatever a (possibly stale) listing says.
     pub(super) async fn read(
         &mut self,
         sfn: &Client,
         execution: &str,
+        over: bool,
         progress: &dyn RolloutProgress,
     ) {
-        let Some(runs) = map_runs(sfn, execution).await else {
-            return;
-        };
-        for (run, ended) in runs {
+        for (run, ended) in map_runs(sfn, execution).await.unwrap_or_default() {
             if self.done.contains(&run) {
                 continue;
             }
@@ -70,32 +76,71 @@ impl MapRunItems {
                 continue;
             };
             let canary = super::step_functions::map_run_label(&run) == CANARY_LABEL;
-            let to_describe: Vec<&ExecutionListItem> = children
+            let to_describe: Vec<&str> = children
                 .iter()
                 .filter(|child| match self.seen.get(child.execution_arn()) {
                     None => true,
-                    Some(ended) => !ended && child.status() != &ExecutionStatus::Running,
+                    Some(seen) => {
+                        !seen.ended
+                            && !matches!(
+                                child.status(),
+                                ExecutionStatus::Running | ExecutionStatus::PendingRedrive
+                            )
+                    }
                 })
+                .map(ExecutionListItem::execution_arn)
                 .collect();
-            let described: Vec<Option<Described>> = stream::iter(to_describe)
-                .map(|child| describe(sfn, child.execution_arn(), canary))
-                .buffered(DESCRIBE_AT_ONCE)
-                .collect()
+            self.describe_and_tell(sfn, to_describe, canary, progress)
                 .await;
-            for child in described.into_iter().flatten() {
-                self.tell(child, progress);
-            }
             let all_ended = children.iter().all(|child| {
                 self.seen
                     .get(child.execution_arn())
-                    .is_some_and(|ended| *ended)
+                    .is_some_and(|seen| seen.ended)
             });
-            if ended && all_ended {
+            // A listing may lag: done only when it holds every item the Map Run counts.
+            if ended && all_ended && item_total(sfn, &run).await == Some(children.len()) {
                 self.done.insert(run);
+            }
+        }
+        if over {
+            let mut running: Vec<(String, bool)> = self
+                .seen
+                .iter()
+                .filter(|(_, seen)| !seen.ended)
+                .map(|(arn, seen)| (arn.clone(), seen.canary))
+                .collect();
+            running.sort();
+            for canary in [true, false] {
+                let arns = running
+                    .iter()
+                    .filter(|(_, c)| *c == canary)
+                    .map(|(arn, _)| arn.as_str())
+                    .collect();
+                self.describe_and_tell(sfn, arns, canary, progress).await;
             }
         }
     }
 
+    /// Describes the children `arns` (in that order) and tells what each shows.
+    async fn describe_and_tell(
+        &mut self,
+        sfn: &Client,
+        arns: Vec<&str>,
+        canary: bool,
+        progress: &dyn RolloutProgress,
+    ) {
+        let described: Vec<Option<Described>> = stream::iter(arns)
+            .map(|arn| describe(sfn, arn, canary))
+            .buffered(DESCRIBE_AT_ONCE)
+            .collect()
+            .await;
+        for child in described.into_iter().flatten() {
+            self.tell(child, progress);
+        }
+    }
+
+    /// Tells a child's start the first time it is seen, and its end the first time it is seen
+    /// ended: never twice.
     fn tell(&mut self, child: Described, progress: &dyn RolloutProgress) {
         let Described {
             arn,
@@ -103,7 +148,11 @@ impl MapRunItems {
             canary,
             end,
         } = child;
-        if !self.seen.contains_key(&arn) {
+        let seen = self.seen.get(&arn).copied();
+        if seen.is_some_and(|seen| seen.ended) {
+            return;
+        }
+        if seen.is_none() {
             progress.event(RolloutEvent::TargetStarted {
                 target: &target,
                 canary,
@@ -115,26 +164,24 @@ impl MapRunItems {
                 report,
             });
         }
-        self.seen.insert(arn, end.is_some());
+        let ended = end.is_some();
+        self.seen.insert(arn, Seen { canary, ended });
     }
 }
 
 /// The execution's Map Runs in the order they started, each with whether it ended.
 async fn map_runs(sfn: &Client, execution: &str) -> Option<Vec<(String, bool)>> {
-    let listed = sfn
+    let mut runs = sfn
         .list_map_runs()
         .execution_arn(execution)
         .into_paginator()
         .items()
         .send()
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
         .inspect_err(|err| tracing::debug!(error = ?err, "ListMapRuns"))
         .ok()?;
-    let mut runs = listed;
-    runs.sort_by_key(|run| run.start_date().secs());
+    runs.sort_by_key(|run| run.start_date().as_nanos());
     Some(
         runs.into_iter()
             .map(|run| (run.map_run_arn().to_owned(), run.stop_date().is_some()))
@@ -142,20 +189,41 @@ async fn map_runs(sfn: &Client, execution: &str) -> Option<Vec<(String, bool)>> 
     )
 }
 
-/// The child executions a Map Run started so far.
+/// How many items a Map Run has (DescribeMapRun's `itemCounts.total`).
+async fn item_total(sfn: &Client, map_run: &str) -> Option<usize> {
+    let described = sfn
+        .describe_map_run()
+        .map_run_arn(map_run)
+        .send()
+        .await
+        .inspect_err(|err| tracing::debug!(error = ?err, map_run, "DescribeMapRun"))
+        .ok()?;
+    usize::try_from(described.item_counts()?.total()).ok()
+}
+
+/// The child executions a Map Run started so far, each once, in the order they started.
 async fn children(sfn: &Client, map_run: &str) -> Option<Vec<ExecutionListItem>> {
-    sfn.list_executions()
+    let listed: Vec<ExecutionListItem> = sfn
+        .list_executions()
         .map_run_arn(map_run)
         .max_results(1000)
         .into_paginator()
         .items()
         .send()
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
         .inspect_err(|err| tracing::debug!(error = ?err, map_run, "ListExecutions"))
-        .ok()
+        .ok()?;
+    // Pages can shift while it is read (AWS sorts ended children by their stop): one of each.
+    let mut once = HashSet::new();
+    let mut children: Vec<ExecutionListItem> = listed
+        .into_iter()
+        .filter(|child| once.insert(child.execution_arn().to_owned()))
+        .collect();
+    children.sort_by(|a, b| {
+        (a.start_date().as_nanos(), a.name()).cmp(&(b.start_date().as_nanos(), b.name()))
+    });
+    Some(children)
 }
 
 async fn describe(sfn: &Client, arn: &str, canary: bool) -> Option<Described> {
@@ -176,9 +244,9 @@ async fn describe(sfn: &Client, arn: &str, canary: bool) -> Option<Described> {
         .to_owned();
     let elapsed = out
         .stop_date()
-        .map(|stop| stop.as_secs_f64() - out.start_date().as_secs_f64())
-        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(|stop| {
+            Duration::try_from_secs_f64(stop.as_secs_f64() - out.start_date().as_secs_f64()).ok()
+        })
         .unwrap_or_default();
     let ended = ChildEnd {
         arn,
@@ -216,9 +284,8 @@ impl ChildEnd<'_> {
     /// failed with a verdict (the migration failed, timed out), that verdict with the reason and
     /// the log lines the Lambda's message carries; else the error it ended with.
     fn result(&self) -> Option<TargetResult> {
-        let message = self.message();
-        match self.status {
-            ExecutionStatus::Running | ExecutionStatus::PendingRedrive => None,
+        let error = match self.status {
+            ExecutionStatus::Running | ExecutionStatus::PendingRedrive => return None,
             ExecutionStatus::Succeeded => {
                 let report: Value = self
                     .output
@@ -228,51 +295,57 @@ impl ChildEnd<'_> {
                     .as_str()
                     .and_then(|s| s.parse::<Status>().ok())
                     .unwrap_or(Status::Succeeded);
-                Some(answered(status, report))
+                return Some(answered(status, report));
             }
-            status => {
-                let error = self.error.unwrap_or(status.as_str());
-                match VERDICTS.iter().find(|(name, _)| *name == error) {
-                    Some((_, verdict)) => {
-                        let (reason, tail) = match message.split_once("\nlast log lines:\n") {
-                            Some((reason, tail)) => (reason, tail.lines().collect()),
-                            None => (message.as_str(), Vec::new()),
-                        };
-                        Some(answered(
-                            *verdict,
-                            json!({
-                                "target": self.target,
-                                "status": verdict.as_str(),
-                                "reason": reason,
-                                "log_tail": tail,
-                                "error": error,
-                            }),
-                        ))
-                    }
-                    None => Some(TargetResult::Error(Error::ItemFailed {
-                        execution: self.arn.to_owned(),
-                        error: error.to_owned(),
-                        message,
-                    })),
-                }
-            }
-        }
+            status => self.error.unwrap_or(status.as_str()),
+        };
+        let message = self.message();
+        let (reason, tail): (String, Vec<&str>) = match &message {
+            Some(message) => match message.split_once("\nlast log lines:\n") {
+                Some((reason, tail)) => (reason.to_owned(), tail.lines().collect()),
+                None => (message.clone(), Vec::new()),
+            },
+            None if self.status == &ExecutionStatus::Aborted => (
+                "stopped before it ended: its Map Run failed (the rollout halted) or its execution was stopped".to_owned(),
+                Vec::new(),
+            ),
+            // A cause Step Functions wrote itself may quote the item's input, and so the
+            // target's environment values: not shown.
+            None => (
+                format!(
+                    "see its history: `aws stepfunctions get-execution-history --execution-arn {}`",
+                    self.arn
+                ),
+                Vec::new(),
+            ),
+        };
+        Some(match VERDICTS.iter().find(|(name, _)| *name == error) {
+            Some((_, verdict)) => answered(
+                *verdict,
+                json!({
+                    "target": self.target,
+                    "status": verdict.as_str(),
+                    "reason": reason,
+                    "log_tail": tail,
+                    "error": error,
+                }),
+            ),
+            None => TargetResult::Error(Error::ItemFailed {
+                execution: self.arn.to_owned(),
+                error: error.to_owned(),
+                message: reason,
+            }),
+        })
     }
 
     /// The Lambda's message: `errorMessage` of the cause Step Functions gives a failed Lambda
-    /// Task (`{"errorMessage": …, "errorType": …}`), else the cause as it is; without the
-    /// `target `NAME`: ` the Lambda puts before it (the table names the target already).
-    fn message(&self) -> String {
-        let cause = self.cause.unwrap_or_default();
-        let message = serde_json::from_str::<Value>(cause)
-            .ok()
-            .and_then(|value| value["errorMessage"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| cause.to_owned());
+    /// Task (`{"errorMessage": …, "errorType": …}`), without the `target `NAME`: ` the Lambda
+    /// puts before it (the table names the target already); `None` for any other cause.
+    fn message(&self) -> Option<String> {
+        let cause: Value = serde_json::from_str(self.cause?).ok()?;
+        let message = cause["errorMessage"].as_str()?;
         let prefix = format!("target `{}`: ", self.target);
-        message
-            .strip_prefix(&prefix)
-            .map(str::to_owned)
-            .unwrap_or(message)
+        Some(message.strip_prefix(&prefix).unwrap_or(message).to_owned())
     }
 }
 
@@ -355,7 +428,7 @@ mod tests {
             &ExecutionStatus::Failed,
             None,
             Some("Locked"),
-            Some("target `acme`: app is locked by run r-1"),
+            Some(r#"{"errorType": "Locked", "errorMessage": "target `acme`: app is locked by run r-1"}"#),
         )
         .result()
         .unwrap();
@@ -371,5 +444,37 @@ mod tests {
             .result()
             .unwrap();
         assert_eq!(aborted.status(), "error");
+        assert!(
+            text(&aborted).contains("ABORTED: stopped before it ended"),
+            "{aborted:?}"
+        );
+    }
+
+    #[test]
+    fn a_cause_that_is_not_the_lambdas_message_is_not_shown_its_history_is_named() {
+        // Step Functions' own causes can quote the item's input: its environment values.
+        let cause = r#"An error occurred while executing the state 'Run': {"Target": {"env": {"DB_PASSWORD": "hunter2"}}}"#;
+        let result = end(
+            &ExecutionStatus::Failed,
+            None,
+            Some("States.Runtime"),
+            Some(cause),
+        )
+        .result()
+        .unwrap();
+        let text = text(&result);
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("States.Runtime: see its history: `aws stepfunctions get-execution-history --execution-arn arn:aws:states:eu-west-1:1:execution:rollout/targets:c1`"),
+            "{text}"
+        );
+    }
+
+    /// What the table shows of an error.
+    fn text(result: &TargetResult) -> String {
+        match result {
+            TargetResult::Error(err) => err.to_string(),
+            other => format!("{other:?}"),
+        }
     }
 }

@@ -126,8 +126,13 @@ pub async fn follow(
                     tell();
                 }
                 // Once more after it ended: the items that ended since the last read, told
-                // before the execution's end.
-                items.read(sfn, &execution.arn, progress).await;
+                // before the execution's end. A long read (throttled) gives way to a shutdown;
+                // what it did not tell is read again.
+                let over = status != &ExecutionStatus::Running;
+                tokio::select! {
+                    _ = items.read(sfn, &execution.arn, over, progress) => {}
+                    _ = shutdown.recv() => return Ok(Followed::Left),
+                }
                 if changed && status != &ExecutionStatus::Running {
                     tell();
                 }
