@@ -17,6 +17,7 @@
 //! per cluster (`watch/task_poller.rs`) and one pace for CloudWatch Logs reads
 //! (`aws/pacer.rs`): the request rate grows with the clusters, not with the targets.
 
+mod child_end;
 mod map_run_items;
 pub(crate) mod progress;
 pub(crate) mod report;
