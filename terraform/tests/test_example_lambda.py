@@ -195,12 +195,14 @@ def core_aws_calls() -> list[str]:
     `history`'s ListTaskDefinitions and GetParametersByPath, which the Lambda never runs, and
     the S3 lock's calls, which only a module with `lock` set grants (test_lock.py; this example
     keeps the lock in the cluster's tag), and the Step Functions calls of
-    `rollout --via-step-functions` (rollout/step_functions.rs), which only the CLI makes."""
+    `rollout --via-step-functions` (the files that use `aws_sdk_sfn`: rollout/step_functions.rs,
+    rollout/map_run_items.rs), which only the CLI makes."""
     ops = set()
     for path in sorted((ROOT / "crates/ecs-migrate-core/src").rglob("*.rs")):
-        if path.name == "step_functions.rs":  # the CLI's `rollout --via-step-functions`, not the Lambda's
+        text = path.read_text()
+        if "aws_sdk_sfn" in text:  # the CLI's `rollout --via-step-functions`, not the Lambda's
             continue
-        for m in CALL.finditer(path.read_text()):
+        for m in CALL.finditer(text):
             if m.group(0) == ".stop_code()":
                 continue
             op = "".join(w.capitalize() for w in m.group(0)[1:-2].split("_"))
