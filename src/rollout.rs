@@ -127,17 +127,25 @@ fn summary(report: &RolloutReport, json: bool) {
             serde_json::to_string(report).expect("a rollout report serialises")
         );
     }
-    let counts: Vec<String> = report
-        .counts
-        .iter()
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect();
+    let counts = report.counts.iter().map(|(status, n)| (*status, *n));
+    let elapsed = Duration::try_from_secs_f64(report.elapsed_seconds).ok();
     eprintln!(
-        "ecs-migrate: rollout {} after {}: {}",
-        report.status.as_str(),
-        elapsed_text(Duration::from_secs_f64(report.elapsed_seconds)),
-        counts.join(", ")
+        "ecs-migrate: {}",
+        end_line(report.status.as_str(), elapsed, counts)
     );
+}
+
+/// A rollout's last line, wherever it ran: `rollout failed after 4m 2s: 1 failed, 9 succeeded`.
+pub(crate) fn end_line<'a>(
+    status: &str,
+    elapsed: Option<Duration>,
+    counts: impl Iterator<Item = (&'a str, usize)>,
+) -> String {
+    let counts: Vec<String> = counts.map(|(status, n)| format!("{n} {status}")).collect();
+    let after = elapsed
+        .map(|e| format!(" after {}", elapsed_text(e)))
+        .unwrap_or_default();
+    format!("rollout {status}{after}: {}", counts.join(", "))
 }
 
 /// The rollout's progress on stderr.

@@ -89,21 +89,15 @@ fn print(summary: &Value, json: bool, board: &Board) -> i32 {
         say(&format!("not started: {}", not_started.join(", ")));
     }
     let status = summary["status"].as_str().unwrap_or("unknown");
-    let counts: Vec<String> = summary["counts"]
+    let counts = summary["counts"]
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect();
+        .filter_map(|(status, n)| Some((status.as_str(), usize::try_from(n.as_u64()?).ok()?)));
     let elapsed = summary["elapsed_seconds"]
         .as_f64()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| crate::render::elapsed_text(std::time::Duration::from_secs_f64(s)));
-    say(&format!(
-        "rollout {status}{}: {}",
-        elapsed.map(|e| format!(" after {e}")).unwrap_or_default(),
-        counts.join(", ")
-    ));
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+    say(&crate::rollout::end_line(status, elapsed, counts));
     if status == "succeeded" {
         0
     } else {
